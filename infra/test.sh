@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing (infra/setup.sh), then lint, types and every test tier.
+# Extra arguments go to pytest, e.g. `infra/test.sh -m unit`.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+bash infra/setup.sh
+export PATH="$repo/.venv/bin:$PATH"
+echo "==> ruff"; ruff check .
+echo "==> mypy"; mypy actions infra tests bench
+if command -v shellcheck >/dev/null; then echo "==> shellcheck"; shellcheck deploy.sh infra/*.sh .ci/run; fi
+echo "==> pytest"
+exec python -m pytest "$@"

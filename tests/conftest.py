@@ -1,0 +1,37 @@
+"""Shared test configuration: tier markers by directory, and where ../shared is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("OPENCHECKS_SHARED", REPO.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+SHARED_MODELS = Path(os.environ.get("OPENCHECKS_MODELS_DIR", SHARED / "models"))
+
+_TIERS = {"unit": "unit", "integration": "integration", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, taken from the folder it lives in."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(REPO).parts
+        if len(parts) > 1 and parts[0] == "tests" and parts[1] in _TIERS:
+            item.add_marker(getattr(pytest.mark, _TIERS[parts[1]]))
+
+
+def require_shared_data() -> Path:
+    """Return ../shared/data, or skip the calling test with a clear message."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the shared data directory {SHARED_DATA} (absent on this checkout)")
+    return SHARED_DATA
+
+
+def require_shared_models() -> Path:
+    """Return the MICR model directory, or skip the calling test with a clear message."""
+    if not (SHARED_MODELS / "e13b.traineddata").is_file():
+        pytest.skip(f"needs the Tesseract MICR models in {SHARED_MODELS} (set OPENCHECKS_MODELS_DIR)")
+    return SHARED_MODELS
