@@ -35,3 +35,7 @@ def require_shared_models() -> Path:
     if not (SHARED_MODELS / "e13b.traineddata").is_file():
         pytest.skip(f"needs the Tesseract MICR models in {SHARED_MODELS} (set OPENCHECKS_MODELS_DIR)")
     return SHARED_MODELS
+
+
+# Fixtures live one module per part of the system (the platform, the local services, the whole stack).
+pytest_plugins = ["tests.fixtures.whisk", "tests.fixtures.services", "tests.fixtures.stack"]
