@@ -1,0 +1,73 @@
+"""`python -m infra.whisk`: run the local OpenWhisk in the foreground.
+
+Prints one line `openwhisk ready on http://HOST:PORT (data DIR)` when it answers; SIGTERM or SIGINT stop
+it cleanly (every container is stopped, the store closed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from infra.whisk.server import Platform
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("OPENCHECKS_DATA")
+    if base:
+        return Path(base) / "whisk"
+    return Path(__file__).resolve().parents[2] / ".data" / "whisk"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.whisk", description="The local OpenWhisk platform."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3233, help="port (default 3233; 0 = any free port)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="entities, activations and containers")
+    parser.add_argument("--memory-budget-mb", type=int, default=1024, help="memory for all containers")
+    parser.add_argument("--idle-timeout-s", type=float, default=600, help="idle containers are removed after")
+    parser.add_argument("--prewarm", type=int, default=0, help="prewarmed Python containers to keep")
+    parser.add_argument("--log-level", default=os.environ.get("OPENCHECKS_WHISK_LOG", "INFO"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.memory_budget_mb < 128 or args.idle_timeout_s <= 0 or args.prewarm < 0:
+        parser.error("--memory-budget-mb must be >= 128, --idle-timeout-s > 0, --prewarm >= 0")
+    data_dir = args.data_dir or default_data_dir()
+    try:
+        platform = Platform(
+            data_dir,
+            host=args.host,
+            port=args.port,
+            memory_budget_mb=args.memory_budget_mb,
+            idle_timeout_s=args.idle_timeout_s,
+            prewarm=args.prewarm,
+        )
+    except OSError as exc:
+        print(f"cannot start the platform on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    platform.start()
+    print(f"openwhisk ready on {platform.api_host} (data {data_dir})", flush=True)
+    stopping.wait()
+    platform.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Entities and activations of the local OpenWhisk, persisted in SQLite so they survive a restart.
+
+Entities (actions, packages, triggers, rules) are few: they are all kept in memory as well, and every
+write goes to both. Activations live only in SQLite (WAL, synchronous=NORMAL: no fsync per activation).
+One connection guarded by a lock serves every thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+COLLECTIONS = ("actions", "packages", "triggers", "rules")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entities (
+    namespace TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (namespace, collection, name)
+);
+CREATE TABLE IF NOT EXISTS activations (
+    id TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    path TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activations_by_start ON activations (namespace, start);
+"""
+
+
+class Store:
+    """The platform's state. Entity documents returned are shared: callers must copy before changing them."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._entities: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for ns, coll, name, doc in self._db.execute("SELECT namespace, collection, name, doc FROM entities"):
+            self._entities[(ns, coll, name)] = json.loads(doc)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._db.close()
+
+    # ---- entities ------------------------------------------------------------------------------------
+    def get(self, namespace: str, collection: str, name: str) -> dict[str, Any] | None:
+        return self._entities.get((namespace, collection, name))
+
+    def put(self, namespace: str, collection: str, name: str, doc: dict[str, Any]) -> None:
+        text = json.dumps(doc, separators=(",", ":"))
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO entities (namespace, collection, name, doc) VALUES (?, ?, ?, ?)",
+                (namespace, collection, name, text),
+            )
+            self._entities[(namespace, collection, name)] = doc
+
+    def delete(self, namespace: str, collection: str, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM entities WHERE namespace = ? AND collection = ? AND name = ?",
+                (namespace, collection, name),
+            )
+            return self._entities.pop((namespace, collection, name), None)
+
+    def list_entities(
+        self, namespace: str, collection: str, prefix: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Entities of one collection, newest update first; `prefix` "pkg/" keeps a package's actions only."""
+        docs = [
+            doc
+            for (ns, coll, name), doc in list(self._entities.items())
+            if ns == namespace
+            and coll == collection
+            and ((prefix is None and "/" not in name) or (prefix is not None and name.startswith(prefix)))
+        ]
+        docs.sort(key=lambda d: d.get("updated", 0), reverse=True)
+        return docs
+
+    # ---- activations ---------------------------------------------------------------------------------
+    def put_activation(self, record: dict[str, Any], path: str) -> None:
+        text = json.dumps(record, separators=(",", ":"))
+        with self._lock:
+            if self._closed:  # an activation that outlived a shutdown: nothing left to record it in
+                return
+            self._db.execute(
+                "INSERT OR REPLACE INTO activations (id, namespace, path, start, doc) VALUES (?, ?, ?, ?, ?)",
+                (record["activationId"], record["namespace"], path, record["start"], text),
+            )
+
+    def get_activation(self, namespace: str, activation_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc FROM activations WHERE id = ? AND namespace = ?", (activation_id, namespace)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def list_activations(
+        self,
+        namespace: str,
+        path: str | None,
+        since: int | None,
+        upto: int | None,
+        skip: int,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Activation records of a namespace, newest first, filtered by path ("act", "pkg/act") and start."""
+        sql = "SELECT doc FROM activations WHERE namespace = ?"
+        args: list[Any] = [namespace]
+        if path is not None:
+            sql += " AND path = ?"
+            args.append(path)
+        if since is not None:
+            sql += " AND start >= ?"
+            args.append(since)
+        if upto is not None:
+            sql += " AND start <= ?"
+            args.append(upto)
+        sql += " ORDER BY start DESC, rowid DESC LIMIT ? OFFSET ?"
+        args += [limit, skip]
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def count_activations(self, namespace: str, path: str | None, since: int | None, upto: int | None) -> int:
+        sql = "SELECT COUNT(*) FROM activations WHERE namespace = ?"
+        args: list[Any] = [namespace]
+        if path is not None:
+            sql += " AND path = ?"
+            args.append(path)
+        if since is not None:
+            sql += " AND start >= ?"
+            args.append(since)
+        if upto is not None:
+            sql += " AND start <= ?"
+            args.append(upto)
+        with self._lock:
+            return int(self._db.execute(sql, args).fetchone()[0])
