@@ -1,0 +1,120 @@
+"""Deterministic zips of action directories: same files in, same bytes out.
+
+Entries are sorted, timestamps fixed at 1980-01-01, permissions reduced to 0644/0755, so an
+unchanged directory always yields identical bytes (and so an unchanged action is not redeployed).
+``include`` follows wskdeploy: ``[src]`` or ``[src, dest]`` with ``src`` a path or glob relative to
+the manifest's directory and ``dest`` a path inside the zip. ``exclude`` globs are relative to the
+manifest's directory; a glob without ``/`` also matches any file or directory of that name.
+``__pycache__`` directories and ``*.pyc`` files are always left out.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+ALWAYS_EXCLUDED = ("__pycache__", "*.pyc")
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class ArchiveError(Exception):
+    """An include/exclude entry is malformed or names nothing; ``key`` says which one."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class IncludeEntry:
+    source: str
+    dest: str | None = None
+
+
+def _excluded(path: Path, base: Path, patterns: list[str]) -> bool:
+    """True when ``path`` or one of its parent directories matches an exclude pattern."""
+    names = path.parts
+    for pattern in ALWAYS_EXCLUDED:
+        if any(fnmatch.fnmatchcase(n, pattern) for n in names):
+            return True
+    try:
+        rel = PurePosixPath(os.path.relpath(path, base))
+    except ValueError:
+        rel = PurePosixPath(path.as_posix())
+    candidates = [rel, *rel.parents]
+    for pattern in patterns:
+        clean = pattern.rstrip("/")
+        if "/" in clean:
+            norm = PurePosixPath(os.path.normpath(clean))
+            if any(fnmatch.fnmatchcase(str(c), str(norm)) for c in candidates):
+                return True
+        elif any(fnmatch.fnmatchcase(n, clean) for n in names):
+            return True
+    return False
+
+
+def _files_under(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames.sort()
+        found.extend(Path(dirpath) / f for f in sorted(filenames))
+    return found
+
+
+def collect(directory: Path, base: Path, include: list[IncludeEntry], exclude: list[str]) -> dict[str, Path]:
+    """Map zip entry names to files: the directory's own files, then the includes (which may override)."""
+    entries: dict[str, Path] = {}
+    for file in _files_under(directory):
+        if not _excluded(file, base, exclude):
+            entries[file.relative_to(directory).as_posix()] = file
+    for index, item in enumerate(include):
+        pattern = str(base / item.source)
+        has_glob = any(ch in item.source for ch in "*?[")
+        matches = sorted(glob.glob(pattern)) if has_glob else ([pattern] if os.path.exists(pattern) else [])
+        if not matches:
+            raise ArchiveError(f"include[{index}]", f"{item.source!r} matches nothing (relative to {base})")
+        for match in matches:
+            source = Path(match)
+            if has_glob:
+                # each match lands under the destination directory with its own name
+                dest_dir = item.dest if item.dest is not None else os.path.dirname(item.source)
+                dest = PurePosixPath(dest_dir or ".") / source.name
+            elif item.dest is not None:
+                dest = PurePosixPath(item.dest)
+            else:
+                dest = PurePosixPath(item.source)
+            dest = PurePosixPath(os.path.normpath(str(dest)))
+            if dest.is_absolute() or ".." in dest.parts:
+                dest = PurePosixPath(source.name)
+            for file in _files_under(source):
+                if _excluded(file, base, exclude):
+                    continue
+                if source.is_file():
+                    name = dest
+                else:
+                    name = dest / file.relative_to(source).as_posix()
+                entries[str(name)] = file
+    return entries
+
+
+def build_zip(directory: Path, base: Path, include: list[IncludeEntry], exclude: list[str]) -> bytes:
+    """Return the zip bytes for an action directory (see the module docstring for the rules)."""
+    entries = collect(directory, base, include, exclude)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for name in sorted(entries):
+            file = entries[name]
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            mode = 0o755 if os.access(file, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            archive.writestr(info, file.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+    return buffer.getvalue()

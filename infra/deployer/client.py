@@ -1,0 +1,156 @@
+"""A small typed OpenWhisk REST client (``/api/v1/namespaces/{ns}/...``) for the deployer.
+
+Every failure is a WhiskError carrying the HTTP status (0 when the host could not be reached) and
+the platform's message; a 404 on GET/DELETE is an answer (None/False), not an error.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import urllib3
+
+from infra.deployer.errors import ConfigError, WhiskError
+
+JsonDict = dict[str, Any]
+_RETRY_STATUSES = {429, 503}
+
+
+def normalize_apihost(apihost: str) -> str:
+    """``host:port`` → ``https://host:port`` (as wsk does); ``http://...`` kept; no trailing ``/api/v1``."""
+    host = apihost.strip().rstrip("/")
+    if "://" not in host:
+        host = "https://" + host
+    for suffix in ("/api/v1", "/api"):
+        if host.endswith(suffix):
+            host = host[: -len(suffix)]
+    return host
+
+
+def _path(name: str) -> str:
+    return "/".join(quote(part, safe="") for part in name.strip("/").split("/"))
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str):
+            return str(body["error"])
+        result = (
+            (body.get("response") or {}).get("result") if isinstance(body.get("response"), dict) else None
+        )
+        if isinstance(result, dict) and "error" in result:
+            error = result["error"]
+            return error if isinstance(error, str) else str(error)
+    return str(body)[:300]
+
+
+class WhiskClient:
+    """Calls one API host with one key; ``namespace`` is the default for entity paths."""
+
+    def __init__(
+        self,
+        apihost: str,
+        auth: str,
+        namespace: str = "_",
+        *,
+        insecure: bool = False,
+        timeout: float | tuple[float, float] = (10.0, 75.0),
+        session: requests.Session | None = None,
+    ) -> None:
+        if ":" not in auth:
+            raise ConfigError("the API key must look like uuid:key")
+        self.apihost = normalize_apihost(apihost)
+        self.auth = auth
+        self.namespace = namespace
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        user, _, password = auth.partition(":")
+        self.session.auth = (user, password)
+        self.session.verify = not insecure
+        if insecure:
+            # the user asked for it explicitly (as `wsk -i`); one warning per request would bury the output
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self.session.headers["User-Agent"] = "openchecks-deployer"
+
+    def url(self, collection: str, name: str = "", namespace: str | None = None) -> str:
+        ns = quote(namespace or self.namespace, safe="")
+        base = f"{self.apihost}/api/v1/namespaces/{ns}/{collection}"
+        return f"{base}/{_path(name)}" if name else base
+
+    def request(
+        self, method: str, url: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any
+    ) -> requests.Response:
+        """Send with up to three attempts on 429/503; any status outside ``ok`` raises WhiskError."""
+        kwargs.setdefault("timeout", self.timeout)
+        for attempt in range(3):
+            try:
+                response = self.session.request(method, url, **kwargs)
+            except requests.RequestException as exc:
+                hint = ""
+                if isinstance(exc, requests.exceptions.SSLError):
+                    hint = "; for a self-signed certificate (e.g. the Helm chart's default) use --insecure"
+                raise WhiskError(
+                    0, f"cannot reach {self.apihost} ({exc.__class__.__name__}){hint}", method, url
+                ) from exc
+            if response.status_code in _RETRY_STATUSES and attempt < 2:
+                time.sleep(1.0 + attempt)
+                continue
+            break
+        if response.status_code not in ok:
+            raise WhiskError(response.status_code, _message(response), method, url)
+        return response
+
+    def namespaces(self) -> list[str]:
+        """The namespaces the key may use (``GET /api/v1/namespaces``)."""
+        body = self.request("GET", f"{self.apihost}/api/v1/namespaces").json()
+        return [str(n) for n in body] if isinstance(body, list) else []
+
+    def get(self, collection: str, name: str) -> JsonDict | None:
+        """The entity, or None when it does not exist."""
+        response = self.request("GET", self.url(collection, name), ok=(200, 404))
+        if response.status_code == 404:
+            return None
+        body = response.json()
+        return body if isinstance(body, dict) else None
+
+    def put(self, collection: str, name: str, body: JsonDict, *, overwrite: bool = True) -> JsonDict:
+        response = self.request(
+            "PUT",
+            self.url(collection, name),
+            json=body,
+            params={"overwrite": "true" if overwrite else "false"},
+        )
+        result = response.json() if response.content else {}
+        return result if isinstance(result, dict) else {}
+
+    def delete(self, collection: str, name: str) -> bool:
+        """True when deleted, False when it did not exist."""
+        response = self.request("DELETE", self.url(collection, name), ok=(200, 202, 204, 404))
+        return response.status_code != 404
+
+    def set_rule_state(self, name: str, state: str) -> None:
+        self.request("POST", self.url("rules", name), json={"status": state}, ok=(200, 202))
+
+    def invoke(self, action: str, params: JsonDict, *, blocking: bool = True) -> JsonDict:
+        """Invoke ``/ns/pkg/action`` (or ``pkg/action`` in the default namespace); 502 raises WhiskError."""
+        parts = action.strip("/").split("/")
+        if action.startswith("/"):
+            namespace, name = parts[0], "/".join(parts[1:])
+        else:
+            namespace, name = self.namespace, "/".join(parts)
+        response = self.request(
+            "POST",
+            self.url("actions", name, namespace),
+            json=params,
+            params={"blocking": "true" if blocking else "false"},
+            ok=(200, 202),
+        )
+        body = response.json() if response.content else {}
+        return body if isinstance(body, dict) else {}

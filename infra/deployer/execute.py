@@ -1,0 +1,230 @@
+"""Carry out a plan against a live OpenWhisk, changing only what differs.
+
+Before each PUT the entity is read back and compared (exec kind, code, main, image, parameters,
+annotations, limits, binding, rule endpoints and status); an unchanged entity is skipped, so a second
+deploy of the same manifest creates no new versions. A dry run does the same reads and reports what
+would change, or, when the host cannot be reached, just prints the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infra.deployer.client import WhiskClient
+from infra.deployer.errors import WhiskError
+from infra.deployer.model import JsonDict
+from infra.deployer.plan import Operation
+
+# annotations the platform adds on its own; ignored when comparing unless the manifest sets them
+PLATFORM_ANNOTATIONS = {"exec", "provide-api-key", "binding"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one operation: ``status`` is e.g. created, updated, unchanged, deleted, absent."""
+
+    operation: Operation
+    status: str
+    detail: str = ""
+
+    def line(self) -> str:
+        op = self.operation
+        text = f"{self.status:<13} {op.kind:<8} {op.name}"
+        return f"{text}  ({self.detail})" if self.detail else text
+
+
+def as_dict(pairs: Any) -> JsonDict:
+    """``[{key, value}]`` → dict (anything else → empty)."""
+    if not isinstance(pairs, list):
+        return {}
+    return {str(p["key"]): p.get("value") for p in pairs if isinstance(p, dict) and "key" in p}
+
+
+def _entity_path(ref: Any) -> str:
+    """A rule's ``{path, name}`` (or a plain string) → ``/path/name``."""
+    if isinstance(ref, dict):
+        return f"/{str(ref.get('path', '')).strip('/')}/{ref.get('name', '')}"
+    return "/" + str(ref).strip("/")
+
+
+def _same_path(desired: str, current: str) -> bool:
+    if desired == current:
+        return True
+    # "_" is the key's own namespace: compare the rest when the namespace was not resolved
+    d, c = desired.strip("/").split("/"), current.strip("/").split("/")
+    return d[0] == "_" and d[1:] == c[1:]
+
+
+def _same_kind(desired: str, current: str) -> bool:
+    """``python:default`` matches whatever version the platform resolved it to."""
+    if desired.endswith(":default"):
+        return current.split(":")[0] == desired.split(":")[0]
+    return desired == current
+
+
+def _annotations_changed(desired: JsonDict, current: JsonDict) -> bool:
+    current = {k: v for k, v in current.items() if k not in PLATFORM_ANNOTATIONS or k in desired}
+    return desired != current
+
+
+def differences(op: Operation, current: JsonDict) -> list[str]:
+    """The names of the fields where the live entity differs from the planned body."""
+    body = op.body
+    changed: list[str] = []
+    if op.kind in ("action", "sequence"):
+        want, have = body["exec"], current.get("exec") or {}
+        if not _same_kind(str(want.get("kind")), str(have.get("kind"))):
+            changed.append("kind")
+        if op.kind == "sequence":
+            components = [str(c) for c in have.get("components") or []]
+            wanted = want.get("components") or []
+            if len(components) != len(wanted) or not all(map(_same_path, wanted, components)):
+                changed.append("components")
+        else:
+            if "code" in want and have.get("code") != want["code"]:
+                changed.append("code")
+            if want.get("image") != have.get("image"):
+                changed.append("image")
+            if (want.get("main") or None) != (have.get("main") or None) and not (
+                want.get("main") in (None, "main") and have.get("main") in (None, "main")
+            ):
+                changed.append("main")
+        limits = body.get("limits") or {}
+        have_limits = current.get("limits") or {}
+        if any(have_limits.get(k) != v for k, v in limits.items()):
+            changed.append("limits")
+    if op.kind == "binding":
+        binding, have_binding = body["binding"], current.get("binding") or {}
+        if (binding["namespace"], binding["name"]) != (
+            have_binding.get("namespace"),
+            have_binding.get("name"),
+        ):
+            changed.append("binding")
+        # GET merges the bound package's parameters in, so compare only what the manifest sets
+        have_params = as_dict(current.get("parameters"))
+        if any(have_params.get(k) != v for k, v in as_dict(body["parameters"]).items()):
+            changed.append("parameters")
+    elif op.kind == "rule":
+        if not _same_path(body["trigger"], _entity_path(current.get("trigger"))):
+            changed.append("trigger")
+        if not _same_path(body["action"], _entity_path(current.get("action"))):
+            changed.append("action")
+        if current.get("status") != "active":
+            changed.append("status")
+    elif op.feed is None:
+        want_params, have_params = as_dict(body.get("parameters")), as_dict(current.get("parameters"))
+        # OpenWhisk's GET of an action in a package shows the package's parameters merged in
+        if have_params != want_params and have_params != {**op.inherited, **want_params}:
+            changed.append("parameters")
+    if op.kind == "package" and current.get("binding"):
+        changed.append("binding")
+    if op.kind == "package" and bool(body.get("publish")) != bool(current.get("publish")):
+        changed.append("publish")
+    if _annotations_changed(as_dict(body.get("annotations")), as_dict(current.get("annotations"))):
+        changed.append("annotations")
+    return changed
+
+
+class Executor:
+    """Runs operations in order through a WhiskClient; ``say`` receives one line per operation."""
+
+    def __init__(self, client: WhiskClient, namespace: str, say: Callable[[str], None] = print) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.say = say
+
+    def run(self, operations: list[Operation], *, dry_run: bool = False) -> list[Outcome]:
+        """Apply (or, with ``dry_run``, only compare) each operation; the first failure raises WhiskError."""
+        outcomes = []
+        for op in operations:
+            outcome = self.step(op, dry_run)
+            self.say(outcome.line())
+            outcomes.append(outcome)
+        return outcomes
+
+    def step(self, op: Operation, dry_run: bool) -> Outcome:
+        if op.verb == "skip":
+            return Outcome(op, "skipped", op.summary)
+        if op.verb == "feed-delete":
+            return self.feed_delete(op, dry_run)
+        if op.verb == "remove":
+            return self.remove(op, dry_run)
+        current = self.client.get(op.collection, op.name)
+        if current is not None:
+            changed = differences(op, current)
+            if not changed:
+                return Outcome(op, "unchanged")
+        else:
+            changed = []
+        if dry_run:
+            return Outcome(op, "would update" if current else "would create", ", ".join(changed))
+        if op.feed is not None:
+            self.replace_feed_trigger(op, current)
+        else:
+            self.client.put(op.collection, op.name, op.body, overwrite=True)
+            if op.kind == "rule":
+                self.client.set_rule_state(op.name, "active")
+        return Outcome(op, "updated" if current else "created", ", ".join(changed))
+
+    def lifecycle(self, feed: str, trigger: str, event: str, params: JsonDict | None = None) -> None:
+        args = dict(params or {})
+        args.update(
+            {
+                "lifecycleEvent": event,
+                "triggerName": f"/{self.namespace}/{trigger}",
+                "authKey": self.client.auth,
+            }
+        )
+        self.client.invoke(feed, args, blocking=True)
+
+    def replace_feed_trigger(self, op: Operation, current: JsonDict | None) -> None:
+        """Feeds do not honour overwrite: delete an existing feed and trigger, then create both anew."""
+        assert op.feed is not None
+        if current is not None:
+            old_feed = as_dict(current.get("annotations")).get("feed")
+            if isinstance(old_feed, str) and old_feed:
+                try:
+                    self.lifecycle(old_feed, op.name, "DELETE")
+                except WhiskError as exc:
+                    self.say(f"warning: feed {old_feed} DELETE for trigger {op.name} failed: {exc}")
+            self.client.delete("triggers", op.name)
+        self.client.put("triggers", op.name, op.body, overwrite=True)
+        try:
+            self.lifecycle(op.feed, op.name, "CREATE", op.feed_params)
+        except WhiskError as exc:
+            self.client.delete("triggers", op.name)
+            raise WhiskError(
+                exc.status, f"feed {op.feed} refused trigger {op.name}: {exc.message}", exc.method, exc.url
+            ) from exc
+
+    def feed_delete(self, op: Operation, dry_run: bool) -> Outcome:
+        current = self.client.get("triggers", op.name)
+        if current is None:
+            return Outcome(op, "absent")
+        feed = as_dict(current.get("annotations")).get("feed") or op.feed
+        if dry_run:
+            return Outcome(op, "would delete", f"feed {feed}")
+        try:
+            self.lifecycle(str(feed), op.name, "DELETE")
+        except WhiskError as exc:
+            return Outcome(op, "feed-failed", f"{feed}: {exc} (the trigger is removed anyway)")
+        return Outcome(op, "feed-deleted", str(feed))
+
+    def remove(self, op: Operation, dry_run: bool) -> Outcome:
+        if dry_run:
+            exists = self.client.get(op.collection, op.name) is not None
+            return Outcome(op, "would delete" if exists else "absent")
+        try:
+            deleted = self.client.delete(op.collection, op.name)
+        except WhiskError as exc:
+            if exc.status == 409 and op.kind == "rule":
+                # older controllers refuse to delete an active rule
+                self.client.set_rule_state(op.name, "inactive")
+                deleted = self.client.delete(op.collection, op.name)
+            elif exc.status == 409 and op.kind in ("package", "binding"):
+                return Outcome(op, "kept", f"{exc.message}; it holds entities the manifest does not declare")
+            else:
+                raise
+        return Outcome(op, "deleted" if deleted else "absent")

@@ -1,0 +1,894 @@
+"""Load a wskdeploy-format manifest into a Model, with the deployment-file overlay and variables.
+
+Follows apache/openwhisk-wskdeploy (parsers/yamlparser.go, manifest_parser.go, parameters.go) with
+strict validation: every mistake found (unknown key, missing ``function`` file, a rule or sequence
+naming an undeclared action or trigger, a ``required`` input left empty after substitution, a bad
+type) is collected and raised together as one ManifestError naming file, entity and key, before
+anything is deployed. Differences from wskdeploy are deliberate and noted where they occur.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.deployer.archive import ArchiveError, IncludeEntry, build_zip
+from infra.deployer.environment import Variables
+from infra.deployer.errors import ManifestError, Problem
+from infra.deployer.model import (
+    Action,
+    Api,
+    Binding,
+    Exec,
+    JsonDict,
+    Model,
+    Package,
+    Rule,
+    Sequence,
+    Trigger,
+)
+
+DEFAULT_PACKAGE = "default"
+NATIVE_IMAGE = "openwhisk/dockerskeleton"
+MAX_JS_INT = (1 << 53) - 1
+
+TOP_KEYS = {"project", "packages"}
+PROJECT_KEYS = {
+    "name",
+    "namespace",
+    "credential",
+    "apiHost",
+    "apigwAccessToken",
+    "version",
+    "packages",
+    "inputs",
+    "config",
+}
+PACKAGE_KEYS = {
+    "name",
+    "version",
+    "license",
+    "public",
+    "namespace",
+    "credential",
+    "apiHost",
+    "apigwAccessToken",
+    "dependencies",
+    "repositories",
+    "actions",
+    "sequences",
+    "triggers",
+    "feeds",
+    "rules",
+    "apis",
+    "inputs",
+    "annotations",
+    "description",
+}
+ACTION_KEYS = {
+    "location",
+    "version",
+    "function",
+    "code",
+    "runtime",
+    "namespace",
+    "credential",
+    "exposedUrl",
+    "web-export",
+    "web",
+    "main",
+    "docker",
+    "native",
+    "conductor",
+    "limits",
+    "inputs",
+    "outputs",
+    "description",
+    "annotations",
+    "include",
+    "exclude",
+}
+LIMIT_KEYS = {"timeout": "timeout", "memorySize": "memory", "logSize": "logs"}
+UNSUPPORTED_LIMIT_KEYS = {"concurrentActivations", "userInvocationRate", "codeSize", "parameterSize"}
+SEQUENCE_KEYS = {"actions", "web", "annotations"}
+DEPENDENCY_KEYS = {"version", "location", "inputs", "annotations"}
+TRIGGER_KEYS = {"feed", "namespace", "credential", "inputs", "description", "annotations", "source"}
+RULE_KEYS = {"trigger", "action", "rule", "description", "annotations"}
+PARAM_KEYS = {"type", "description", "value", "required", "default", "status", "schema"}
+
+TYPE_NAMES = {
+    "string": "string",
+    "integer": "integer",
+    "int": "integer",
+    "int8": "integer",
+    "int16": "integer",
+    "int32": "integer",
+    "int64": "integer",
+    "float": "float",
+    "float32": "float",
+    "float64": "float",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "json": "json",
+    "map": "json",
+    "slice": "json",
+}
+TYPE_DEFAULTS: dict[str, Any] = {"string": "", "integer": 0, "float": 0.0, "boolean": False, "json": {}}
+
+# file extension -> default kind, as wskdeploy's runtimes.go (the platform resolves ":default")
+EXTENSION_KINDS = {
+    ".py": "python:default",
+    ".js": "nodejs:default",
+    ".java": "java:default",
+    ".swift": "swift:default",
+    ".php": "php:default",
+    ".rb": "ruby:default",
+    ".rs": "rust:default",
+    ".go": "go:default",
+    ".ts": "nodejs:default",
+}
+BINARY_EXTENSIONS = {".zip", ".jar"}
+_KIND = re.compile(r"^[a-z][a-z0-9]*:[A-Za-z0-9._-]+$")
+_ENTITY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_@.\- ]*$")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return dict(loader.construct_mapping(node, deep=deep))
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; syntax errors and duplicate keys raise ManifestError with the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError.single(str(path), "(file)", "-", f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ManifestError.single(str(path), "(yaml)", where, str(problem)) from exc
+
+
+def parse_cli_value(text: str) -> Any:
+    """A ``--param`` value: JSON when it parses as JSON (as ``wsk -p``), else the string itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class _Loader:
+    """One manifest load: collects problems and warnings while building the model."""
+
+    def __init__(
+        self, manifest: Path, deployment: Path | None, variables: Variables, params: dict[str, Any]
+    ) -> None:
+        self.path = manifest
+        self.file = str(manifest)
+        self.base = manifest.parent
+        self.deployment = deployment
+        self.vars = variables
+        self.params = params
+        self.problems: list[Problem] = []
+        self.model = Model(manifest_path=str(manifest))
+        self.overlay: dict[str, JsonDict] = {}
+        self.has_default = False
+        self.declared_actions: set[str] = set()  # includes actions whose code had a problem
+
+    # -- helpers --------------------------------------------------------------------------------
+    def problem(self, entity: str, key: str, message: str, file: str | None = None) -> None:
+        self.problems.append(Problem(file or self.file, entity, key, message))
+
+    def warn(self, entity: str, message: str) -> None:
+        self.model.warnings.append(f"{entity}: {message}")
+
+    def mapping(self, value: Any, entity: str, key: str, file: str | None = None) -> JsonDict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(entity, key, f"expected a mapping, got {type(value).__name__}", file)
+            return {}
+        return value
+
+    def check_keys(
+        self, spec: JsonDict, allowed: set[str], entity: str, file: str | None = None, prefix: str = ""
+    ) -> None:
+        for key in spec:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.problem(entity, f"{prefix}{key}", f"unknown key (allowed: {hint})", file)
+
+    def text(self, value: Any, entity: str, key: str) -> str:
+        """A scalar the manifest gives as text, with variables substituted."""
+        if value is None:
+            return ""
+        if isinstance(value, (dict, list)):
+            self.problem(entity, key, f"expected a string, got {type(value).__name__}")
+            return ""
+        result, _ = self.vars.substitute(str(value))
+        return result
+
+    def name(self, raw: Any, entity_kind: str) -> str:
+        """An entity name (a mapping key), with variables substituted and checked."""
+        value, missing = self.vars.substitute(str(raw))
+        if not value or not _ENTITY_NAME.match(value):
+            reason = f"variables unset: {', '.join(missing)}" if missing else "not a valid OpenWhisk name"
+            self.problem(f"{entity_kind} {raw}", "(name)", f"{value!r}: {reason}")
+        return value
+
+    # -- inputs (parameters) --------------------------------------------------------------------
+    def inputs(
+        self,
+        raw: Any,
+        overlay: Any,
+        entity: str,
+        *,
+        key: str = "inputs",
+        package_level: bool = False,
+        extra: JsonDict | None = None,
+    ) -> JsonDict:
+        """Resolve typed inputs; overlay (deployment file) then ``--param`` values win per name."""
+        declared = dict(extra or {})
+        declared.update(self.mapping(raw, entity, key))
+        over = self.mapping(overlay, entity, key, str(self.deployment))
+        for name, value in over.items():
+            declared[name] = _overlay_param(declared.get(name), value)
+        result: JsonDict = {}
+        for name, spec in declared.items():
+            if name in self.params:
+                result[str(name)] = self.params[name]
+                continue
+            value = self.param_value(str(name), spec, entity, f"{key}.{name}", package_level)
+            if value is not _SKIP:
+                result[str(name)] = value
+        return result
+
+    def param_value(self, name: str, spec: Any, entity: str, key: str, package_level: bool) -> Any:
+        multiline = _is_multiline(spec)
+        required = False
+        declared_type: str | None = None
+        if multiline:
+            assert isinstance(spec, dict)
+            self.check_keys(spec, PARAM_KEYS, entity, prefix=f"{key}.")
+            required_raw = spec.get("required", False)
+            if not isinstance(required_raw, bool):
+                self.problem(entity, f"{key}.required", f"expected true or false, got {required_raw!r}")
+            required = required_raw is True
+            if "type" in spec:
+                declared_type = TYPE_NAMES.get(str(spec["type"]))
+                if declared_type is None:
+                    self.problem(
+                        entity,
+                        f"{key}.type",
+                        f"unknown type {spec['type']!r} "
+                        f"(use one of {', '.join(sorted(set(TYPE_NAMES.values())))})",
+                    )
+                    return _SKIP
+            value = spec.get("value")
+            if value is None:
+                value = spec.get("default")
+        else:
+            value = spec
+            if isinstance(value, str) and value in TYPE_NAMES:
+                # a bare type name declares a typed input with that type's zero value
+                declared_type = TYPE_NAMES[value]
+                value = None
+        value, missing = self.vars.deep(value)
+        if package_level and value in (None, "") and self.vars.get(name):
+            # wskdeploy: an empty package input takes the variable of the same name
+            value = self.vars.get(name)
+        if required and value in (None, ""):
+            if missing:
+                names = ", ".join(f"${m}" for m in missing)
+                self.problem(
+                    entity,
+                    key,
+                    f"required, but {names} is not set (set it in the env file or the environment)",
+                )
+            else:
+                self.problem(entity, key, "required, but has no value")
+            return _SKIP
+        if declared_type is not None:
+            value = self.coerce(value, declared_type, entity, key)
+        if value is None:
+            value = TYPE_DEFAULTS.get(declared_type or "string", "")
+            if isinstance(value, dict):
+                value = {}
+        return value
+
+    def coerce(self, value: Any, kind: str, entity: str, key: str) -> Any:
+        """Convert a (possibly substituted) value to its declared type, or report a mismatch."""
+        if value is None:
+            return None
+        try:
+            if kind == "string":
+                return (
+                    value
+                    if isinstance(value, str)
+                    else json.dumps(value)
+                    if isinstance(value, (dict, list))
+                    else str(value).lower()
+                    if isinstance(value, bool)
+                    else str(value)
+                )
+            if kind == "integer":
+                if isinstance(value, bool):
+                    raise ValueError
+                if isinstance(value, int):
+                    return value
+                if isinstance(value, float) and value.is_integer():
+                    return int(value)
+                return int(str(value).strip())
+            if kind == "float":
+                if isinstance(value, bool):
+                    raise ValueError
+                return float(value)
+            if kind == "boolean":
+                if isinstance(value, bool):
+                    return value
+                lowered = str(value).strip().lower()
+                if lowered in ("true", "yes", "1"):
+                    return True
+                if lowered in ("false", "no", "0", ""):
+                    return False
+                raise ValueError
+            if kind == "json":
+                if isinstance(value, (dict, list)):
+                    return value
+                if isinstance(value, str):
+                    return json.loads(value) if value.strip() else {}
+                raise ValueError
+        except (ValueError, TypeError):
+            pass
+        self.problem(entity, key, f"value {value!r} is not of type {kind}")
+        return None
+
+    def annotations(self, raw: Any, overlay: Any, entity: str) -> JsonDict:
+        result = dict(self.mapping(raw, entity, "annotations"))
+        result.update(self.mapping(overlay, entity, "annotations", str(self.deployment)))
+        resolved, _ = self.vars.deep(result)
+        return {str(k): v for k, v in resolved.items()}
+
+    # -- deployment overlay ---------------------------------------------------------------------
+    def load_overlay(self) -> None:
+        if self.deployment is None:
+            return
+        dfile = str(self.deployment)
+        doc = read_yaml(self.deployment)
+        root = self.mapping(doc, "(root)", "(document)", dfile)
+        self.check_keys(root, TOP_KEYS, "(root)", dfile)
+        project = self.mapping(root.get("project"), "project", "project", dfile)
+        if project:
+            self.check_keys(project, PROJECT_KEYS, "project", dfile)
+        packages = self.mapping(root.get("packages") or project.get("packages"), "(root)", "packages", dfile)
+        for raw_name, spec in packages.items():
+            name, _ = self.vars.substitute(str(raw_name))
+            pkg = self.mapping(spec, f"package {name}", "(package)", dfile)
+            self.check_keys(pkg, PACKAGE_KEYS, f"package {name}", dfile)
+            for section, allowed in (
+                ("actions", ACTION_KEYS),
+                ("triggers", TRIGGER_KEYS),
+                ("dependencies", DEPENDENCY_KEYS),
+                ("sequences", SEQUENCE_KEYS),
+            ):
+                for entity_name, entity in self.mapping(
+                    pkg.get(section), f"package {name}", section, dfile
+                ).items():
+                    label = f"{section[:-1]} {name}/{entity_name}"
+                    self.check_keys(self.mapping(entity, label, section, dfile), allowed, label, dfile)
+            self.overlay[name] = pkg
+
+    def overlay_for(self, package: str, section: str, name: str) -> JsonDict:
+        pkg = self.overlay.get(package) or {}
+        entities = pkg.get(section) if isinstance(pkg.get(section), dict) else {}
+        entity = (entities or {}).get(name)
+        return entity if isinstance(entity, dict) else {}
+
+    # -- the manifest ---------------------------------------------------------------------------
+    def load(self) -> Model:
+        doc = read_yaml(self.path)
+        self.load_overlay()
+        root = self.mapping(doc, "(root)", "(document)")
+        if doc is None:
+            self.problem("(root)", "(document)", "the manifest is empty")
+        self.check_keys(root, TOP_KEYS, "(root)")
+        project = self.mapping(root.get("project"), "project", "project")
+        self.check_keys(project, PROJECT_KEYS, "project")
+        if root.get("packages") and project.get("packages"):
+            self.problem("(root)", "packages", "give packages either at the root or under project, not both")
+        packages = self.mapping(root.get("packages") or project.get("packages"), "(root)", "packages")
+        if not packages and not self.problems:
+            self.problem("(root)", "packages", "no packages declared")
+        if project.get("namespace"):
+            self.model.namespace = self.text(project["namespace"], "project", "namespace")
+        for key in ("credential", "apiHost", "apigwAccessToken", "config"):
+            if project.get(key):
+                self.warn("project", f"{key} ignored (give the host and key with APIHOST/AUTH or flags)")
+        project_inputs = self.mapping(project.get("inputs"), "project", "inputs")
+        for raw_name, spec in packages.items():
+            self.package(raw_name, spec, project_inputs)
+        known_packages = {p.name for p in self.model.packages}
+        for name in self.overlay:
+            if name not in known_packages and not (name == DEFAULT_PACKAGE and self.has_default):
+                self.warn(f"package {name}", f"in {self.deployment} but not in the manifest; ignored")
+        self.cross_check()
+        if self.vars.unset:
+            names = ", ".join(sorted(self.vars.unset))
+            self.model.warnings.append(f"variables referenced but not set (substituted as empty): {names}")
+        if self.problems:
+            raise ManifestError(self.problems)
+        return self.model
+
+    def package(self, raw_name: Any, spec: Any, project_inputs: JsonDict) -> None:
+        name = self.name(raw_name, "package")
+        entity = f"package {name}"
+        pkg = self.mapping(spec, entity, "(package)")
+        self.check_keys(pkg, PACKAGE_KEYS, entity)
+        over = self.overlay.get(name, {})
+        is_default = name.lower() == DEFAULT_PACKAGE
+        for key in ("namespace", "credential", "apiHost", "apigwAccessToken"):
+            if pkg.get(key):
+                self.warn(entity, f"{key} ignored (one namespace and key per deployment)")
+        for key in ("repositories", "feeds"):
+            if pkg.get(key):
+                self.warn(entity, f"{key} ignored (not deployed by wskdeploy either)")
+        public = pkg.get("public", False)
+        if not isinstance(public, bool):
+            self.problem(entity, "public", f"expected true or false, got {public!r}")
+            public = False
+        parameters = self.inputs(
+            pkg.get("inputs"), over.get("inputs"), entity, package_level=True, extra=project_inputs
+        )
+        annotations = self.annotations(pkg.get("annotations"), over.get("annotations"), entity)
+        if is_default:
+            self.has_default = True
+            if parameters or annotations:
+                self.warn(entity, "inputs/annotations of the default package are not deployed")
+        else:
+            self.model.packages.append(Package(name, parameters, annotations, publish=public))
+        package = None if is_default else name
+        for dep_name, dep in self.mapping(pkg.get("dependencies"), entity, "dependencies").items():
+            self.dependency(name, dep_name, dep)
+        for action_name, action in self.mapping(pkg.get("actions"), entity, "actions").items():
+            self.action(name, package, action_name, action)
+        for seq_name, seq in self.mapping(pkg.get("sequences"), entity, "sequences").items():
+            self.sequence(name, package, seq_name, seq)
+        for trigger_name, trigger in self.mapping(pkg.get("triggers"), entity, "triggers").items():
+            self.trigger(name, trigger_name, trigger)
+        for rule_name, rule in self.mapping(pkg.get("rules"), entity, "rules").items():
+            self.rule(package, rule_name, rule)
+        self.apis(package, entity, pkg.get("apis"))
+
+    def dependency(self, package: str, raw_name: Any, spec: Any) -> None:
+        name = self.name(raw_name, "dependency")
+        entity = f"dependency {package}/{name}"
+        dep = self.mapping(spec, entity, "(dependency)")
+        self.check_keys(dep, DEPENDENCY_KEYS, entity)
+        location = self.text(dep.get("location"), entity, "location")
+        if not location:
+            self.problem(
+                entity, "location", "missing (a /namespace/package to bind, e.g. /whisk.system/cloudant)"
+            )
+            return
+        if location.startswith(("http://", "https://", "github.com", "git@")):
+            self.problem(
+                entity,
+                "location",
+                f"{location!r}: GitHub dependencies are not supported; use a /namespace/package binding",
+            )
+            return
+        parts = location.strip("/").split("/")
+        if len(parts) != 2 or not all(parts):
+            self.problem(entity, "location", f"{location!r}: expected /namespace/package")
+            return
+        over = self.overlay_for(package, "dependencies", str(raw_name))
+        parameters = self.inputs(dep.get("inputs"), over.get("inputs"), entity)
+        annotations = self.annotations(dep.get("annotations"), over.get("annotations"), entity)
+        if any(b.name == name for b in self.model.bindings):
+            self.problem(entity, "(name)", "a binding with this name is declared twice")
+        self.model.bindings.append(Binding(name, parts[0], parts[1], parameters, annotations))
+
+    def action(self, package_name: str, package: str | None, raw_name: Any, spec: Any) -> None:
+        name = self.name(raw_name, "action")
+        qualified = f"{package}/{name}" if package else name
+        entity = f"action {qualified}"
+        act = self.mapping(spec, entity, "(action)")
+        self.check_keys(act, ACTION_KEYS, entity)
+        self.declared_actions.add(qualified)
+        over = self.overlay_for(package_name, "actions", str(raw_name))
+        exec_ = self.action_exec(act, entity)
+        parameters = self.inputs(act.get("inputs"), over.get("inputs"), entity)
+        annotations = self.annotations(act.get("annotations"), over.get("annotations"), entity)
+        self.web(act, annotations, entity)
+        if "require-whisk-auth" in annotations:
+            self.check_require_auth(annotations["require-whisk-auth"], entity)
+        if act.get("conductor") is True:
+            annotations["conductor"] = True
+        limits = self.limits(act.get("limits"), entity)
+        if act.get("outputs"):
+            self.warn(entity, "outputs are documentation only; not deployed")
+        if exec_ is None:
+            return
+        source = str(act.get("function") or act.get("location") or "(inline code)")
+        self.model.actions.append(Action(package, name, exec_, parameters, annotations, limits, source))
+
+    def action_exec(self, act: JsonDict, entity: str) -> Exec | None:
+        function_raw = act.get("function")
+        if function_raw is None and act.get("location") is not None:
+            self.warn(entity, "location is deprecated; use function")
+            function_raw = act.get("location")
+        function = self.text(function_raw, entity, "function") if function_raw is not None else ""
+        if function_raw is not None and not function:
+            _, missing = self.vars.substitute(str(function_raw))
+            unset = f" ({', '.join('$' + m for m in missing)} not set)" if missing else ""
+            self.problem(entity, "function", f"{function_raw!r} is empty{unset}")
+            return None
+        code = act.get("code")
+        runtime = self.text(act.get("runtime"), entity, "runtime")
+        docker = self.text(act.get("docker"), entity, "docker")
+        native = act.get("native") is True
+        main = self.text(act.get("main"), entity, "main") or None
+        if runtime and not _KIND.match(runtime) and runtime != "blackbox":
+            self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
+            return None
+        include, exclude = self.include_exclude(act, entity)
+        kind = runtime
+        text: str | None = None
+        binary = False
+        if function and code is not None:
+            self.problem(entity, "code", "give either function or code, not both")
+            return None
+        if code is not None:
+            if not runtime and not docker and not native:
+                self.problem(entity, "runtime", "required with inline code")
+                return None
+            text = str(code)
+        elif function:
+            if function.startswith(("http://", "https://")):
+                self.problem(entity, "function", f"{function!r}: remote code is not supported; give a path")
+                return None
+            path = (self.base / function).resolve()
+            if not path.exists():
+                self.problem(entity, "function", f"{function!r}: no such file or directory ({path})")
+                return None
+            if path.is_dir():
+                if not runtime and not docker and not native:
+                    self.problem(
+                        entity, "runtime", f"required for a directory action ({function!r}), e.g. python:3.11"
+                    )
+                    return None
+                try:
+                    data = build_zip(path, self.base, include, exclude)
+                except ArchiveError as exc:
+                    self.problem(entity, exc.key, str(exc))
+                    return None
+                text, binary = base64.b64encode(data).decode(), True
+            else:
+                ext = path.suffix.lower()
+                if ext in BINARY_EXTENSIONS:
+                    if not runtime and not docker and not native:
+                        self.problem(entity, "runtime", f"required for a {ext} action, e.g. python:3.11")
+                        return None
+                    text, binary = base64.b64encode(path.read_bytes()).decode(), True
+                else:
+                    try:
+                        text = path.read_text(encoding="utf-8")
+                    except UnicodeDecodeError:
+                        text, binary = base64.b64encode(path.read_bytes()).decode(), True
+                    inferred = EXTENSION_KINDS.get(ext)
+                    if not runtime:
+                        if inferred is None and not docker and not native:
+                            self.problem(
+                                entity,
+                                "runtime",
+                                f"cannot infer the runtime from {ext or 'no'} "
+                                "extension; give runtime (e.g. python:3.11)",
+                            )
+                            return None
+                        kind = inferred or ""
+                    elif (
+                        inferred and inferred.split(":")[0] != runtime.split(":")[0] and runtime != "blackbox"
+                    ):
+                        self.warn(entity, f"runtime {runtime} does not match the {ext} file; using {runtime}")
+            if (include or exclude) and not path.is_dir():
+                self.warn(entity, "include/exclude apply to directory actions only; ignored")
+        elif not docker and not native:
+            self.problem(entity, "function", "missing: give the file or directory with the action's code")
+            return None
+        image: str | None = None
+        if docker or native:
+            kind = "blackbox"
+            image = NATIVE_IMAGE if native and not docker else docker
+        return Exec(kind=kind, code=text, binary=binary, main=main, image=image)
+
+    def include_exclude(self, act: JsonDict, entity: str) -> tuple[list[IncludeEntry], list[str]]:
+        include: list[IncludeEntry] = []
+        raw_include = act.get("include") or []
+        if not isinstance(raw_include, list):
+            self.problem(entity, "include", "expected a list of [source] or [source, destination] pairs")
+            raw_include = []
+        for index, item in enumerate(raw_include):
+            if isinstance(item, str):
+                item = [item]
+            if (
+                not isinstance(item, list)
+                or not 1 <= len(item) <= 2
+                or not all(isinstance(x, str) and x for x in item)
+            ):
+                self.problem(
+                    entity, f"include[{index}]", f"{item!r}: expected [source] or [source, destination]"
+                )
+                continue
+            parts = [self.text(x, entity, f"include[{index}]") for x in item]
+            include.append(IncludeEntry(parts[0], parts[1] if len(parts) == 2 else None))
+        raw_exclude = act.get("exclude") or []
+        if not isinstance(raw_exclude, list) or not all(isinstance(x, str) for x in raw_exclude):
+            self.problem(entity, "exclude", "expected a list of glob strings")
+            raw_exclude = []
+        return include, [self.text(x, entity, "exclude") for x in raw_exclude]
+
+    def web(self, spec: JsonDict, annotations: JsonDict, entity: str) -> None:
+        """Apply ``web`` / ``web-export`` as wskdeploy's webaction.go (``web`` wins when both are given)."""
+        if "web" in spec and "web-export" in spec:
+            self.warn(entity, "both web and web-export given; using web")
+        key = "web" if "web" in spec else "web-export" if "web-export" in spec else None
+        if key is None:
+            return
+        mode = _web_mode(spec[key])
+        if mode is None:
+            self.problem(entity, key, f"{spec[key]!r}: expected true, yes, raw, false or no")
+            return
+        for annotation in ("web-export", "raw-http", "final"):
+            annotations.pop(annotation, None)
+        annotations["web-export"] = mode != "false"
+        annotations["raw-http"] = mode == "raw"
+        annotations["final"] = mode != "false"
+
+    def check_require_auth(self, value: Any, entity: str) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int) and 0 < value < MAX_JS_INT:
+            return
+        if isinstance(value, str) and value:
+            return
+        self.problem(
+            entity,
+            "annotations.require-whisk-auth",
+            f"{value!r}: expected true/false, a non-empty string or a positive integer below 2^53-1",
+        )
+
+    def limits(self, raw: Any, entity: str) -> dict[str, int]:
+        spec = self.mapping(raw, entity, "limits")
+        result: dict[str, int] = {}
+        for key, value in spec.items():
+            if key in UNSUPPORTED_LIMIT_KEYS:
+                self.warn(entity, f"limits.{key} cannot be set through the API; ignored")
+                continue
+            if key not in LIMIT_KEYS:
+                self.problem(entity, f"limits.{key}", f"unknown limit (allowed: {', '.join(LIMIT_KEYS)})")
+                continue
+            minimum = 0 if key == "logSize" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                self.warn(entity, f"limits.{key} {value!r} is not a valid number; ignored")
+                continue
+            result[LIMIT_KEYS[key]] = value
+        return result
+
+    def sequence(self, package_name: str, package: str | None, raw_name: Any, spec: Any) -> None:
+        name = self.name(raw_name, "sequence")
+        qualified = f"{package}/{name}" if package else name
+        entity = f"sequence {qualified}"
+        seq = self.mapping(spec, entity, "(sequence)")
+        self.check_keys(seq, SEQUENCE_KEYS, entity)
+        raw_actions = seq.get("actions")
+        if isinstance(raw_actions, list):
+            names = [self.text(a, entity, "actions") for a in raw_actions]
+        elif isinstance(raw_actions, str):
+            names = self.text(raw_actions, entity, "actions").split(",")
+        else:
+            self.problem(entity, "actions", "missing: a comma-separated list of action names")
+            return
+        components = [_qualify(n.strip(), package) for n in names if n.strip()]
+        if not components:
+            self.problem(entity, "actions", "names no action")
+            return
+        over = self.overlay_for(package_name, "sequences", str(raw_name))
+        annotations = self.annotations(seq.get("annotations"), over.get("annotations"), entity)
+        self.web(seq, annotations, entity)
+        self.model.sequences.append(Sequence(package, name, components, annotations))
+
+    def trigger(self, package_name: str, raw_name: Any, spec: Any) -> None:
+        name = self.name(raw_name, "trigger")
+        entity = f"trigger {name}"
+        trig = self.mapping(spec, entity, "(trigger)")
+        self.check_keys(trig, TRIGGER_KEYS, entity)
+        feed = self.text(trig.get("feed"), entity, "feed")
+        if not feed and trig.get("source"):
+            self.warn(entity, "source is deprecated; use feed")
+            feed = self.text(trig.get("source"), entity, "source")
+        if feed and len([p for p in feed.split("/") if p]) < 2:
+            self.problem(entity, "feed", f"{feed!r}: expected /namespace/package/feed or binding/feed")
+        over = self.overlay_for(package_name, "triggers", str(raw_name))
+        parameters = self.inputs(trig.get("inputs"), over.get("inputs"), entity)
+        annotations = self.annotations(trig.get("annotations"), over.get("annotations"), entity)
+        if any(t.name == name for t in self.model.triggers):
+            self.problem(entity, "(name)", "declared twice (triggers live at namespace level)")
+        self.model.triggers.append(Trigger(name, feed or None, parameters, annotations))
+
+    def rule(self, package: str | None, raw_name: Any, spec: Any) -> None:
+        name = self.name(raw_name, "rule")
+        entity = f"rule {name}"
+        rule = self.mapping(spec, entity, "(rule)")
+        self.check_keys(rule, RULE_KEYS, entity)
+        trigger = self.text(rule.get("trigger"), entity, "trigger")
+        action = self.text(rule.get("action"), entity, "action")
+        if not trigger:
+            self.problem(entity, "trigger", "missing: the trigger this rule listens to")
+        if not action:
+            self.problem(entity, "action", "missing: the action (or sequence) this rule invokes")
+        if not trigger or not action:
+            return
+        annotations = self.annotations(rule.get("annotations"), None, entity)
+        if any(r.name == name for r in self.model.rules):
+            self.problem(entity, "(name)", "declared twice (rules live at namespace level)")
+        self.model.rules.append(Rule(name, trigger, _qualify(action, package), annotations))
+
+    def apis(self, package: str | None, entity: str, raw: Any) -> None:
+        for api_name, bases in self.mapping(raw, entity, "apis").items():
+            for base_path, rels in self.mapping(bases, entity, f"apis.{api_name}").items():
+                for rel_path, actions in self.mapping(rels, entity, f"apis.{api_name}.{base_path}").items():
+                    key = f"apis.{api_name}.{base_path}.{rel_path}"
+                    for action_name, method_spec in self.mapping(actions, entity, key).items():
+                        ms = method_spec if isinstance(method_spec, dict) else {"method": method_spec}
+                        method = str(ms.get("method", "GET")).upper()
+                        self.model.apis.append(
+                            Api(
+                                str(api_name),
+                                str(base_path),
+                                str(rel_path),
+                                _qualify(str(action_name), package),
+                                method,
+                            )
+                        )
+
+    # -- cross references -----------------------------------------------------------------------
+    def cross_check(self) -> None:
+        runnable = self.declared_actions | {s.qualified for s in self.model.sequences}
+        bindings = {b.name for b in self.model.bindings}
+        triggers = {t.name for t in self.model.triggers}
+
+        def declared(name: str) -> bool:
+            if name.startswith("/"):
+                return True  # another namespace's entity: the platform checks it
+            head = name.split("/", 1)[0]
+            return name in runnable or ("/" in name and head in bindings)
+
+        for seq in self.model.sequences:
+            for component in seq.components:
+                if not declared(component):
+                    self.problem(
+                        f"sequence {seq.qualified}",
+                        "actions",
+                        f"{component!r} is not an action declared in the manifest",
+                    )
+        for rule in self.model.rules:
+            if rule.trigger not in triggers:
+                self.problem(
+                    f"rule {rule.name}",
+                    "trigger",
+                    f"{rule.trigger!r} is not a trigger declared in the manifest",
+                )
+            if not declared(rule.action):
+                self.problem(
+                    f"rule {rule.name}",
+                    "action",
+                    f"{rule.action!r} is not an action or sequence declared in the manifest",
+                )
+        for trigger in self.model.triggers:
+            if trigger.feed and not trigger.feed.startswith("/"):
+                head = trigger.feed.split("/", 1)[0]
+                if head not in bindings and head not in {p.name for p in self.model.packages}:
+                    self.problem(
+                        f"trigger {trigger.name}",
+                        "feed",
+                        f"{trigger.feed!r}: package {head!r} is "
+                        "not declared; use /namespace/package/feed or a dependency binding",
+                    )
+        for api in self.model.apis:
+            if not declared(api.action):
+                self.problem("apis", api.name, f"{api.action!r} is not an action declared in the manifest")
+
+
+class _Skip:
+    """Marker: the input is dropped (its problem has been reported)."""
+
+
+_SKIP: Any = _Skip()
+
+
+def _is_multiline(spec: Any) -> bool:
+    """A mapping is a typed (multi-line) input when it uses type/value/default; else it is a JSON value."""
+    if not isinstance(spec, dict):
+        return False
+    keys = set(spec)
+    if not keys & {"type", "value", "default"}:
+        return False
+    return keys <= PARAM_KEYS or "type" in keys
+
+
+def _overlay_param(manifest_spec: Any, deployment_spec: Any) -> Any:
+    """A deployment-file input replaces the manifest's value and keeps its type and ``required``."""
+    if _is_multiline(manifest_spec):
+        merged = dict(manifest_spec)
+        if _is_multiline(deployment_spec):
+            merged.update(deployment_spec)
+        else:
+            merged["value"] = deployment_spec
+        return merged
+    return deployment_spec
+
+
+def _web_mode(value: Any) -> str | None:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    lowered = str(value).strip().lower()
+    return {"true": "true", "yes": "true", "raw": "raw", "false": "false", "no": "false"}.get(lowered)
+
+
+def _qualify(name: str, package: str | None) -> str:
+    """Prefix a bare action name with its package, as wskdeploy does for sequences and rules."""
+    if "/" in name or package is None:
+        return name
+    return f"{package}/{name}"
+
+
+def find_manifest(directory: Path) -> Path | None:
+    """``manifest.yaml`` then ``manifest.yml`` in ``directory`` (wskdeploy's default names)."""
+    for candidate in ("manifest.yaml", "manifest.yml"):
+        if (directory / candidate).is_file():
+            return directory / candidate
+    return None
+
+
+def find_deployment(directory: Path) -> Path | None:
+    for candidate in ("deployment.yaml", "deployment.yml"):
+        if (directory / candidate).is_file():
+            return directory / candidate
+    return None
+
+
+def load_manifest(
+    manifest: Path,
+    *,
+    deployment: Path | None = None,
+    variables: Variables | None = None,
+    params: dict[str, Any] | None = None,
+) -> Model:
+    """Read, overlay, substitute and validate a manifest; raise ManifestError listing every mistake."""
+    loader = _Loader(Path(os.path.abspath(manifest)), deployment, variables or Variables(), params or {})
+    return loader.load()

@@ -1,0 +1,2 @@
+def shout(args):
+    return {"greeting": str(args.get("greeting", "")).upper()}
