@@ -62,7 +62,7 @@ class RunResult:
     status_code: int  # SUCCESS .. WHISK_ERROR
     result: Any  # dict or list; for errors a dict with "error"
     logs: list[str]  # formatted "<timestamp padded to 30> stdout: line"
-    start_ms: int  # epoch ms when the activation started waiting for a container
+    start_ms: int  # epoch ms when init (cold) or the run (warm) began, so end_ms - start_ms == duration_ms
     end_ms: int
     duration_ms: int  # run time (+ init time on a cold start)
     wait_time_ms: int  # request received -> container ready

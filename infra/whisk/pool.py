@@ -32,6 +32,11 @@ What a caller may rely on (OpenWhisk's ContainerPool semantics, on OS processes)
   ``namespace``, ``action_name``, ``action_version``, ``activation_id``, ``transaction_id``, ``deadline`` and
   ``api_key`` (only when the request carries one). Every kind (``python:*``, ``blackbox`` with code) runs on
   the local Python launcher.
+- Limits honoured per activation: ``timeout_ms`` (init and run each), ``memory_mb`` (budget share and the
+  process's address-space cap, see infra.whisk.container), ``logs_mb`` (log truncation); concurrency is 1.
+- Containers live under ``work_dir/<container id>/`` (``action/`` = cwd, ``tmp/`` = TMPDIR); dirs left there
+  by a platform that died are deleted when a pool starts. ``extra_env`` is added to every container's
+  environment (as the invoker's configured extra env vars); the platform's own environment is not passed on.
 """
 
 from __future__ import annotations
