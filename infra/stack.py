@@ -1,0 +1,430 @@
+"""`python -m infra.stack up|status|stop|reset [--data-dir D]`: the whole local stack on one machine.
+
+`up` starts ONE supervisor daemon (its own session, pid in `<data>/run/supervisor.pid`) that runs, as its
+children: pouchdb-server (CouchDB API), s3rver (S3 API), the local OpenWhisk and the feed provider. It
+health-checks them every second and restarts what died or stopped answering (backoff; logs in
+`<data>/logs/<service>.log`), creates the S3 buckets with the upload CORS rule, and records everything in
+`<data>/run/state.json`. `up` returns once every service answers, then installs the /whisk.system catalog
+(idempotent), and prints the status; run again it changes nothing. `stop` ends the supervisor, which stops
+every service (the platform stops its containers). `reset` stops and deletes the data directory.
+
+Data directory: `--data-dir`, else `$OPENCHECKS_DATA`, else `<repo>/.data`; subdirectories
+`couchdb/ s3/ whisk/ feeds/ logs/ run/`. Everything there survives `stop` + `up`.
+Ports (127.0.0.1): OpenWhisk 3233, CouchDB 5984, S3 4568, feeds 3235; override with OPENCHECKS_WHISK_PORT,
+OPENCHECKS_COUCHDB_PORT, OPENCHECKS_S3_PORT, OPENCHECKS_FEEDS_PORT. Buckets: OPENCHECKS_S3_BUCKETS
+(comma-separated, default `incoming,archive`).
+
+Status JSON: {"whisk": {url, pid, status, restarts, log}, "couchdb": {...}, "s3": {...}, "feeds": {...},
+"supervisor": {"pid"}, "data_dir": D, "running": bool}. Hooks for parts written later (e.g. the web UI),
+each a "module:function"; a module that does not exist yet is skipped:
+- `SERVICE_HOOKS[name]`: function(StackConfig) -> ManagedProcess | None: one more supervised server, shown
+  in the status under `name` like the four above (its port: OPENCHECKS_<NAME>_PORT, read by the hook).
+- `STATUS_HOOKS[key]`: function(data_dir: Path) -> JSON object | None: the value of status key `key`
+  (wins over a service of the same name).
+Exit status: 0 all up, 1 not running, 3 degraded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import importlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from infra.services.couchdb import couchdb_process
+from infra.services.process import REPO, ManagedProcess
+from infra.services.s3 import ensure_bucket, s3_process
+from infra.services.supervise import Supervisor
+
+SERVICES = ("couchdb", "s3", "whisk", "feeds")
+DEFAULT_PORTS = {"whisk": 3233, "couchdb": 5984, "s3": 4568, "feeds": 3235}
+DEFAULT_BUCKETS = "incoming,archive"
+SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run")
+
+# Filled by other parts of the system (see the module docstring); absent modules are skipped.
+SERVICE_HOOKS: dict[str, str] = {"ui": "infra.ui_status:service"}
+STATUS_HOOKS: dict[str, str] = {"ui": "infra.ui_status:status"}
+
+GUEST_KEY = (
+    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:"
+    "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
+)
+
+log = logging.getLogger("infra.stack")
+
+
+class StackError(RuntimeError):
+    """The stack could not be brought up or stopped; the message says what to look at."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Where the stack keeps its data and which ports it uses."""
+
+    data_dir: Path
+    ports: dict[str, int]
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None) -> StackConfig:
+        """Data dir from the argument, $OPENCHECKS_DATA or <repo>/.data; ports from OPENCHECKS_*_PORT."""
+        base = data_dir or Path(os.environ.get("OPENCHECKS_DATA") or REPO / ".data")
+        ports = {}
+        for name, default in DEFAULT_PORTS.items():
+            raw = os.environ.get(f"OPENCHECKS_{name.upper()}_PORT", "")
+            try:
+                ports[name] = int(raw) if raw else default
+            except ValueError:
+                raise StackError(f"OPENCHECKS_{name.upper()}_PORT={raw!r} is not a port number") from None
+        return cls(base.resolve(), ports)
+
+    def url(self, name: str) -> str:
+        """http://127.0.0.1:<port> of service `name`."""
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.json"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.run_dir / "supervisor.pid"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def buckets(self) -> list[str]:
+        """The S3 buckets the stack creates."""
+        raw = os.environ.get("OPENCHECKS_S3_BUCKETS", DEFAULT_BUCKETS)
+        return [b.strip() for b in raw.split(",") if b.strip()]
+
+
+def build_services(cfg: StackConfig) -> list[ManagedProcess]:
+    """The four servers of the stack, in start order."""
+    logs = cfg.log_dir
+    python = sys.executable
+    whisk_url = cfg.url("whisk")
+    whisk = ManagedProcess(
+        name="whisk",
+        argv=[python, "-m", "infra.whisk", "--host", "127.0.0.1", "--port", str(cfg.ports["whisk"]),
+              "--data-dir", str(cfg.data_dir / "whisk")],
+        url=whisk_url, health_url=f"{whisk_url}/api/v1", log_path=logs / "whisk.log", cwd=REPO,
+        start_timeout=60.0,
+    )
+    feeds_url = cfg.url("feeds")
+    feeds = ManagedProcess(
+        name="feeds",
+        argv=[python, "-m", "infra.feeds", "--port", str(cfg.ports["feeds"]),
+              "--data-dir", str(cfg.data_dir / "feeds"), "--whisk-api", whisk_url],
+        url=feeds_url, health_url=f"{feeds_url}/health", log_path=logs / "feeds.log", cwd=REPO,
+    )
+    services = [
+        couchdb_process(cfg.data_dir / "couchdb", cfg.ports["couchdb"], logs / "couchdb.log"),
+        s3_process(cfg.data_dir / "s3", cfg.ports["s3"], logs / "s3.log"),
+        whisk,
+        feeds,
+    ]
+    for spec in SERVICE_HOOKS.values():
+        try:
+            hook = _load_hook(spec)
+            extra = hook(cfg) if hook is not None else None
+        except Exception:  # a broken optional part must not keep the core stack down
+            log.exception("service hook %s failed; running without it", spec)
+            continue
+        if isinstance(extra, ManagedProcess):
+            services.append(extra)
+    return services
+
+
+# ---- the supervisor daemon ------------------------------------------------------------------------
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _kill_leftovers(cfg: StackConfig) -> bool:
+    """Kill services a dead supervisor left running (recognised by their data dir on the command line);
+    True when there were any."""
+    killed = False
+    state = _read_json(cfg.state_path)
+    for info in (state.get("services") or {}).values():
+        pid = info.get("pid")
+        if isinstance(pid, int) and _pid_alive(pid) and str(cfg.data_dir) in _cmdline(pid):
+            log.warning("killing leftover process %s", pid)
+            killed = True
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    return killed
+
+
+def supervise(cfg: StackConfig) -> int:
+    """Run the supervisor in the foreground (what the daemon does); returns when SIGTERM/SIGINT arrives."""
+    for sub in SUBDIRS:
+        (cfg.data_dir / sub).mkdir(parents=True, exist_ok=True)
+    lock = open(cfg.run_dir / "supervisor.lock", "w")  # noqa: SIM115 - held for the process lifetime
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another supervisor already runs for this data directory", file=sys.stderr)
+        return 0
+    _kill_leftovers(cfg)
+    cfg.state_path.unlink(missing_ok=True)  # a dead supervisor's state must not read as "up"
+    cfg.pid_path.write_text(str(os.getpid()))
+
+    def on_ready(name: str) -> None:
+        if name == "s3":
+            for bucket in cfg.buckets():
+                ensure_bucket(cfg.url("s3"), bucket)
+
+    supervisor = Supervisor(build_services(cfg), state_path=cfg.state_path, on_ready=on_ready)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        supervisor.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        supervisor.run()
+    finally:
+        cfg.pid_path.unlink(missing_ok=True)
+    return 0
+
+
+# ---- the commands -----------------------------------------------------------------------------------
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def supervisor_pid(cfg: StackConfig) -> int | None:
+    """The running supervisor's pid, or None."""
+    try:
+        pid = int(cfg.pid_path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if _pid_alive(pid) and "infra.stack" in _cmdline(pid):
+        return pid
+    return None
+
+
+def _load_hook(spec: str) -> Callable[..., Any] | None:
+    """The function named "module:function", or None when the module or function does not exist."""
+    module_name, _, func_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None  # not written yet
+        raise
+    func = getattr(module, func_name, None)
+    return func if callable(func) else None
+
+
+def _hook_value(spec: str, data_dir: Path) -> Any:
+    func = _load_hook(spec)
+    return func(data_dir) if func is not None else None
+
+
+def status(cfg: StackConfig) -> dict[str, Any]:
+    """The status document (see the module docstring)."""
+    pid = supervisor_pid(cfg)
+    services = (_read_json(cfg.state_path).get("services") or {}) if pid else {}
+    doc: dict[str, Any] = {}
+    for name in SERVICES:
+        info = services.get(name) or {}
+        pid_ = info.get("pid") if _pid_alive(info.get("pid")) else None
+        state = info.get("status", "stopped") if pid else "stopped"
+        doc[name] = {"url": info.get("url", cfg.url(name)), "pid": pid_,
+                     "status": state if pid_ is not None or state != "up" else "down",
+                     "restarts": info.get("restarts", 0), "log": str(cfg.log_dir / f"{name}.log")}
+    for name, info in services.items():
+        if name not in SERVICES and isinstance(info, dict):
+            doc[name] = {**info, "pid": info.get("pid") if _pid_alive(info.get("pid")) else None}
+    doc["supervisor"] = {"pid": pid, "log": str(cfg.log_dir / "supervisor.log")}
+    doc["data_dir"] = str(cfg.data_dir)
+    doc["running"] = pid is not None
+    doc["auth"] = {"guest": GUEST_KEY}
+    for key, spec in STATUS_HOOKS.items():
+        try:
+            value = _hook_value(spec, cfg.data_dir)
+        except Exception as exc:  # a broken hook must not hide the rest of the status
+            value = {"error": f"{spec} failed: {exc}"}
+        if value is not None:
+            doc[key] = value
+    return doc
+
+
+def _all_up(doc: dict[str, Any]) -> bool:
+    names = [*SERVICES, *(n for n in SERVICE_HOOKS if isinstance(doc.get(n), dict) and "status" in doc[n])]
+    return bool(doc["running"]) and all(doc[name]["status"] == "up" for name in names)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_ports_free(cfg: StackConfig, timeout: float = 5.0) -> None:
+    """Raise StackError naming the port and its variable when another program listens on a stack port."""
+    deadline = time.monotonic() + timeout
+    for name, port in cfg.ports.items():
+        while _port_taken(port):
+            if time.monotonic() > deadline:
+                raise StackError(f"port {port} ({name}) is used by another program: stop it, or choose "
+                                 f"another port with OPENCHECKS_{name.upper()}_PORT")
+            time.sleep(0.1)
+
+
+def up(cfg: StackConfig, timeout: float = 120.0, catalog: bool = True) -> dict[str, Any]:
+    """Start the supervisor unless it runs, wait until every service answers, install the catalog."""
+    for sub in SUBDIRS:
+        (cfg.data_dir / sub).mkdir(parents=True, exist_ok=True)
+    if supervisor_pid(cfg) is None:
+        # Killed leftovers may take a moment to release their ports.
+        _wait_ports_free(cfg, timeout=5.0 if _kill_leftovers(cfg) else 0.0)
+        env = dict(os.environ)
+        env["OPENCHECKS_DATA"] = str(cfg.data_dir)
+        for name, port in cfg.ports.items():
+            env[f"OPENCHECKS_{name.upper()}_PORT"] = str(port)
+        with open(cfg.log_dir / "supervisor.log", "ab") as out:
+            subprocess.Popen(
+                [sys.executable, "-m", "infra.stack", "supervise", "--data-dir", str(cfg.data_dir)],
+                cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    deadline = time.monotonic() + timeout
+    while True:
+        doc = status(cfg)
+        if _all_up(doc):
+            break
+        if time.monotonic() > deadline:
+            down = [n for n in SERVICES if doc[n]["status"] != "up"]
+            details = "\n".join(f"--- {n}: {_tail(cfg.log_dir / f'{n}.log')}" for n in down)
+            raise StackError(f"not up after {timeout:.0f} s: {', '.join(down)}\n{details}\n"
+                             f"--- supervisor: {_tail(cfg.log_dir / 'supervisor.log')}")
+        time.sleep(0.2)
+    if catalog:
+        from infra.catalog.install import install
+
+        install(doc["whisk"]["url"], doc["feeds"]["url"], doc["couchdb"]["url"])
+    return status(cfg)
+
+
+def stop(cfg: StackConfig, timeout: float = 60.0) -> bool:
+    """Stop the supervisor and every service; True when something was running."""
+    pid = supervisor_pid(cfg)
+    if pid is None:
+        _kill_leftovers(cfg)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _pid_alive(pid):
+        log.warning("supervisor %s did not stop in %.0f s; killing it and its services", pid, timeout)
+        os.kill(pid, signal.SIGKILL)
+        _kill_leftovers(cfg)
+    cfg.pid_path.unlink(missing_ok=True)
+    return True
+
+
+def reset(cfg: StackConfig) -> None:
+    """Stop, then delete the stack's subdirectories and the data dir itself when it is left empty."""
+    stop(cfg)
+    for sub in SUBDIRS:
+        shutil.rmtree(cfg.data_dir / sub, ignore_errors=True)
+    try:
+        cfg.data_dir.rmdir()
+    except OSError:
+        pass  # holds files that are not the stack's: leave them
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m infra.stack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "status", "stop", "reset", "supervise"])
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--no-deploy", action="store_true",
+                        help="accepted for deploy.sh: the stack itself never deploys the app manifest")
+    parser.add_argument("--no-catalog", action="store_true", help="do not install the /whisk.system catalog")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds `up` waits for the services")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        cfg = StackConfig.from_env(args.data_dir)
+        if args.command == "supervise":
+            return supervise(cfg)
+        if args.command == "up":
+            doc = up(cfg, args.timeout, catalog=not args.no_catalog)
+        elif args.command == "stop":
+            was_running = stop(cfg)
+            print(json.dumps({"stopped": was_running, "data_dir": str(cfg.data_dir)}))
+            return 0
+        elif args.command == "reset":
+            reset(cfg)
+            print(json.dumps({"reset": True, "data_dir": str(cfg.data_dir)}))
+            return 0
+        else:
+            doc = status(cfg)
+    except StackError as exc:
+        print(f"stack: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        print(f"stack: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(doc, indent=2))
+    if not doc["running"]:
+        return 1
+    return 0 if _all_up(doc) else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
