@@ -1,0 +1,192 @@
+"""The `openchecks/ui` web action: serves the static page in `ui/` from the action's zip.
+
+`GET <APIHOST>/api/v1/web/<namespace>/openchecks/ui/` answers `index.html`; `/ui/app.js`, `/ui/styles.css`,
+… answer the file of that name with its content type, an ETag (a matching If-None-Match gets 304), a
+revalidate-every-time Cache-Control, a Content-Security-Policy and the usual hardening headers. `/ui`
+without the slash redirects to `ui/` so that the page's relative URLs resolve. Only GET and HEAD are served.
+
+The Content-Security-Policy allows scripts, styles and API calls from the page's own origin only, plus the
+object-storage origin the browser uploads to and loads archive images from. That origin comes from the
+action parameters (package inputs): `ui_storage_origins` (comma-separated origins) if set, else the origin of
+`cos_public_endpoint`, else of `cos_endpoint`.
+
+Deployed by manifest.yaml as a web action of the package `openchecks` whose zip holds this file and the
+page under `ui/` (`include: [["ui", "ui"]]`); run from a checkout it serves the repository's `ui/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+# Where the page's files are: `ui/` beside this file inside the deployed zip, or the repository's `ui/`
+# when this module runs from a checkout (unit tests, a local run).
+_HERE = Path(__file__).resolve().parent
+UI_DIR_CANDIDATES = (_HERE / "ui", _HERE.parent.parent / "ui")
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+}
+# These are sent base64-encoded; OpenWhisk decodes a web action's body for binary content types.
+BINARY_SUFFIXES = frozenset({".png", ".ico"})
+MAX_FILE_BYTES = 512 * 1024  # a web action's response must stay well under the 1 MB result limit
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    """One file of the page, ready to be sent."""
+
+    body: str  # text, or base64 for binary types
+    content_type: str
+    etag: str
+
+
+# The page's files, read once per container (cold start) from the zip; the zip never changes while a
+# container lives, so this cache is never refreshed.
+_FILES: dict[str, StaticFile] | None = None
+
+
+def load_files(ui_dir: Path) -> dict[str, StaticFile]:
+    """Read every servable file under `ui_dir`, keyed by its URL path ("/index.html", "/views/x.js")."""
+    files: dict[str, StaticFile] = {}
+    for path in sorted(ui_dir.rglob("*")):
+        suffix = path.suffix.lower()
+        if not path.is_file() or suffix not in CONTENT_TYPES or path.name.startswith("."):
+            continue
+        data = path.read_bytes()
+        if len(data) > MAX_FILE_BYTES:
+            raise ValueError(f"{path} is {len(data)} bytes; a web action can serve at most {MAX_FILE_BYTES}")
+        body = base64.b64encode(data).decode("ascii") if suffix in BINARY_SUFFIXES else data.decode("utf-8")
+        etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
+        url_path = "/" + path.relative_to(ui_dir).as_posix()
+        files[url_path] = StaticFile(body=body, content_type=CONTENT_TYPES[suffix], etag=etag)
+    return files
+
+
+def find_ui_dir() -> Path:
+    """The directory holding index.html, in the zip or in the checkout."""
+    for candidate in UI_DIR_CANDIDATES:
+        if (candidate / "index.html").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "the page's files (ui/index.html) are not in this action; deploy it with ui/ included"
+    )
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of an http(s) URL, or None when it is not one."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in parts.netloc for c in " ;'\","):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def storage_origins(args: dict[str, Any]) -> list[str]:
+    """The object-storage origins the page may upload to and load images from, from the action parameters."""
+    explicit = args.get("ui_storage_origins")
+    if isinstance(explicit, str) and explicit.strip():
+        candidates = explicit.split(",")
+    else:
+        # The public endpoint is what presigned URLs point at; the plain endpoint when they are the same.
+        configured = [str(args.get(key) or "") for key in ("cos_public_endpoint", "cos_endpoint")]
+        candidates = [next((c for c in configured if c), "")]
+    origins = [o for o in (origin_of(c) for c in candidates if c) if o]
+    return sorted(set(origins))
+
+
+def content_security_policy(extra_origins: list[str]) -> str:
+    """The page's CSP: its own origin for code and API calls; storage origins for uploads and images."""
+    extra = "".join(" " + o for o in extra_origins)
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' blob: data:{extra}",
+            f"connect-src 'self'{extra}",
+            "font-src 'self'",
+            "manifest-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
+def _text_response(status: int, message: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {**headers, "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"},
+        "body": message + "\n",
+    }
+
+
+def _header(args: dict[str, Any], name: str) -> str:
+    headers = args.get("__ow_headers")
+    value = headers.get(name, "") if isinstance(headers, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def serve(args: dict[str, Any], files: dict[str, StaticFile]) -> dict[str, Any]:
+    """Answer one web request (OpenWhisk `.http` result shape) from `files`."""
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(storage_origins(args))}
+    method = str(args.get("__ow_method") or "get").lower()
+    if method not in ("get", "head"):
+        reply = _text_response(405, f"The page only answers GET and HEAD, not {method.upper()}.", headers)
+        reply["headers"]["Allow"] = "GET, HEAD"
+        return reply
+    path = str(args.get("__ow_path") or "")
+    if path == "":
+        # Relative to ".../openchecks/ui" this is ".../openchecks/ui/", where the page's relative links work.
+        return {
+            "statusCode": 302,
+            "headers": {**headers, "Location": "ui/", "Cache-Control": "no-store"},
+            "body": "",
+        }
+    if path.endswith("/"):
+        path += "index.html"
+    found = files.get(path)
+    if found is None or "\\" in path or "\x00" in path:
+        return _text_response(
+            404, "There is no such page here. Start from the page's address ending in /ui/.", headers
+        )
+    headers.update(
+        {
+            "Content-Type": found.content_type,
+            # No build step means no hashed file names: revalidate every time, a 304 is cheap.
+            "Cache-Control": "no-cache",
+            "ETag": found.etag,
+        }
+    )
+    if found.etag in [tag.strip() for tag in _header(args, "if-none-match").split(",")]:
+        return {"statusCode": 304, "headers": headers, "body": ""}
+    return {"statusCode": 200, "headers": headers, "body": "" if method == "head" else found.body}
+
+
+def main(args: dict[str, Any]) -> dict[str, Any]:
+    """Web action entry point."""
+    global _FILES
+    if _FILES is None:
+        _FILES = load_files(find_ui_dir())
+    return serve(args, _FILES)

@@ -1,0 +1,73 @@
+// The deposit API client. The API is the web action `api` beside this page's `ui` action in the package
+// `openchecks`, so its URL is computed from the page's own: <...>/openchecks/ui/ -> <...>/openchecks/api.
+
+import { networkSentence, sentenceFor } from './messages.js';
+import { currentToken } from './session.js';
+
+const TIMEOUT_MS = 30_000;
+
+/** A failed API call, with a sentence for people (`message`), the HTTP status and the API's machine code. */
+export class ApiError extends Error {
+  constructor(message, status = 0, code = '') {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** The deposit API's base URL, without a trailing slash. */
+export function apiBase(pageUrl = document.baseURI) {
+  return new URL('../api', pageUrl).href;
+}
+
+async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  const token = currentToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch(apiBase() + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: controller.signal,
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch {
+    throw new ApiError(networkSentence(), 0, 'network');
+  } finally {
+    clearTimeout(timer);
+  }
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch {
+    payload = null;
+  }
+  if (!response.ok) {
+    const code = payload && typeof payload.code === 'string' ? payload.code : '';
+    throw new ApiError(sentenceFor(response.status, payload), response.status, code);
+  }
+  return payload;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  /** {to_account, amount, has_back?} -> {id, upload_url, upload_headers, expires, ...} */
+  createDeposit: (fields) => request('POST', '/deposits', fields),
+  confirmUpload: (id) => request('POST', `/deposits/${enc(id)}/uploaded`, {}),
+  getDeposit: (id) => request('GET', `/deposits/${enc(id)}`),
+  /** Newest first; `limit` up to 200 (the API's default is 50). */
+  listDeposits: (status, limit) => {
+    const query = [status ? `status=${enc(status)}` : '', limit ? `limit=${enc(limit)}` : ''].filter(Boolean).join('&');
+    return request('GET', query ? `/deposits?${query}` : '/deposits');
+  },
+  review: (id, decision) => request('POST', `/deposits/${enc(id)}/review`, decision),
+  opsActivations: () => request('GET', '/ops/activations'),
+};

@@ -1,0 +1,127 @@
+// The page's entry point: the header, the hash router and sign-in state.
+
+import { ApiError } from './api.js';
+import { h, notice, replace } from './dom.js';
+import { currentClaims, signOut } from './session.js';
+import { renderDeposit } from './views/deposit.js';
+import { renderDetail } from './views/detail.js';
+import { renderList } from './views/list.js';
+import { renderOps } from './views/ops.js';
+import { renderReview, renderReviewQueue } from './views/review.js';
+import { renderSignIn } from './views/signin.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+const signOutButton = document.getElementById('signout');
+
+// Routes: [pattern, view, role needed ('' = any signed-in user, null = no sign-in needed)].
+const ROUTES = [
+  [/^#\/signin$/, renderSignIn, null],
+  [/^#\/deposit$/, renderDeposit, ''],
+  [/^#\/deposits$/, renderList, ''],
+  [/^#\/deposits\/([^/]+)$/, renderDetail, ''],
+  [/^#\/review$/, renderReviewQueue, 'reviewer'],
+  [/^#\/review\/([^/]+)$/, renderReview, 'reviewer'],
+  [/^#\/ops$/, renderOps, 'reviewer'],
+];
+
+let cleanup = null; // stops the current view's timers when we leave it
+let flash = null; // a message to show on the next screen (e.g. after signing out on a 401)
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+/** Show `message` on the next screen rendered. */
+export function flashNext(kind, message) {
+  flash = { kind, message };
+}
+
+/** What views call when an API call failed: a 401 sends the person back to sign in. */
+export function handleFailure(error, where) {
+  if (error instanceof ApiError && error.status === 401) {
+    signOut();
+    flashNext('error', error.message);
+    navigate('#/signin');
+    return;
+  }
+  const text = error instanceof ApiError ? error.message : 'Something went wrong in this page. Reload it and try again.';
+  if (!(error instanceof ApiError)) console.error(error);
+  replace(where, notice('error', text));
+}
+
+function updateHeader(claims) {
+  nav.hidden = !claims;
+  signOutButton.hidden = !claims;
+  who.textContent = claims ? `${claims.email} (${claims.role})` : '';
+  for (const link of nav.querySelectorAll('[data-role]')) {
+    link.parentElement.hidden = !claims || claims.role !== link.dataset.role;
+  }
+  const mine = nav.querySelector('a[href="#/deposits"]');
+  if (mine) mine.textContent = claims && claims.role === 'reviewer' ? 'All deposits' : 'My deposits';
+  const hash = location.hash.split('/').slice(0, 2).join('/');
+  for (const link of nav.querySelectorAll('a')) {
+    if (link.getAttribute('href') === hash) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+function route() {
+  if (cleanup) {
+    cleanup();
+    cleanup = null;
+  }
+  const claims = currentClaims();
+  const hash = location.hash || '';
+  if (!hash.startsWith('#/')) {
+    // "#main" from the skip link, or no hash at all: keep the current screen, or choose the first one.
+    if (main.childElementCount && hash) return;
+    navigate(claims ? (claims.role === 'reviewer' ? '#/review' : '#/deposits') : '#/signin');
+    return;
+  }
+  const found = ROUTES.map(([pattern, view, role]) => [hash.match(pattern), view, role]).find(([m]) => m);
+  updateHeader(claims);
+  const view = h('section', { class: 'view' });
+  replace(main, view);
+  if (flash) {
+    main.prepend(notice(flash.kind, flash.message));
+    flash = null;
+  }
+  if (!found) {
+    replace(view, h('h1', { tabindex: '-1' }, 'Page not found'),
+      h('p', {}, 'There is no such screen. ', h('a', { href: '#/deposits' }, 'Go to your deposits.')));
+  } else {
+    const [match, render, role] = found;
+    if (role !== null && !claims) {
+      flashNext('info', 'Sign in first.');
+      navigate('#/signin');
+      return;
+    }
+    if (role && claims.role !== role) {
+      replace(view, h('h1', { tabindex: '-1' }, 'Not for this sign-in'),
+        notice('error', 'This screen is for bank reviewers. Sign in with a reviewer token to use it.'));
+    } else {
+      cleanup = render(view, match.slice(1).map(decodeURIComponent), { claims, navigate, handleFailure }) || null;
+    }
+  }
+  const heading = main.querySelector('h1');
+  if (heading) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: false });
+    document.title = `${heading.textContent} · openchecks`;
+  }
+}
+
+signOutButton.addEventListener('click', () => {
+  signOut();
+  flashNext('ok', 'You are signed out. The token is forgotten in this tab.');
+  navigate('#/signin');
+});
+document.querySelector('.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.querySelector('h1')?.focus();
+});
+window.addEventListener('hashchange', route);
+route();
