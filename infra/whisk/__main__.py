@@ -25,6 +25,23 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / ".data" / "whisk"
 
 
+def local_runtime_env() -> dict[str, str]:
+    """The environment the action image sets (infra/runtime/Dockerfile's ENV), for this machine's install."""
+    from infra.models import TESSDATA
+
+    return {"OPENCHECKS_TESSDATA": str(TESSDATA)}
+
+
+def parse_env_pairs(pairs: list[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--runtime-env needs KEY=VALUE, got {pair!r}")
+        env[key] = value
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.whisk", description="The local OpenWhisk platform."
@@ -32,9 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=3233, help="port (default 3233; 0 = any free port)")
     parser.add_argument("--data-dir", type=Path, default=None, help="entities, activations and containers")
-    parser.add_argument("--memory-budget-mb", type=int, default=1024, help="memory for all containers")
+    parser.add_argument(
+        "--memory-budget-mb", type=int, default=2048, help="memory for all containers (default 2048)"
+    )
     parser.add_argument("--idle-timeout-s", type=float, default=600, help="idle containers are removed after")
     parser.add_argument("--prewarm", type=int, default=0, help="prewarmed Python containers to keep")
+    parser.add_argument(
+        "--runtime-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="add to the action image's environment (default: OPENCHECKS_TESSDATA of this install)",
+    )
     parser.add_argument("--log-level", default=os.environ.get("OPENCHECKS_WHISK_LOG", "INFO"))
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -44,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--memory-budget-mb must be >= 128, --idle-timeout-s > 0, --prewarm >= 0")
     data_dir = args.data_dir or default_data_dir()
     try:
+        runtime_env = {**local_runtime_env(), **parse_env_pairs(args.runtime_env)}
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
         platform = Platform(
             data_dir,
             host=args.host,
@@ -51,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             memory_budget_mb=args.memory_budget_mb,
             idle_timeout_s=args.idle_timeout_s,
             prewarm=args.prewarm,
+            runtime_env=runtime_env,
         )
     except OSError as exc:
         print(f"cannot start the platform on {args.host}:{args.port}: {exc}", file=sys.stderr)

@@ -139,7 +139,8 @@ class Platform:
     """The local OpenWhisk: store + container pool + controller + HTTP server, started and stopped as one.
 
     `pool` may be given (anything with run/shutdown); otherwise the real ContainerPool is created with the
-    given budget, idle timeout and prewarm count, working under `<data_dir>/containers`.
+    given budget, idle timeout and prewarm count, working under `<data_dir>/containers`. `runtime_env` is the
+    environment the action image would set (the Dockerfile's ENV lines): every container gets it.
     """
 
     def __init__(
@@ -148,9 +149,10 @@ class Platform:
         host: str = "127.0.0.1",
         port: int = 3233,
         pool: Pool | None = None,
-        memory_budget_mb: int = 1024,
+        memory_budget_mb: int = 2048,
         idle_timeout_s: float = 600,
         prewarm: int = 0,
+        runtime_env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +171,7 @@ class Platform:
                 memory_budget_mb=memory_budget_mb,
                 idle_timeout_s=idle_timeout_s,
                 prewarm=prewarm,
+                extra_env=runtime_env,
             )
         self.pool = pool
         self.controller = Controller(self.store, pool, self.api_host)
