@@ -1,0 +1,396 @@
+"""The deposit API: pure request -> response handlers, checked in one place.
+
+Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`):
+
+    GET  /me                        -> 200 {"email", "role", "expires"}
+    POST /deposits                  {"to_account", "amount", "content_type"?}
+                                    -> 201 {"id", "status", "upload_url", "upload_method", "upload_headers",
+                                            "expires", "expires_in", "deposit"}
+    POST /deposits/{id}/uploaded    -> 202 {"id", "status": "processing", "queued", "deposit"}
+    GET  /deposits/{id}             -> 200 deposit (owner or reviewer), with presigned "images" URLs
+    GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all)
+    POST /deposits/{id}/review      {"action": "approve"|"reject"|"correct"|"retry", "fields"?, "reason"?}
+                                    -> 200 deposit (reviewer only; retry: a `failed` deposit runs again)
+
+Every 2xx/4xx body also carries `_meta` (cold start, cache flags, ms) of the api activation.
+
+Every error is `{"error": "<sentence a person can act on>", "code": "<machine code>"}` with a 4xx status
+(503 when a backing service is down). `handle` is the only place that authenticates and maps errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from openchecks import images, tokens
+from openchecks.deposits import (
+    ACCEPTED,
+    PROCESSING,
+    RECEIVED,
+    STATUSES,
+    check_deposit_id,
+    iso,
+    mark_uploaded,
+    new_deposit,
+    parse_account,
+    parse_amount,
+    parse_content_type,
+    public_view,
+    retry_failed,
+    review,
+    utc_now,
+)
+from openchecks.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    OpenChecksError,
+    TooLarge,
+    Unprocessable,
+)
+from openchecks.runtime import ActionContext, log
+
+MAX_BODY_BYTES = 64 * 1024
+BODY_KEYS = ("to_account", "amount", "content_type", "action", "fields", "reason")
+QUERY_KEYS = ("status", "limit")
+JSON_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Access-Control-Allow-Origin": "*",
+}
+
+
+@dataclass
+class Request:
+    """An HTTP request as the handlers see it: lower-case method, path below the action, headers, query
+    (strings) and the JSON body (an object, or None when there was none)."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any]
+
+    def to_web(self, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The web-action result (`statusCode`, `headers`, `body`)."""
+        body = dict(self.body)
+        if meta is not None:
+            body["_meta"] = dict(meta)
+        return {"statusCode": self.status, "headers": dict(JSON_HEADERS), "body": body}
+
+
+def _decode_body(raw: Any) -> dict[str, Any] | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, dict):
+        return raw
+    if not isinstance(raw, str):
+        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
+    if len(raw) > MAX_BODY_BYTES * 2:
+        raise TooLarge("The request body is too large; it must be under 64 KB.", code="body_too_large")
+    text = raw
+    stripped = raw.strip()
+    if stripped and stripped[0] not in '{["' and not stripped[0].isdigit():
+        try:  # raw-http web actions deliver JSON bodies base64-encoded
+            text = base64.b64decode(stripped, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            text = raw
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise TooLarge("The request body is too large; it must be under 64 KB.", code="body_too_large")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(value, dict):
+        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
+    return value
+
+
+def request_from_args(args: Mapping[str, Any]) -> Request:
+    """Build a Request from web-action arguments (raw-http or not)."""
+    method = str(args.get("__ow_method", "get")).lower()
+    path = "/" + str(args.get("__ow_path", "") or "").strip("/")
+    raw_headers = args.get("__ow_headers") or {}
+    headers = (
+        {str(k).lower(): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else {}
+    )
+    query: dict[str, str] = {}
+    if isinstance(args.get("__ow_query"), str):
+        query = {k: v for k, v in parse_qsl(args["__ow_query"], keep_blank_values=True) if k in QUERY_KEYS}
+    if "__ow_body" in args:
+        body = _decode_body(args.get("__ow_body"))
+    else:
+        # Non-raw web actions merge body and query fields into the arguments: take only the API's own keys.
+        body = {k: args[k] for k in BODY_KEYS if k in args} or None
+        for k in QUERY_KEYS:
+            if k in args and k not in query:
+                query[k] = str(args[k])
+    return Request(method=method, path=path, headers=headers, query=query, body=body)
+
+
+Handler = Callable[["Api", Request, tokens.Claims, list[str]], Response]
+
+
+class Api:
+    """The deposit API over one ActionContext (services are created lazily, after authentication)."""
+
+    def __init__(
+        self, ctx: ActionContext, fire: Callable[[str, Mapping[str, Any]], str | None] | None = None
+    ) -> None:
+        self.ctx = ctx
+        if fire is None:
+            from openchecks.whisk import fire_trigger
+
+            fire = fire_trigger
+        self.fire = fire
+
+    # ------------------------------------------------------------------------------------ dispatching
+
+    def handle(self, request: Request) -> Response:
+        """Authenticate, route, run; every error becomes a JSON error response here and only here."""
+        try:
+            claims = tokens.verify(tokens.bearer_token(request.headers), self.ctx.settings.token_secret)
+            handler, params = self.route(request)
+            return handler(self, request, claims, params)
+        except OpenChecksError as exc:
+            if exc.status >= 500:
+                log(f"api {request.method} {request.path[:80]}: {exc.code}: {exc.message}")
+            return Response(exc.status, exc.to_body())
+        except Exception as exc:
+            log(f"api {request.method} {request.path[:80]}: unexpected {type(exc).__name__}")
+            return Response(
+                500,
+                {
+                    "error": "The deposit service failed unexpectedly; try again in a minute.",
+                    "code": "internal",
+                },
+            )
+
+    ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+        ("get", re.compile(r"^/me$"), "me"),
+        ("post", re.compile(r"^/deposits$"), "create"),
+        ("get", re.compile(r"^/deposits$"), "list"),
+        ("post", re.compile(r"^/deposits/([^/]+)/uploaded$"), "uploaded"),
+        ("get", re.compile(r"^/deposits/([^/]+)$"), "get"),
+        ("post", re.compile(r"^/deposits/([^/]+)/review$"), "review"),
+    ]
+
+    def route(self, request: Request) -> tuple[Handler, list[str]]:
+        allowed: list[str] = []
+        for method, pattern, name in self.ROUTES:
+            match = pattern.match(request.path)
+            if match is None:
+                continue
+            if method != request.method:
+                allowed.append(method.upper())
+                continue
+            handler: Handler = getattr(Api, f"do_{name}")
+            return handler, list(match.groups())
+        if allowed:
+            raise OpenChecksError(
+                f"{request.method.upper()} is not allowed here; use {', '.join(allowed)}.",
+                code="method_not_allowed",
+                status=405,
+            )
+        raise NotFound(
+            f"There is no API route {request.path[:80]!r}; see the API documentation.", code="no_such_route"
+        )
+
+    # --------------------------------------------------------------------------------------- helpers
+
+    def _owned(self, deposit_id: str, claims: tokens.Claims, allow_reviewer: bool = True) -> dict[str, Any]:
+        check_deposit_id(deposit_id)
+        doc = self.ctx.store().get(deposit_id)
+        if doc.get("email") != claims.email and not (allow_reviewer and claims.is_reviewer):
+            # Same answer as a missing deposit: another customer's ids reveal nothing.
+            raise NotFound("There is no deposit with that id for your account.", code="deposit_not_found")
+        return doc
+
+    def _with_images(self, doc: Mapping[str, Any], include_original: bool) -> dict[str, Any]:
+        view = public_view(doc)
+        storage = self.ctx.storage()
+        ttl = self.ctx.settings.image_url_ttl_seconds
+        urls: dict[str, str] = {}
+        archive = doc.get("archive") or {}
+        for name in ("large", "small"):
+            if archive.get(name):
+                urls[name] = storage.presigned_get(
+                    str(archive.get("bucket", self.ctx.settings.bucket_archive)), str(archive[name]), ttl
+                )
+        image = doc.get("image") or {}
+        if include_original and image.get("etag") and image.get("key"):
+            urls["original"] = storage.presigned_get(str(image.get("bucket")), str(image["key"]), ttl)
+        view["images"] = urls
+        return view
+
+    # -------------------------------------------------------------------------------------- handlers
+
+    def do_me(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        return Response(200, {"email": claims.email, "role": claims.role, "expires": claims.exp})
+
+    def do_create(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        body = request.body
+        if body is None:
+            raise BadRequest("Send a JSON body with to_account and amount.", code="missing_body")
+        to_account = parse_account(body.get("to_account"))
+        amount_cents = parse_amount(body.get("amount"))
+        content_type = parse_content_type(body.get("content_type"))
+        config = self.ctx.app_config()
+        if amount_cents > config.max_item_cents:
+            raise Unprocessable(
+                f"A single check can be at most ${config.max_item_cents / 100:,.2f}; this one "
+                f"is ${amount_cents / 100:,.2f}.",
+                code="over_item_limit",
+            )
+        now = utc_now()
+        store = self.ctx.store()
+        today = store.daily_total_cents(
+            claims.email, now.strftime("%Y-%m-%d"), (RECEIVED, PROCESSING, ACCEPTED)
+        )
+        if today + amount_cents > config.max_daily_cents:
+            raise Unprocessable(
+                f"Today's deposits would exceed your daily limit of "
+                f"${config.max_daily_cents / 100:,.2f}; try again tomorrow.",
+                code="over_daily_limit",
+            )
+        settings = self.ctx.settings
+        doc = new_deposit(claims.email, to_account, amount_cents, content_type, settings.bucket_incoming, now)
+        ttl = settings.upload_url_ttl_seconds
+        url = self.ctx.storage().presigned_put(
+            settings.bucket_incoming, doc["image"]["key"], content_type, ttl
+        )
+        doc["upload_expires"] = iso(now + timedelta(seconds=ttl))
+        stored = store.create(doc)
+        return Response(
+            201,
+            {
+                "id": stored["_id"],
+                "status": stored["status"],
+                "upload_url": url,
+                "upload_method": "PUT",
+                "upload_headers": {"Content-Type": content_type},
+                "expires": doc["upload_expires"],
+                "expires_in": ttl,
+                "max_bytes": images.MAX_IMAGE_BYTES,
+                "deposit": public_view(stored),
+            },
+        )
+
+    def do_uploaded(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        doc = self._owned(params[0], claims, allow_reviewer=False)
+        if doc["status"] != RECEIVED:
+            return Response(
+                200, {"id": doc["_id"], "status": doc["status"], "queued": False, "deposit": public_view(doc)}
+            )
+        storage = self.ctx.storage()
+        image = doc["image"]
+        info = storage.head(image["bucket"], image["key"])
+        if info is None:
+            raise Conflict(
+                "The image has not arrived yet: PUT it to the upload_url first, then confirm.",
+                code="upload_missing",
+            )
+        try:
+            images.check_size(info.size)
+            data = storage.get(
+                image["bucket"], image["key"], etag=info.etag, max_bytes=images.MAX_IMAGE_BYTES
+            )
+            checked = images.validate_image(data)
+        except (TooLarge, OpenChecksError) as exc:
+            if exc.status >= 500:
+                raise
+            # Nothing is kept from a refused upload: neither the object nor the draft deposit.
+            storage.delete(image["bucket"], image["key"])
+            self.ctx.store().delete(doc["_id"])
+            raise
+        uploaded = {
+            "etag": info.etag,
+            "size": info.size,
+            "format": checked.format,
+            "content_type": checked.content_type,
+            "width": checked.width,
+            "height": checked.height,
+        }
+        doc, _ = mark_uploaded(self.ctx.store(), doc["_id"], uploaded, claims.email)
+        queued = self._start(doc)
+        return Response(
+            202, {"id": doc["_id"], "status": doc["status"], "queued": queued, "deposit": public_view(doc)}
+        )
+
+    def _start(self, doc: Mapping[str, Any]) -> bool:
+        """Fire check-uploaded for a `processing` deposit; False when OpenWhisk did not take it (the deposit
+        stays `processing` and find-new-checks re-runs it, so nobody needs to retry by hand)."""
+        try:
+            self.fire(
+                self.ctx.settings.trigger_name, {"deposit_id": doc["_id"], "attempt": doc.get("attempts", 1)}
+            )
+        except OpenChecksError as exc:
+            log(f"api {doc['_id']}: trigger not fired: {exc.code}")
+            return False
+        return True
+
+    def do_get(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        doc = self._owned(params[0], claims)
+        return Response(200, self._with_images(doc, include_original=True))
+
+    def do_list(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        status = request.query.get("status") or None
+        if status is not None and status not in STATUSES:
+            raise BadRequest(
+                f"Unknown status {status[:40]!r}; use one of {', '.join(STATUSES)}.", code="invalid_status"
+            )
+        limit_text = request.query.get("limit") or "50"
+        if not limit_text.isascii() or not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+            raise BadRequest("limit must be a whole number from 1 to 200.", code="invalid_limit")
+        email = None if claims.is_reviewer else claims.email
+        docs = self.ctx.store().list_for(email, status, int(limit_text))
+        return Response(200, {"deposits": [self._with_images(d, include_original=False) for d in docs]})
+
+    def do_review(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        if not claims.is_reviewer:
+            raise Forbidden("Only a reviewer can approve, reject or correct deposits.", code="reviewer_only")
+        check_deposit_id(params[0])
+        body = request.body or {}
+        if body.get("action") == "retry":
+            doc = retry_failed(self.ctx.store(), params[0], claims.email, body.get("reason"))
+            self._start(doc)
+            return Response(200, self._with_images(doc, include_original=True))
+        doc = review(
+            self.ctx.store(),
+            params[0],
+            body.get("action"),
+            body.get("fields"),
+            body.get("reason"),
+            claims.email,
+        )
+        return Response(200, self._with_images(doc, include_original=True))
+
+
+def handle_web(
+    args: Mapping[str, Any],
+    ctx: ActionContext,
+    fire: Callable[[str, Mapping[str, Any]], str | None] | None = None,
+) -> dict[str, Any]:
+    """Web-action entry: arguments in, `{statusCode, headers, body}` out (with `_meta` in the body)."""
+    try:
+        request = request_from_args(args)
+    except OpenChecksError as exc:
+        return Response(exc.status, exc.to_body()).to_web(ctx.meta())
+    response = Api(ctx, fire).handle(request)
+    return response.to_web(ctx.meta())

@@ -1,0 +1,667 @@
+"""The deposit document, its life cycle, and every write to the `deposits` database.
+
+Statuses: `received` (created, waiting for the image) -> `processing` (image confirmed, pipeline
+running) -> one pipeline outcome: `accepted`, `needs_review`, `duplicate` (held for review), `rejected` or
+`failed` (attempts exhausted, with the reason). A reviewer moves `needs_review`/`duplicate` to `accepted`
+or `rejected`.
+
+Guarantees a caller may rely on:
+- Every write is a read-modify-write on the current `_rev`; a 409 re-reads and re-applies the change, so
+  concurrent writers never lose each other's updates.
+- `record_outcome` is idempotent: once a deposit has left `processing` it changes nothing (same document,
+  no second history entry), so a re-run or a duplicate trigger is harmless.
+- A check (routing + account + serial) is claimed by exactly one deposit through a claim document whose id is
+  derived from the check; a second deposit of the same check becomes `duplicate`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+from openchecks.config import AppConfig, Settings
+from openchecks.errors import BadRequest, Conflict, NotFound, OpenChecksError, ServiceUnavailable
+
+RECEIVED = "received"
+PROCESSING = "processing"
+ACCEPTED = "accepted"
+NEEDS_REVIEW = "needs_review"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+FAILED = "failed"
+STATUSES = (RECEIVED, PROCESSING, ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED)
+# Where the pipeline may leave a deposit: each is "final" for the pipeline (a person may still act on some).
+OUTCOMES = frozenset({ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED})
+REVIEWABLE = frozenset({NEEDS_REVIEW, DUPLICATE})
+CLOSED = frozenset({ACCEPTED, REJECTED})
+
+ID_RE = re.compile(r"^dep-[0-9a-f]{32}$")
+AMOUNT_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,2})?$")
+ACCOUNT_RE = re.compile(r"^[0-9]{4,17}$")
+ROUTING_RE = re.compile(r"^[0-9]{9}$")
+SERIAL_RE = re.compile(r"^[0-9]{1,15}$")
+CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/tiff": "tiff"}
+MAX_REASON_LENGTH = 500
+MAX_WRITE_ATTEMPTS = 8
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and a Z: sortable as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------- field checks
+
+
+def check_deposit_id(deposit_id: Any) -> str:
+    """Return the id if it has our shape; NotFound otherwise (so probing odd ids learns nothing)."""
+    if not isinstance(deposit_id, str) or not ID_RE.match(deposit_id):
+        raise NotFound("There is no deposit with that id.", code="deposit_not_found")
+    return deposit_id
+
+
+def parse_amount(value: Any) -> int:
+    """Cents from "123.45" (or a JSON number). Refuses negatives, NaN, infinities, more than two decimals,
+    look-alike digits and anything from $10,000,000 up, with a sentence saying so."""
+    bad = BadRequest(
+        "The amount must be a number of dollars with at most two decimals, like 125.50.",
+        code="invalid_amount",
+    )
+    if isinstance(value, bool) or value is None:
+        raise bad
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise bad
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "") if len(value) <= 32 else ""
+        text = text.removeprefix("$")
+    else:
+        raise bad
+    if not AMOUNT_RE.match(text):
+        raise bad
+    try:
+        cents = int((Decimal(text) * 100).to_integral_exact())
+    except (InvalidOperation, ArithmeticError):
+        raise bad from None
+    if cents <= 0:
+        raise BadRequest("The amount must be more than zero.", code="invalid_amount")
+    return cents
+
+
+def format_cents(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def parse_account(value: Any) -> str:
+    """The account to credit: 4 to 17 digits (spaces and dashes allowed between them)."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise BadRequest("The account number must be 4 to 17 digits.", code="invalid_account")
+    text = str(value).strip().replace(" ", "").replace("-", "") if len(str(value)) <= 40 else ""
+    if not ACCOUNT_RE.match(text):
+        raise BadRequest("The account number must be 4 to 17 digits.", code="invalid_account")
+    return text
+
+
+def parse_content_type(value: Any) -> str:
+    """The upload's Content-Type: image/jpeg (default), image/png or image/tiff."""
+    if value is None or value == "":
+        return "image/jpeg"
+    if not isinstance(value, str) or value.strip().lower() not in CONTENT_TYPES:
+        raise BadRequest(
+            "The image must be a JPEG, PNG or TIFF (content_type image/jpeg, image/png or image/tiff).",
+            code="invalid_content_type",
+        )
+    return value.strip().lower()
+
+
+def clean_reason(value: Any, required: bool) -> str:
+    """A reviewer's free-text reason: trimmed, at most 500 characters, no control characters."""
+    if value is None or value == "":
+        if required:
+            raise BadRequest("Give a reason for rejecting the deposit.", code="reason_required")
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_REASON_LENGTH:
+        raise BadRequest(
+            f"The reason must be text of at most {MAX_REASON_LENGTH} characters.", code="invalid_reason"
+        )
+    return "".join(ch for ch in value.strip() if ch.isprintable())
+
+
+def dup_key(routing: str | None, account: str | None, serial: str | None) -> str | None:
+    """The claim id of a check, or None when a field is missing or malformed (nothing to compare)."""
+    if not routing or not account or not serial:
+        return None
+    if not ROUTING_RE.match(routing) or not ACCOUNT_RE.match(account) or not SERIAL_RE.match(serial):
+        return None
+    return f"check-{routing}-{account}-{serial.lstrip('0') or '0'}"
+
+
+# --------------------------------------------------------------------------------------------- the document
+
+
+def new_deposit(
+    email: str,
+    to_account: str,
+    amount_cents: int,
+    content_type: str,
+    bucket: str,
+    now: datetime | None = None,
+    deposit_id: str | None = None,
+) -> dict[str, Any]:
+    """A fresh `received` deposit document (not yet stored)."""
+    moment = now or utc_now()
+    deposit_id = deposit_id or f"dep-{uuid.uuid4().hex}"
+    key = f"{deposit_id}/front.{CONTENT_TYPES[content_type]}"
+    return {
+        "_id": deposit_id,
+        "type": "deposit",
+        "email": email,
+        "to_account": to_account,
+        "amount_cents": amount_cents,
+        "amount": format_cents(amount_cents),
+        "currency": "USD",
+        "status": RECEIVED,
+        "created": iso(moment),
+        "updated": iso(moment),
+        "day": moment.strftime("%Y-%m-%d"),
+        "image": {"bucket": bucket, "key": key, "content_type": content_type},
+        "attempts": 0,
+        "reasons": [],
+        "history": [{"status": RECEIVED, "at": iso(moment), "by": email}],
+        "steps": {},
+    }
+
+
+def set_status(
+    doc: dict[str, Any], status: str, by: str, now: datetime | None = None, reason: str | None = None
+) -> None:
+    """Move `doc` to `status` and append one history entry."""
+    moment = iso(now or utc_now())
+    doc["status"] = status
+    doc["updated"] = moment
+    entry: dict[str, Any] = {"status": status, "at": moment, "by": by}
+    if reason:
+        entry["reason"] = reason
+    doc.setdefault("history", []).append(entry)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What parse-check concluded: an outcome status and machine-readable reasons."""
+
+    status: str
+    reasons: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------- the store
+
+
+def _status_of(exc: Exception) -> int | None:
+    """The HTTP status of an ibmcloudant ApiException (None for anything else)."""
+    code = getattr(exc, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+class DepositStore:
+    """Reads and writes deposits and check claims through a CloudantV1 client."""
+
+    def __init__(self, client: Any, settings: Settings) -> None:
+        self.client = client
+        self.db = settings.deposits_db
+        self.claims_db = settings.claims_db
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn().get_result()
+        except OpenChecksError:
+            raise
+        except Exception as exc:
+            status = _status_of(exc)
+            if status is not None and 400 <= status < 500:
+                raise
+            raise ServiceUnavailable(
+                f"The deposit database did not answer while {what}; try again in a minute.",
+                code="database_unavailable",
+            ) from exc
+
+    def get(self, deposit_id: str) -> dict[str, Any]:
+        """The deposit document; NotFound when there is none."""
+        check_deposit_id(deposit_id)
+        try:
+            doc: dict[str, Any] = self._call(
+                "reading a deposit", lambda: self.client.get_document(db=self.db, doc_id=deposit_id)
+            )
+        except Exception as exc:
+            if _status_of(exc) == 404:
+                raise NotFound("There is no deposit with that id.", code="deposit_not_found") from None
+            raise
+        return doc
+
+    def create(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Store a new document; returns it with its `_rev`. Conflict if the id exists."""
+        try:
+            result = self._call(
+                "creating a deposit",
+                lambda: self.client.put_document(db=self.db, doc_id=doc["_id"], document=doc),
+            )
+        except Exception as exc:
+            if _status_of(exc) == 409:
+                raise Conflict("A deposit with that id already exists.", code="deposit_exists") from None
+            raise
+        stored = dict(doc)
+        stored["_rev"] = result["rev"]
+        return stored
+
+    def update(
+        self, deposit_id: str, change: Callable[[dict[str, Any]], bool]
+    ) -> tuple[dict[str, Any], bool]:
+        """Apply `change` (which mutates the doc and returns whether it changed anything) to the current
+        document and store it; on 409 re-read and re-apply. Returns (document, changed)."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            doc = self.get(deposit_id)
+            if not change(doc):
+                return doc, False
+            try:
+                result = self._call(
+                    "saving a deposit",
+                    partial(self.client.put_document, db=self.db, doc_id=deposit_id, document=doc),
+                )
+            except Exception as exc:
+                if _status_of(exc) == 409:
+                    continue
+                raise
+            doc["_rev"] = result["rev"]
+            return doc, True
+        raise ServiceUnavailable(
+            "The deposit is being changed by several writers at once; try again.", code="write_conflict"
+        )
+
+    def delete(self, deposit_id: str) -> None:
+        """Delete the deposit (used only for a draft whose upload was refused)."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            doc = self.get(deposit_id)
+            try:
+                self._call(
+                    "deleting a deposit",
+                    partial(self.client.delete_document, db=self.db, doc_id=deposit_id, rev=doc["_rev"]),
+                )
+                return
+            except Exception as exc:
+                if _status_of(exc) == 409:
+                    continue
+                if _status_of(exc) == 404:
+                    return
+                raise
+
+    def find(
+        self,
+        selector: dict[str, Any],
+        sort: list[dict[str, str]] | None = None,
+        limit: int = 100,
+        fields: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Mango query on the deposits database."""
+        kwargs: dict[str, Any] = {"db": self.db, "selector": selector, "limit": limit}
+        if sort:
+            kwargs["sort"] = sort
+        if fields:
+            kwargs["fields"] = fields
+        result = self._call("searching deposits", lambda: self.client.post_find(**kwargs))
+        docs: list[dict[str, Any]] = result.get("docs", [])
+        return docs
+
+    def list_for(self, email: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        """Newest first: one customer's deposits (email given) or everyone's, optionally one status."""
+        selector: dict[str, Any] = {"type": "deposit"}
+        if email is not None and status is not None:
+            selector.update({"email": email, "status": status, "created": {"$gt": None}})
+            sort = [{"email": "desc"}, {"status": "desc"}, {"created": "desc"}]
+        elif email is not None:
+            selector.update({"email": email, "created": {"$gt": None}})
+            sort = [{"email": "desc"}, {"created": "desc"}]
+        elif status is not None:
+            selector.update({"status": status, "created": {"$gt": None}})
+            sort = [{"status": "desc"}, {"created": "desc"}]
+        else:
+            selector.update({"created": {"$gt": None}})
+            sort = [{"created": "desc"}]
+        return self.find(selector, sort=sort, limit=limit)
+
+    def daily_total_cents(
+        self, email: str, day: str, statuses: Iterable[str], exclude_id: str | None = None
+    ) -> int:
+        """Sum of amounts of `email`'s deposits made on UTC `day` whose status is in `statuses`."""
+        docs = self.find(
+            {"email": email, "day": day, "status": {"$in": sorted(statuses)}},
+            fields=["_id", "amount_cents"],
+            limit=1000,
+        )
+        return sum(int(d.get("amount_cents", 0)) for d in docs if d.get("_id") != exclude_id)
+
+    # claims ---------------------------------------------------------------------------------------------
+
+    def claim_check(self, key: str, deposit_id: str) -> str:
+        """Claim check `key` for `deposit_id`; return the id of the deposit that owns the claim (this one when
+        the claim is new or was already ours)."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self._call(
+                    "claiming a check",
+                    lambda: self.client.put_document(
+                        db=self.claims_db,
+                        doc_id=key,
+                        document={
+                            "_id": key,
+                            "type": "claim",
+                            "deposit_id": deposit_id,
+                            "at": iso(utc_now()),
+                        },
+                    ),
+                )
+                return deposit_id
+            except Exception as exc:
+                if _status_of(exc) != 409:
+                    raise
+            try:
+                existing = self._call(
+                    "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
+                )
+            except Exception as exc:
+                if _status_of(exc) == 404:
+                    continue  # released between our PUT and GET: try again
+                raise
+            return str(existing.get("deposit_id", ""))
+        raise ServiceUnavailable("Could not claim the check; try again.", code="write_conflict")
+
+    def release_check(self, key: str, deposit_id: str) -> None:
+        """Drop the claim on `key` if `deposit_id` holds it (a rejected check may be deposited again)."""
+        try:
+            existing = self._call(
+                "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
+            )
+        except Exception as exc:
+            if _status_of(exc) == 404:
+                return
+            raise
+        if existing.get("deposit_id") != deposit_id:
+            return
+        try:
+            self._call(
+                "releasing a check claim",
+                lambda: self.client.delete_document(db=self.claims_db, doc_id=key, rev=existing["_rev"]),
+            )
+        except Exception as exc:
+            if _status_of(exc) not in (404, 409):
+                raise
+
+
+# ------------------------------------------------------------------------------------------ state changes
+
+
+def mark_uploaded(
+    store: DepositStore, deposit_id: str, image: Mapping[str, Any], by: str, now: datetime | None = None
+) -> tuple[dict[str, Any], bool]:
+    """`received` -> `processing` with the image's ETag/size/type. Already processing: no change."""
+
+    def change(doc: dict[str, Any]) -> bool:
+        if doc["status"] != RECEIVED:
+            return False
+        doc["image"] = {**doc.get("image", {}), **dict(image)}
+        doc["attempts"] = 1
+        set_status(doc, PROCESSING, by, now)
+        return True
+
+    return store.update(deposit_id, change)
+
+
+def apply_limits(doc: Mapping[str, Any], config: AppConfig, accepted_today_cents: int) -> list[str]:
+    """Reasons the deposit must go to review because of the configured limits (empty when within them)."""
+    reasons: list[str] = []
+    amount = int(doc.get("amount_cents", 0))
+    if amount > config.max_item_cents:
+        reasons.append("over_item_limit")
+    if accepted_today_cents + amount > config.max_daily_cents:
+        reasons.append("over_daily_limit")
+    return reasons
+
+
+def record_outcome(
+    store: DepositStore,
+    deposit_id: str,
+    decision: Decision,
+    reading: Mapping[str, Any] | None,
+    steps: Mapping[str, Any],
+    config: AppConfig,
+    by: str = "pipeline",
+    now: datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Write the pipeline's outcome: duplicate check, limits, status, reasons, reading and step timings.
+
+    Returns (document, changed). A deposit that is not `processing` is returned unchanged."""
+    current = store.get(deposit_id)
+    if current["status"] != PROCESSING:
+        return current, False
+    status = decision.status
+    reasons = list(decision.reasons)
+    duplicate_of: str | None = None
+    key = None
+    if reading and status in (ACCEPTED, NEEDS_REVIEW):
+        key = dup_key(reading.get("routing"), reading.get("account"), reading.get("check_number"))
+    if key is not None:
+        owner = store.claim_check(key, deposit_id)
+        if owner != deposit_id:
+            status, duplicate_of = DUPLICATE, owner
+            reasons.append("duplicate_check")
+    if status == ACCEPTED:
+        today = store.daily_total_cents(current["email"], current["day"], [ACCEPTED], exclude_id=deposit_id)
+        limit_reasons = apply_limits(current, config, today)
+        if limit_reasons:
+            status = NEEDS_REVIEW
+            reasons.extend(limit_reasons)
+
+    def change(doc: dict[str, Any]) -> bool:
+        if doc["status"] != PROCESSING:
+            return False
+        doc["reasons"] = reasons
+        if reading is not None:
+            doc["reading"] = dict(reading)
+        if key is not None:
+            doc["check_key"] = key
+        if duplicate_of:
+            doc["duplicate_of"] = duplicate_of
+        doc["steps"] = {**doc.get("steps", {}), **dict(steps)}
+        doc.update(dict(extra or {}))
+        doc.pop("last_error", None)
+        set_status(doc, status, by, now, reason=", ".join(reasons) or None)
+        return True
+
+    return store.update(deposit_id, change)
+
+
+def note_failure(
+    store: DepositStore, deposit_id: str, step: str, message: str, now: datetime | None = None
+) -> None:
+    """Remember why a step failed on a `processing` deposit (the poller retries it later)."""
+
+    def change(doc: dict[str, Any]) -> bool:
+        if doc["status"] != PROCESSING:
+            return False
+        doc["last_error"] = {"step": step, "message": message[:500], "at": iso(now or utc_now())}
+        doc["updated"] = iso(now or utc_now())
+        return True
+
+    store.update(deposit_id, change)
+
+
+def correct_fields(fields: Any) -> dict[str, str]:
+    """Validate a reviewer's corrections: any of routing (9 digits, ABA checksum), account, check_number."""
+    from openchecks.micr.aba import routing_checksum_ok
+
+    if not isinstance(fields, dict) or not fields:
+        raise BadRequest('Send the corrected fields, e.g. {"routing": "063100277"}.', code="invalid_fields")
+    out: dict[str, str] = {}
+    for name, value in fields.items():
+        if name not in ("routing", "account", "check_number"):
+            raise BadRequest(
+                f"The field {str(name)[:40]!r} cannot be corrected; use routing, account or check_number.",
+                code="invalid_fields",
+            )
+        text = value.strip() if isinstance(value, str) else ""
+        if name == "routing" and not (ROUTING_RE.match(text) and routing_checksum_ok(text)):
+            raise BadRequest(
+                "The routing number must be 9 digits with a valid ABA checksum.", code="invalid_routing"
+            )
+        if name == "account" and not ACCOUNT_RE.match(text):
+            raise BadRequest("The account number must be 4 to 17 digits.", code="invalid_account")
+        if name == "check_number" and not SERIAL_RE.match(text):
+            raise BadRequest("The check number must be 1 to 15 digits.", code="invalid_check_number")
+        out[name] = text
+    return out
+
+
+def review(
+    store: DepositStore,
+    deposit_id: str,
+    action: Any,
+    fields: Any,
+    reason: Any,
+    reviewer: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A reviewer's decision on a `needs_review` or `duplicate` deposit.
+
+    - approve -> accepted; reject (reason required) -> rejected, releasing its claim on the check;
+    - correct: fix routing/account/check_number; the deposit stays under review, or becomes `duplicate` when
+      the corrected check is already claimed by another deposit.
+    Raises Conflict when the deposit is not under review."""
+    if action not in ("approve", "reject", "correct"):
+        raise BadRequest(
+            "The review action must be approve, reject, correct or retry.", code="invalid_action"
+        )
+    text = clean_reason(reason, required=action == "reject")
+    corrections = correct_fields(fields) if action == "correct" else {}
+    current = store.get(deposit_id)
+    if current["status"] not in REVIEWABLE:
+        raise Conflict(
+            f"This deposit is {current['status'].replace('_', ' ')}, not waiting for review.",
+            code="not_reviewable",
+        )
+    new_key: str | None = None
+    owner: str | None = None
+    if corrections:
+        reading = {**current.get("reading", {}), **corrections}
+        new_key = dup_key(reading.get("routing"), reading.get("account"), reading.get("check_number"))
+        if new_key is not None:
+            owner = store.claim_check(new_key, deposit_id)
+    old_key = current.get("check_key")
+
+    def change(doc: dict[str, Any]) -> bool:
+        if doc["status"] not in REVIEWABLE:
+            raise Conflict(
+                f"This deposit is {doc['status'].replace('_', ' ')}, not waiting for review.",
+                code="not_reviewable",
+            )
+        moment = iso(now or utc_now())
+        doc.setdefault("reviews", []).append(
+            {"action": action, "by": reviewer, "at": moment, "reason": text, "fields": corrections}
+        )
+        if action == "approve":
+            set_status(doc, ACCEPTED, reviewer, now, reason=text or "approved by reviewer")
+        elif action == "reject":
+            set_status(doc, REJECTED, reviewer, now, reason=text)
+        else:
+            doc["reading"] = {**doc.get("reading", {}), **corrections}
+            doc.setdefault("corrected", {}).update(corrections)
+            if new_key is not None:
+                doc["check_key"] = new_key
+            if owner is not None and owner != deposit_id:
+                doc["duplicate_of"] = owner
+                set_status(doc, DUPLICATE, reviewer, now, reason="corrected check is already deposited")
+            else:
+                doc.pop("duplicate_of", None)
+                set_status(doc, NEEDS_REVIEW, reviewer, now, reason="fields corrected")
+        return True
+
+    doc, _ = store.update(deposit_id, change)
+    if action == "reject" and old_key:
+        store.release_check(old_key, deposit_id)
+    if action == "correct" and old_key and new_key != old_key:
+        store.release_check(old_key, deposit_id)
+    return doc
+
+
+def retry_failed(
+    store: DepositStore, deposit_id: str, reviewer: str, reason: Any, now: datetime | None = None
+) -> dict[str, Any]:
+    """A reviewer sends a `failed` deposit through the pipeline again (attempts start over).
+    Raises Conflict when the deposit is not `failed`."""
+    text = clean_reason(reason, required=False)
+
+    def change(doc: dict[str, Any]) -> bool:
+        if doc["status"] != FAILED:
+            raise Conflict(
+                f"Only a failed deposit can be retried; this one is {doc['status'].replace('_', ' ')}.",
+                code="not_retryable",
+            )
+        if not (doc.get("image") or {}).get("etag"):
+            raise Conflict(
+                "This deposit has no uploaded image to process; the customer must deposit again.",
+                code="not_retryable",
+            )
+        doc["attempts"] = 1
+        doc["reasons"] = []
+        doc.pop("last_error", None)
+        set_status(doc, PROCESSING, reviewer, now, reason=text or "retried by reviewer")
+        return True
+
+    return store.update(deposit_id, change)[0]
+
+
+def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What the API returns for a deposit: everything a customer may see, without CouchDB internals."""
+    keep = (
+        "email",
+        "to_account",
+        "amount",
+        "amount_cents",
+        "currency",
+        "status",
+        "created",
+        "updated",
+        "reasons",
+        "reading",
+        "history",
+        "steps",
+        "attempts",
+        "last_error",
+        "duplicate_of",
+        "reviews",
+        "corrected",
+        "archive",
+    )
+    out: dict[str, Any] = {"id": doc["_id"]}
+    for name in keep:
+        if name in doc:
+            out[name] = doc[name]
+    image = doc.get("image") or {}
+    out["image"] = {k: image[k] for k in ("content_type", "size", "width", "height") if k in image}
+    return out

@@ -1,0 +1,159 @@
+"""Create what the app needs on any target, idempotently: databases, Mango indexes, the configuration
+document, and the buckets with the CORS rule browser uploads need.
+
+    python -m openchecks.provision --env FILE [--json]
+
+reads the same variables as the manifest (CLOUDANT_URL, COS_ENDPOINT, ...; see `Settings`) from FILE and the
+environment (the environment wins), and prints what it created or found. Running it twice changes nothing.
+An existing configuration document is never overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from openchecks.config import CONFIG_DOC_ID, AppConfig, Settings
+from openchecks.errors import OpenChecksError
+
+# (design doc and index name, fields): what the deposit queries sort and filter on.
+INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("by-created", ("created",)),
+    ("by-email-created", ("email", "created")),
+    ("by-status-created", ("status", "created")),
+    ("by-email-status-created", ("email", "status", "created")),
+    ("by-email-day-status", ("email", "day", "status")),
+    ("by-status-updated", ("status", "updated")),
+)
+
+
+def _code(exc: Exception) -> int | None:
+    code = getattr(exc, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def read_config_doc(client: Any, settings: Settings) -> dict[str, Any] | None:
+    """The configuration document, or None when it (or its database) does not exist."""
+    try:
+        doc: dict[str, Any] = client.get_document(db=settings.config_db, doc_id=CONFIG_DOC_ID).get_result()
+    except Exception as exc:
+        if _code(exc) == 404:
+            return None
+        raise
+    return doc
+
+
+def ensure_database(client: Any, name: str) -> bool:
+    """Create database `name`; False when it already existed."""
+    try:
+        client.put_database(db=name).get_result()
+        return True
+    except Exception as exc:
+        if _code(exc) == 412:
+            return False
+        raise
+
+
+def ensure_indexes(client: Any, db: str) -> list[str]:
+    """Create the Mango indexes on `db`; returns their names (creating an existing one is a no-op)."""
+    from ibmcloudant.cloudant_v1 import IndexDefinition, IndexField
+
+    names = []
+    for name, fields in INDEXES:
+        index = IndexDefinition(fields=[IndexField(**{f: "asc"}) for f in fields])
+        client.post_index(db=db, index=index, ddoc=name, name=name, type="json").get_result()
+        names.append(name)
+    return names
+
+
+def ensure_config(client: Any, settings: Settings, config: AppConfig | None = None) -> bool:
+    """Write the configuration document unless one exists; True when written."""
+    if read_config_doc(client, settings) is not None:
+        return False
+    doc = (config or AppConfig()).to_doc()
+    doc["_id"] = CONFIG_DOC_ID
+    try:
+        client.put_document(db=settings.config_db, doc_id=CONFIG_DOC_ID, document=doc).get_result()
+    except Exception as exc:
+        if _code(exc) == 409:
+            return False
+        raise
+    return True
+
+
+def provision(
+    settings: Settings, cloudant: Any = None, cos: Any = None, config: AppConfig | None = None
+) -> dict[str, Any]:
+    """Create everything missing; returns a report of what was created (True) or found (False)."""
+    from openchecks.clients import cloudant_client, cos_client
+    from openchecks.storage import Storage
+
+    cloudant = cloudant if cloudant is not None else cloudant_client(settings)[0]
+    cos = cos if cos is not None else cos_client(settings)[0]
+    report: dict[str, Any] = {"databases": {}, "indexes": [], "buckets": {}}
+    for db in (settings.deposits_db, settings.claims_db, settings.notifications_db, settings.config_db):
+        report["databases"][db] = ensure_database(cloudant, db)
+    report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
+    report["config_created"] = ensure_config(cloudant, settings, config)
+    storage = Storage(cos, settings)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] or ["*"]
+    for bucket in (settings.bucket_incoming, settings.bucket_archive):
+        report["buckets"][bucket] = storage.ensure_bucket(bucket)
+        storage.put_cors(bucket, origins)
+    return report
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines (comments, blank lines and `export ` prefixes allowed; quotes stripped)."""
+    out: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        out[name.strip()] = value.strip().strip("'\"")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m openchecks.provision",
+        description="Create the databases, indexes, configuration document and "
+        "buckets openchecks needs (idempotent).",
+    )
+    parser.add_argument("--env", type=Path, help="a KEY=VALUE file (e.g. local.env); the environment wins")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON line")
+    args = parser.parse_args(argv)
+    values: dict[str, str] = {}
+    if args.env is not None:
+        if not args.env.is_file():
+            print(f"error: the env file {args.env} does not exist", file=sys.stderr)
+            return 2
+        values = read_env_file(args.env)
+    environ: Mapping[str, str] = {**values, **os.environ}
+    settings = Settings.from_params({}, environ)
+    try:
+        settings.require("cloudant_url", "cos_endpoint")
+        report = provision(settings)
+    except OpenChecksError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+    else:
+        for db, created in report["databases"].items():
+            print(f"database {db}: {'created' if created else 'exists'}")
+        print(f"indexes on {settings.deposits_db}: {', '.join(report['indexes'])}")
+        print(f"configuration document: {'created' if report['config_created'] else 'exists'}")
+        for bucket, created in report["buckets"].items():
+            print(f"bucket {bucket}: {'created' if created else 'exists'} (CORS set)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""What every action shares: settings from its arguments, the cached clients, and the `_meta` report.
+
+`ActionContext` hands out the Cloudant/COS clients, the configuration document and the image cache, and
+records for each whether the warm-container cache hit. `run_step` wraps an action body: it times it, adds
+`"_meta": {"cold", "cache", "ms", ...}` to the result, and turns any failure into an OpenWhisk application
+error `{"error": ..., "code": ...}` without secrets (the deposit stays `processing`, so the poller retries).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from openchecks.clients import cloudant_client, cos_client
+from openchecks.config import AppConfig, Settings, load_app_config
+from openchecks.deposits import DepositStore, iso, note_failure, utc_now
+from openchecks.errors import OpenChecksError
+from openchecks.imagecache import ImageCache, image_cache
+from openchecks.storage import Storage
+
+# True until this process has run one activation: the first run in a container is the cold one.
+_COLD = True
+# Identifies this container (process) in results, so a benchmark can count containers.
+CONTAINER_ID = uuid.uuid4().hex[:12]
+
+
+def _take_cold() -> bool:
+    global _COLD
+    cold, _COLD = _COLD, False
+    return cold
+
+
+class ActionContext:
+    """Per-activation access to settings, services and caches, with the cache outcome of each."""
+
+    def __init__(self, args: Mapping[str, Any], step: str) -> None:
+        self.args = args
+        self.step = step
+        self.settings = Settings.from_params(args)
+        if str(args.get("disable_caches", "")).lower() in ("1", "true", "yes"):
+            self.settings = Settings.from_params({**args, "disable_caches": True})
+        self.cache: dict[str, str] = {}
+        self.started = time.perf_counter()
+        self.started_at = iso(utc_now())
+        self.cold = _take_cold()
+        self._store: DepositStore | None = None
+        self._storage: Storage | None = None
+        self._config: AppConfig | None = None
+
+    def flag(self, name: str, hit: bool) -> None:
+        """Record a cache outcome; several uses of one cache report "hit" only if all hit."""
+        if self.settings.disable_caches:
+            self.cache[name] = "off"
+            return
+        value = "hit" if hit else "miss"
+        if self.cache.get(name) == "miss":
+            value = "miss"
+        self.cache[name] = value
+
+    def store(self) -> DepositStore:
+        if self._store is None:
+            client, hit = cloudant_client(self.settings)
+            self.flag("clients", hit)
+            self._store = DepositStore(client, self.settings)
+        return self._store
+
+    def storage(self) -> Storage:
+        if self._storage is None:
+            client, hit = cos_client(self.settings)
+            self.flag("clients", hit)
+            public = None
+            if (
+                self.settings.cos_public_endpoint
+                and self.settings.cos_public_endpoint != self.settings.cos_endpoint
+            ):
+                from openchecks.clients import build_cos_client
+
+                public = build_cos_client(self.settings, self.settings.cos_public_endpoint)
+            self._storage = Storage(client, self.settings, public)
+        return self._storage
+
+    def app_config(self) -> AppConfig:
+        if self._config is None:
+            client = self.store().client
+            settings = self.settings
+
+            def read() -> dict[str, Any] | None:
+                from openchecks.provision import read_config_doc
+
+                return read_config_doc(client, settings)
+
+            self._config, hit = load_app_config(settings, read)
+            self.flag("config", hit)
+        return self._config
+
+    def images(self) -> ImageCache:
+        return image_cache(
+            self.settings.image_cache_dir, self.settings.image_cache_bytes, not self.settings.disable_caches
+        )
+
+    def meta(self) -> dict[str, Any]:
+        """The `_meta` block: cold start, cache outcomes, elapsed ms, container and activation ids."""
+        return {
+            "step": self.step,
+            "cold": self.cold,
+            "cache": dict(self.cache),
+            "ms": round((time.perf_counter() - self.started) * 1000, 1),
+            "container": CONTAINER_ID,
+            "activation_id": os.environ.get("__OW_ACTIVATION_ID", ""),
+            "started_at": self.started_at,
+            "at": iso(utc_now()),
+            "caches_disabled": self.settings.disable_caches,
+        }
+
+
+def log(message: str) -> None:
+    """One line on stderr (the activation's logs). Callers never pass secrets."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_step(
+    step: str, args: Mapping[str, Any], body: Callable[[ActionContext], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run an action body and return its result with `_meta` and, for pipeline steps, `steps[step]`.
+
+    On failure: an OpenWhisk application error `{"error", "code", "deposit_id", "_meta"}`; the failure
+    is noted on a `processing` deposit when possible (best effort)."""
+    ctx = ActionContext(args, step)
+    try:
+        result = body(ctx)
+    except Exception as exc:
+        if isinstance(exc, OpenChecksError):
+            message, code = exc.message, exc.code
+        else:
+            message, code = (
+                f"{step} failed unexpectedly ({type(exc).__name__}); it will be retried.",
+                "internal",
+            )
+            log(f"{step}: {type(exc).__name__}\n{traceback.format_exc(limit=8)}")
+        log(f"{step}: {code}: {message}")
+        deposit_id = args.get("deposit_id")
+        if isinstance(deposit_id, str):
+            try:
+                note_failure(ctx.store(), deposit_id, step, message)
+            except (
+                Exception
+            ) as note_exc:  # the database may be what failed; the poller still sees `processing`
+                log(f"{step}: could not note the failure: {type(note_exc).__name__}")
+        return {"error": message, "code": code, "deposit_id": deposit_id, "_meta": ctx.meta()}
+    meta = ctx.meta()
+    result["_meta"] = meta
+    if "steps" in result:
+        result["steps"] = {**result["steps"], step: meta}
+    return result

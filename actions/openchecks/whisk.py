@@ -1,0 +1,95 @@
+"""Calls back into OpenWhisk from an action: fire a trigger, invoke an action (non-blocking).
+
+Uses `__OW_API_HOST` and `__OW_API_KEY`, which the platform provides only to actions annotated
+`provide-api-key: true`. The key is sent as HTTP basic auth and never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from openchecks.errors import ConfigurationError, ServiceUnavailable
+
+TIMEOUT = (5, 15)
+
+
+def _api() -> tuple[str, tuple[str, str]]:
+    host = os.environ.get("__OW_API_HOST", "").strip().rstrip("/")
+    key = os.environ.get("__OW_API_KEY", "")
+    if not host or ":" not in key:
+        raise ConfigurationError(
+            "This action cannot call OpenWhisk: __OW_API_HOST/__OW_API_KEY are missing "
+            "(annotate it with provide-api-key: true).",
+            code="no_api_key",
+        )
+    if "://" not in host:
+        host = f"https://{host}"
+    user, _, password = key.partition(":")
+    return f"{host}/api/v1/namespaces/_", (user, password)
+
+
+def _path(name: str) -> str:
+    """`pkg/action` or `/ns/pkg/action` -> the URL path below the namespace (namespace part dropped)."""
+    parts = [p for p in name.split("/") if p]
+    if name.startswith("/"):
+        parts = parts[1:]
+    return "/".join(quote(p, safe="") for p in parts)
+
+
+def fire_trigger(name: str, payload: Mapping[str, Any]) -> str | None:
+    """Fire trigger `name`; return the activation id (None when no rule is active: HTTP 204)."""
+    base, auth = _api()
+    try:
+        resp = requests.post(f"{base}/triggers/{_path(name)}", json=dict(payload), auth=auth, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(
+            "OpenWhisk did not answer while starting the processing; it will be retried automatically.",
+            code="trigger_unavailable",
+        ) from exc
+    if resp.status_code == 204:
+        return None
+    if resp.status_code >= 300:
+        raise ServiceUnavailable(
+            f"OpenWhisk refused to start the processing (HTTP {resp.status_code}); it will "
+            "be retried automatically.",
+            code="trigger_failed",
+        )
+    body = resp.json() if resp.content else {}
+    return str(body.get("activationId")) if isinstance(body, dict) and body.get("activationId") else None
+
+
+def invoke_async(name: str, payload: Mapping[str, Any]) -> str:
+    """Invoke action `name` (e.g. `openchecks/process-check`) without waiting; return the activation id."""
+    base, auth = _api()
+    try:
+        resp = requests.post(
+            f"{base}/actions/{_path(name)}",
+            params={"blocking": "false"},
+            json=dict(payload),
+            auth=auth,
+            timeout=TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(
+            "OpenWhisk did not answer while re-running a deposit.", code="invoke_unavailable"
+        ) from exc
+    if resp.status_code >= 300:
+        raise ServiceUnavailable(
+            f"OpenWhisk refused to re-run a deposit (HTTP {resp.status_code}).", code="invoke_failed"
+        )
+    body = resp.json() if resp.content else {}
+    return str(body.get("activationId", "")) if isinstance(body, dict) else ""
+
+
+def sibling_action(simple_name: str) -> str:
+    """The full name of an action in the same package as the running one (from `__OW_ACTION_NAME`)."""
+    current = os.environ.get("__OW_ACTION_NAME", "")
+    parts = [p for p in current.split("/") if p]
+    if len(parts) >= 3:  # /namespace/package/action
+        return "/" + "/".join([*parts[:-1], simple_name])
+    return f"openchecks/{simple_name}"
