@@ -201,6 +201,17 @@ default_var() {
   export "$name=$value"
 }
 
+# The local stack's token secret: made once at random and kept in its data directory, so demo tokens
+# survive restarts and no secret is written in the code.
+local_token_secret() {
+  local dir="${OPENCHECKS_DATA:-$repo/.data}/secrets"
+  if [ ! -s "$dir/token_secret" ]; then
+    mkdir -p "$dir"
+    (umask 077 && "$python" -c 'import secrets; print(secrets.token_hex(32))' >"$dir/token_secret")
+  fi
+  cat "$dir/token_secret"
+}
+
 # -- targets -----------------------------------------------------------------------------------------------
 target_local() {
   if [ -n "$stack_command" ]; then
@@ -223,11 +234,10 @@ target_local() {
   default_var COS_PUBLIC_ENDPOINT "$s3_url"
   default_var COS_HMAC_ACCESS_KEY_ID S3RVER
   default_var COS_HMAC_SECRET_ACCESS_KEY S3RVER
-  # the names openchecks.provision and the actions' settings read (s3rver accepts only S3RVER)
-  default_var COS_ACCESS_KEY_ID S3RVER
-  default_var COS_SECRET_ACCESS_KEY S3RVER
   default_var COS_REGION us-south
-  default_var TOKEN_SECRET "local-only-token-secret-$(id -u)"
+  default_var TOKEN_SECRET "$(local_token_secret)"
+  # The action image's name: locally the platform runs blackbox-with-code actions on this machine's install.
+  default_var RUNTIME_IMAGE "openchecks/action-python-v3.11:latest"
   local have_manifest=0
   if [ -f "$manifest" ]; then
     have_manifest=1
@@ -255,6 +265,11 @@ for name, info in doc.items():
 ui = doc.get("ui") if isinstance(doc.get("ui"), dict) else {}
 print("  web page   " + (ui.get("url") or "(not deployed yet: no ui entry in the stack status)"))
 ' || note "could not read the stack status (./deploy.sh local --status)"
+    if [ "$have_manifest" = 1 ] && [ "$uninstall" = 0 ]; then
+      say "demo tokens (valid 7 days; paste one on the sign-in page)"
+      printf '  customer   %s\n' "$("$python" -m openchecks.tokens mint --email demo@example.com --role customer --ttl 604800)"
+      printf '  reviewer   %s\n' "$("$python" -m openchecks.tokens mint --email reviewer@example.com --role reviewer --ttl 604800)"
+    fi
   fi
 }
 

@@ -15,20 +15,16 @@ OPENCHECKS_COUCHDB_PORT, OPENCHECKS_S3_PORT, OPENCHECKS_FEEDS_PORT. Buckets: OPE
 (comma-separated, default `incoming,archive`).
 
 Status JSON: {"whisk": {url, pid, status, restarts, log}, "couchdb": {...}, "s3": {...}, "feeds": {...},
-"supervisor": {"pid"}, "data_dir": D, "running": bool}. Hooks for parts written later (e.g. the web UI),
-each a "module:function"; a module that does not exist yet is skipped:
-- `SERVICE_HOOKS[name]`: function(StackConfig) -> ManagedProcess | None: one more supervised server, shown
-  in the status under `name` like the four above (its port: OPENCHECKS_<NAME>_PORT, read by the hook).
-- `STATUS_HOOKS[key]`: function(data_dir: Path) -> JSON object | None: the value of status key `key`
-  (wins over a service of the same name).
+"supervisor": {"pid"}, "data_dir": D, "running": bool, "ui": {"url", "deployed": bool}}. The web page is the
+`openchecks/ui` web action, so its URL is on the platform's port; `deployed`: does the action exist yet.
 Exit status: 0 all up, 1 not running, 3 degraded.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import fcntl
-import importlib
 import json
 import logging
 import os
@@ -38,7 +34,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -54,9 +51,7 @@ DEFAULT_PORTS = {"whisk": 3233, "couchdb": 5984, "s3": 4568, "feeds": 3235}
 DEFAULT_BUCKETS = "incoming,archive"
 SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run")
 
-# Filled by other parts of the system (see the module docstring); absent modules are skipped.
-SERVICE_HOOKS: dict[str, str] = {"ui": "infra.ui_status:service"}
-STATUS_HOOKS: dict[str, str] = {"ui": "infra.ui_status:status"}
+UI_ACTION = "openchecks/ui"
 
 GUEST_KEY = (
     "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:"
@@ -124,7 +119,8 @@ def build_services(cfg: StackConfig) -> list[ManagedProcess]:
     whisk = ManagedProcess(
         name="whisk",
         argv=[python, "-m", "infra.whisk", "--host", "127.0.0.1", "--port", str(cfg.ports["whisk"]),
-              "--data-dir", str(cfg.data_dir / "whisk")],
+              "--data-dir", str(cfg.data_dir / "whisk"),
+              "--memory-budget-mb", os.environ.get("OPENCHECKS_WHISK_MEMORY_MB", "4096")],
         url=whisk_url, health_url=f"{whisk_url}/api/v1", log_path=logs / "whisk.log", cwd=REPO,
         start_timeout=60.0,
     )
@@ -141,15 +137,6 @@ def build_services(cfg: StackConfig) -> list[ManagedProcess]:
         whisk,
         feeds,
     ]
-    for spec in SERVICE_HOOKS.values():
-        try:
-            hook = _load_hook(spec)
-            extra = hook(cfg) if hook is not None else None
-        except Exception:  # a broken optional part must not keep the core stack down
-            log.exception("service hook %s failed; running without it", spec)
-            continue
-        if isinstance(extra, ManagedProcess):
-            services.append(extra)
     return services
 
 
@@ -246,22 +233,17 @@ def supervisor_pid(cfg: StackConfig) -> int | None:
     return None
 
 
-def _load_hook(spec: str) -> Callable[..., Any] | None:
-    """The function named "module:function", or None when the module or function does not exist."""
-    module_name, _, func_name = spec.partition(":")
+def ui_status(whisk_url: str) -> dict[str, Any]:
+    """Where the web page is, and whether its web action is deployed (asked of the platform, 2 s at most)."""
+    url = f"{whisk_url}/api/v1/web/guest/{UI_ACTION}/"
+    req = urllib.request.Request(f"{whisk_url}/api/v1/namespaces/guest/actions/{UI_ACTION}?code=false")
+    req.add_header("Authorization", "Basic " + base64.b64encode(GUEST_KEY.encode()).decode())
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None  # not written yet
-        raise
-    func = getattr(module, func_name, None)
-    return func if callable(func) else None
-
-
-def _hook_value(spec: str, data_dir: Path) -> Any:
-    func = _load_hook(spec)
-    return func(data_dir) if func is not None else None
+        with urllib.request.urlopen(req, timeout=2) as resp:
+            deployed = resp.status == 200
+    except (OSError, urllib.error.URLError):
+        deployed = False
+    return {"url": url, "deployed": deployed}
 
 
 def status(cfg: StackConfig) -> dict[str, Any]:
@@ -283,19 +265,12 @@ def status(cfg: StackConfig) -> dict[str, Any]:
     doc["data_dir"] = str(cfg.data_dir)
     doc["running"] = pid is not None
     doc["auth"] = {"guest": GUEST_KEY}
-    for key, spec in STATUS_HOOKS.items():
-        try:
-            value = _hook_value(spec, cfg.data_dir)
-        except Exception as exc:  # a broken hook must not hide the rest of the status
-            value = {"error": f"{spec} failed: {exc}"}
-        if value is not None:
-            doc[key] = value
+    doc["ui"] = ui_status(doc["whisk"]["url"]) if pid else {"url": None, "deployed": False}
     return doc
 
 
 def _all_up(doc: dict[str, Any]) -> bool:
-    names = [*SERVICES, *(n for n in SERVICE_HOOKS if isinstance(doc.get(n), dict) and "status" in doc[n])]
-    return bool(doc["running"]) and all(doc[name]["status"] == "up" for name in names)
+    return bool(doc["running"]) and all(doc[name]["status"] == "up" for name in SERVICES)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
