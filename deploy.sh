@@ -259,7 +259,7 @@ target_local() {
 import json, sys
 doc = json.load(sys.stdin)
 for name, info in doc.items():
-    url = info.get("url") if isinstance(info, dict) else None
+    url = info.get("url") if isinstance(info, dict) and name != "ui" else None
     if url:
         print(f"  {name:<10} {url}")
 ui = doc.get("ui") if isinstance(doc.get("ui"), dict) else {}

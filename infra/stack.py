@@ -12,7 +12,7 @@ Data directory: `--data-dir`, else `$OPENCHECKS_DATA`, else `<repo>/.data`; subd
 `couchdb/ s3/ whisk/ feeds/ logs/ run/`. Everything there survives `stop` + `up`.
 Ports (127.0.0.1): OpenWhisk 3233, CouchDB 5984, S3 4568, feeds 3235; override with OPENCHECKS_WHISK_PORT,
 OPENCHECKS_COUCHDB_PORT, OPENCHECKS_S3_PORT, OPENCHECKS_FEEDS_PORT. Buckets: OPENCHECKS_S3_BUCKETS
-(comma-separated, default `incoming,archive`).
+(comma-separated, default `openchecks-incoming,openchecks-archive`, the manifest's defaults).
 
 Status JSON: {"whisk": {url, pid, status, restarts, log}, "couchdb": {...}, "s3": {...}, "feeds": {...},
 "supervisor": {"pid"}, "data_dir": D, "running": bool, "ui": {"url", "deployed": bool}}. The web page is the
@@ -48,7 +48,7 @@ from infra.services.supervise import Supervisor
 
 SERVICES = ("couchdb", "s3", "whisk", "feeds")
 DEFAULT_PORTS = {"whisk": 3233, "couchdb": 5984, "s3": 4568, "feeds": 3235}
-DEFAULT_BUCKETS = "incoming,archive"
+DEFAULT_BUCKETS = "openchecks-incoming,openchecks-archive"
 SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run")
 
 UI_ACTION = "openchecks/ui"

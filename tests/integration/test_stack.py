@@ -68,9 +68,9 @@ def test_stack_lifecycle(tmp_path: Path) -> None:
 
         # The buckets exist with the upload CORS rule; keep a document and an object across stop + up.
         s3 = s3_client(stack.s3_url)
-        rules = s3.get_bucket_cors(Bucket="incoming")["CORSRules"]
+        rules = s3.get_bucket_cors(Bucket="openchecks-incoming")["CORSRules"]
         assert "PUT" in rules[0]["AllowedMethods"] and "ETag" in rules[0]["ExposeHeaders"]
-        s3.put_object(Bucket="incoming", Key="kept.jpg", Body=b"image bytes")
+        s3.put_object(Bucket="openchecks-incoming", Key="kept.jpg", Body=b"image bytes")
         assert requests.put(f"{stack.couchdb_url}/deposits", timeout=10).status_code == 201
         put = requests.put(f"{stack.couchdb_url}/deposits/d1", json={"amount": 5}, timeout=10)
         assert put.status_code == 201
@@ -91,7 +91,7 @@ def test_stack_lifecycle(tmp_path: Path) -> None:
         restarted = stack.cli("up")
         assert restarted.returncode == 0, restarted.stderr
         assert requests.get(f"{stack.couchdb_url}/deposits/d1", timeout=10).json()["amount"] == 5
-        kept = s3_client(stack.s3_url).get_object(Bucket="incoming", Key="kept.jpg")
+        kept = s3_client(stack.s3_url).get_object(Bucket="openchecks-incoming", Key="kept.jpg")
         assert kept["Body"].read() == b"image bytes"
         assert _alarm_version(stack) == version
 
