@@ -1,0 +1,148 @@
+"""A client of the public deposit API, used by `openchecks deposit` and `openchecks deposits`.
+
+It does what the web page does: create a deposit, PUT the image to the presigned URL, confirm the upload,
+then poll the deposit until it reaches a final status. Where it points:
+
+- the API: `--api URL`, else `OPENCHECKS_API`, else `APIHOST` (+ `OPENCHECKS_NAMESPACE`, default `guest`)
+  with the web action path, else the local stack (`http://127.0.0.1:3233`);
+- the token: `--token`, else `OPENCHECKS_TOKEN`, else (local stack only) one minted for `--email` with the
+  stack's own secret (`.data/secrets/token_secret`, made by `./deploy.sh local`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from openchecks import tokens
+
+FINAL_STATUSES = frozenset({"accepted", "needs_review", "duplicate", "rejected", "failed"})
+LOCAL_APIHOST = "http://127.0.0.1:3233"
+WEB_PATH = "/api/v1/web/{namespace}/openchecks/api"
+CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".tif": "image/tiff",
+                 ".tiff": "image/tiff"}
+
+
+class DepositApiError(RuntimeError):
+    """The API (or the upload) refused a request; the message is the API's sentence."""
+
+    def __init__(self, status: int, message: str, code: str = "") -> None:
+        super().__init__(f"{message} (HTTP {status}{', ' + code if code else ''})")
+        self.status = status
+        self.code = code
+
+
+def api_url(explicit: str | None = None) -> str:
+    """The deposit API's base URL (see the module docstring)."""
+    if explicit:
+        return explicit.rstrip("/")
+    if os.environ.get("OPENCHECKS_API"):
+        return os.environ["OPENCHECKS_API"].rstrip("/")
+    host = os.environ.get("APIHOST") or LOCAL_APIHOST
+    if "://" not in host:
+        host = "https://" + host
+    namespace = os.environ.get("OPENCHECKS_NAMESPACE", "guest")
+    return host.rstrip("/") + WEB_PATH.format(namespace=namespace)
+
+
+def local_secret_path() -> Path:
+    base = os.environ.get("OPENCHECKS_DATA")
+    root = Path(base) if base else Path(__file__).resolve().parents[2] / ".data"
+    return root / "secrets" / "token_secret"
+
+
+def resolve_token(explicit: str | None, email: str, role: str, api: str) -> str:
+    """The bearer token to use; mints one with the local stack's secret when pointed at the local stack."""
+    if explicit:
+        return explicit
+    if os.environ.get("OPENCHECKS_TOKEN"):
+        return os.environ["OPENCHECKS_TOKEN"]
+    secret_file = local_secret_path()
+    if api.startswith(LOCAL_APIHOST) and secret_file.is_file():
+        return tokens.mint(email, role, 3600, secret_file.read_text().strip())
+    raise DepositApiError(
+        401, "No token: pass --token or set OPENCHECKS_TOKEN (the local stack mints its own)", "no_token"
+    )
+
+
+@dataclass
+class DepositClient:
+    api: str
+    token: str
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {self.token}"
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            resp = self.session.request(method, self.api + path, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            message = f"The deposit API at {self.api} does not answer: {exc}"
+            raise DepositApiError(0, message, "unreachable") from exc
+        try:
+            doc = resp.json()
+        except ValueError:
+            doc = {"error": resp.text[:200] or resp.reason}
+        if resp.status_code >= 400 or not isinstance(doc, dict):
+            err = doc if isinstance(doc, dict) else {}
+            message, code = str(err.get("error", "unexpected answer")), str(err.get("code", ""))
+            raise DepositApiError(resp.status_code, message, code)
+        return doc
+
+    def create(self, to_account: str, amount: str, content_type: str) -> dict[str, Any]:
+        return self._call("POST", "/deposits", {"to_account": to_account, "amount": amount,
+                                                "content_type": content_type})
+
+    def upload(self, created: dict[str, Any], image: bytes) -> None:
+        headers = {str(k): str(v) for k, v in (created.get("upload_headers") or {}).items()}
+        try:
+            resp = requests.put(str(created["upload_url"]), data=image, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise DepositApiError(0, f"The upload to object storage failed: {exc}", "upload_failed") from exc
+        if resp.status_code >= 300:
+            raise DepositApiError(resp.status_code, "Object storage refused the upload", "upload_refused")
+
+    def confirm(self, deposit_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/deposits/{deposit_id}/uploaded")
+
+    def get(self, deposit_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/deposits/{deposit_id}")
+
+    def list(self, status: str | None = None) -> list[dict[str, Any]]:
+        query = f"?status={status}" if status else ""
+        deposits = self._call("GET", f"/deposits{query}").get("deposits") or []
+        return [d for d in deposits if isinstance(d, dict)]
+
+    def wait(self, deposit_id: str, timeout_s: float = 120.0, interval_s: float = 0.5) -> dict[str, Any]:
+        """Poll until the deposit has a final status; raise DepositApiError after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            doc = self.get(deposit_id)
+            if doc.get("status") in FINAL_STATUSES:
+                return doc
+            if time.monotonic() > deadline:
+                raise DepositApiError(408, f"Deposit {deposit_id} is still {doc.get('status')} after "
+                                      f"{timeout_s:.0f} s", "still_processing")
+            time.sleep(interval_s)
+
+    def deposit(self, image_path: Path, to_account: str, amount: str, wait: bool,
+                timeout_s: float = 120.0) -> dict[str, Any]:
+        """Create, upload and confirm one deposit; with `wait`, return its final document."""
+        content_type = CONTENT_TYPES.get(image_path.suffix.lower())
+        if content_type is None:
+            message = f"{image_path.name}: use a JPEG, PNG or TIFF image"
+            raise DepositApiError(415, message, "unsupported_type")
+        image = image_path.read_bytes()
+        created = self.create(to_account, amount, content_type)
+        self.upload(created, image)
+        confirmed = self.confirm(str(created["id"]))
+        if not wait:
+            return dict(confirmed.get("deposit") or confirmed)
+        return self.wait(str(created["id"]), timeout_s=timeout_s)
