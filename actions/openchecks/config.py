@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from openchecks.errors import ConfigurationError
@@ -230,3 +231,15 @@ def reset_config_cache() -> None:
     """Forget the cached configuration document (tests, and a cold container by definition)."""
     global _CONFIG
     _CONFIG = None
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines (comments, blank lines and `export ` prefixes allowed; quotes stripped)."""
+    out: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        out[name.strip()] = value.strip().strip("'\"")
+    return out

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from openchecks.config import CONFIG_DOC_ID, AppConfig, Settings
+from openchecks.config import CONFIG_DOC_ID, AppConfig, Settings, read_env_file
 from openchecks.errors import OpenChecksError
 
 # (design doc and index name, fields): what the deposit queries sort and filter on.
@@ -106,18 +106,6 @@ def provision(
         report["buckets"][bucket] = storage.ensure_bucket(bucket)
         storage.put_cors(bucket, origins)
     return report
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines (comments, blank lines and `export ` prefixes allowed; quotes stripped)."""
-    out: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, _, value = line.removeprefix("export ").partition("=")
-        out[name.strip()] = value.strip().strip("'\"")
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from openchecks.config import read_env_file
 from openchecks.errors import BadRequest, ConfigurationError, Unauthorized
 
 ROLES = ("customer", "reviewer")
@@ -142,17 +143,6 @@ def bearer_token(headers: dict[str, str]) -> str:
     return token.strip()
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        name, _, value = line.removeprefix("export ").partition("=")
-        out[name.strip()] = value.strip().strip("'\"")
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     """`mint` prints a token on stdout; errors go to stderr with exit status 2."""
     parser = argparse.ArgumentParser(prog="python -m openchecks.tokens", description=__doc__.split("\n")[0])
@@ -171,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.env.is_file():
             print(f"error: the env file {args.env} does not exist", file=sys.stderr)
             return 2
-        secret = _read_env_file(args.env).get("TOKEN_SECRET", "")
+        secret = read_env_file(args.env).get("TOKEN_SECRET", "")
     secret = secret or os.environ.get("TOKEN_SECRET", "")
     try:
         print(mint(args.email, args.role, args.ttl, secret))
