@@ -1,0 +1,240 @@
+"""Read a check image end to end: locate the MICR line, recognise it, parse it, decide.
+
+`read_check` is the one entry point shared by the `ocr-check`/`parse-check` actions and `openchecks read`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from openchecks.micr.decide import MIN_CONFIDENCE, Decision, decide, field_confidences
+from openchecks.micr.locate import find_micr_bands
+from openchecks.micr.parse import MicrFields, parse_micr_line
+from openchecks.micr.recognize import Recognition, recognize_line
+
+# Located bands read with e13b (the best one first, the rest in pairs) before mcr2 tries the best one.
+CANDIDATE_BANDS = 4
+PARALLEL_READS = 2
+# Further readings that must all agree before a line is accepted (empty disables them): the same model on
+# the band with wider side margins, and rescaled to 48 px. Each perturbation changes how the LSTM segments
+# the line; on 79 synthetic lines that e13b alone would accept, together they caught both confident misreads
+# (an inserted serial digit, a wrong account digit) and disagreed with 3 correct ones; e13b --psm 7 caught
+# both but disagreed with 7.
+VERIFICATIONS: tuple[tuple[str, str], ...] = (("e13b", "padx16"), ("e13b", "h48"))
+# Decompression-bomb guard for images opened here (fetch-image applies the deployment's own limits).
+MAX_PIXELS = 40_000_000
+
+
+class CheckImageError(ValueError):
+    """The input is not a readable image (missing, empty, truncated, not an image, too large)."""
+
+
+@dataclass(frozen=True)
+class CheckReading:
+    """The outcome of reading one check; `to_dict()` is JSON-serialisable."""
+
+    micr: str | None
+    routing: str | None
+    account: str | None
+    check_number: str | None
+    amount_cents: int | None
+    status: str
+    reasons: list[str]
+    confidence: float
+    seconds: float
+    engine: str | None = None
+    confidences: list[float] = field(default_factory=list)
+    field_confidence: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+    def to_dict(self, include_confidences: bool = True) -> dict[str, object]:
+        """Plain JSON data; `confidences` (one per character of `micr`) lets a later step re-decide."""
+        data: dict[str, object] = {
+            "micr": self.micr,
+            "routing": self.routing,
+            "account": self.account,
+            "check_number": self.check_number,
+            "amount_cents": self.amount_cents,
+            "status": self.status,
+            "reasons": list(self.reasons),
+            "confidence": round(self.confidence, 1),
+            "field_confidence": {k: round(v, 1) for k, v in self.field_confidence.items()},
+            "engine": self.engine,
+            "seconds": round(self.seconds, 3),
+        }
+        if include_confidences:
+            data["confidences"] = [round(c, 1) for c in self.confidences]
+        return data
+
+
+# Reasons found while reading that the line and its confidences alone cannot reproduce.
+READING_REASONS = ("readings_disagree", "no_micr_line_found")
+
+
+def decide_reading(
+    micr: str | None,
+    confidences: Sequence[float],
+    declared_amount: str | float | int | None = None,
+    engine: str = "e13b",
+    reading_reasons: Sequence[str] = (),
+) -> tuple[MicrFields | None, Decision]:
+    """Re-decide a reading passed between actions (ocr-check -> parse-check), keeping its reading reasons.
+
+    `micr`, `confidences`, `engine` and `reasons` are the fields of `CheckReading.to_dict()`.
+    """
+    fields = parse_micr_line(micr) if micr is not None else None
+    decision = decide(fields, confidences, declared_amount, MIN_CONFIDENCE.get(engine, 90.0))
+    carried = [r for r in reading_reasons if r in READING_REASONS and r not in decision.reasons]
+    if carried:
+        decision = Decision("needs_review", [*decision.reasons, *carried])
+    return fields, decision
+
+
+def load_image(source: str | Path | Image.Image) -> Image.Image:
+    """Open and fully decode an image (EXIF orientation applied); raises CheckImageError with the cause."""
+    if isinstance(source, Image.Image):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise CheckImageError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise CheckImageError(f"{path}: the file is empty")
+    try:
+        with Image.open(path) as opened:
+            if opened.width * opened.height > MAX_PIXELS:
+                raise CheckImageError(f"{path}: {opened.width}x{opened.height} is over {MAX_PIXELS} pixels")
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise CheckImageError(f"{path}: not a readable image ({exc})") from exc
+    except OSError as exc:
+        raise CheckImageError(f"{path}: the image could not be decoded ({exc})") from exc
+    return image
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    order: int
+    band: Image.Image
+    recognition: Recognition
+    fields: MicrFields
+    decision: Decision
+
+
+def _attempt(
+    order: int, band: Image.Image, engine: str, declared_amount: str | float | int | None
+) -> _Attempt:
+    recognition = recognize_line(band, engine, "raw")
+    fields = parse_micr_line(recognition.text)
+    threshold = MIN_CONFIDENCE.get(engine, 90.0)
+    decision = decide(fields, recognition.confidences, declared_amount, threshold)
+    return _Attempt(order, band, recognition, fields, decision)
+
+
+def _any_accepted(attempts: list[_Attempt]) -> bool:
+    return any(a.decision.status == "accepted" for a in attempts)
+
+
+def _verify(attempt: _Attempt, readings: Sequence[Recognition] | None) -> _Attempt:
+    """Compare an accepted band with its verification readings; a disagreement on a scored field: review."""
+    if readings is None:
+        readings = [recognize_line(attempt.band, engine, prep) for engine, prep in VERIFICATIONS]
+    fields = attempt.fields
+    for reading in readings:
+        other = parse_micr_line(reading.text)
+        if (other.routing, other.account, other.check_number) != (
+            fields.routing,
+            fields.account,
+            fields.check_number,
+        ):
+            decision = Decision("needs_review", [*attempt.decision.reasons, "readings_disagree"])
+            return _Attempt(attempt.order, attempt.band, attempt.recognition, attempt.fields, decision)
+    return attempt
+
+
+def _rank(attempt: _Attempt) -> tuple[int, int, int, int, float]:
+    """Best first: accepted, parseable, the likelier band, the fewest reasons, the most confident."""
+    return (
+        0 if attempt.decision.status == "accepted" else 1,
+        1 if "unparseable_line" in attempt.decision.reasons else 0,
+        attempt.order,
+        len(attempt.decision.reasons),
+        -attempt.recognition.min_confidence(),
+    )
+
+
+def read_check(
+    source: str | Path | Image.Image, declared_amount: str | float | int | None = None
+) -> CheckReading:
+    """Read the MICR line of a check image (a path or a PIL image) and decide accepted / needs_review.
+
+    Raises CheckImageError for a file that is missing or not an image, and recognize.ModelMissingError when
+    the MICR models are not installed; every other outcome is a CheckReading.
+    """
+    started = time.perf_counter()
+    image = load_image(source)
+    bands = find_micr_bands(image, max_bands=CANDIDATE_BANDS)
+    attempts: list[_Attempt] = []
+    verified: list[Recognition] | None = None
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS + len(VERIFICATIONS)) as pool:
+        if bands:
+            # The best-ranked band is nearly always the line: read it and its verification readings at once.
+            band = bands[0].image
+            pending = [pool.submit(recognize_line, band, engine, prep) for engine, prep in VERIFICATIONS]
+            attempts.append(_attempt(0, band, "e13b", declared_amount))
+            verified = [future.result() for future in pending]
+        for first in range(1, len(bands), PARALLEL_READS):
+            if _any_accepted(attempts):
+                break
+            batch = range(first, min(first + PARALLEL_READS, len(bands)))
+            attempts += pool.map(lambda i: _attempt(i, bands[i].image, "e13b", declared_amount), batch)
+    accepted = next((a for a in attempts if a.decision.status == "accepted"), None)
+    if accepted is not None:
+        readings = verified if accepted is attempts[0] else None
+        attempts = [a for a in attempts if a is not accepted] + [_verify(accepted, readings)]
+    elif bands:
+        # The legacy model reads some thin or outlined glyphs that the LSTM model does not.
+        fallback = _attempt(0, bands[0].image, "mcr2", declared_amount)
+        if fallback.decision.status == "accepted":
+            # e13b did not accept this band, so the fallback must still agree with the e13b readings.
+            fallback = _verify(fallback, verified)
+        attempts.append(fallback)
+    if not attempts:
+        decision = decide(None)
+        return CheckReading(
+            None,
+            None,
+            None,
+            None,
+            None,
+            decision.status,
+            decision.reasons,
+            0.0,
+            time.perf_counter() - started,
+        )
+    best = min(attempts, key=_rank)
+    fields, recognition = best.fields, best.recognition
+    scores = field_confidences(fields, recognition.confidences)
+    return CheckReading(
+        micr=recognition.text,
+        routing=fields.routing,
+        account=fields.account,
+        check_number=fields.check_number,
+        amount_cents=fields.amount_cents,
+        status=best.decision.status,
+        reasons=best.decision.reasons,
+        confidence=min(scores.values(), default=recognition.min_confidence()),
+        seconds=time.perf_counter() - started,
+        engine=recognition.engine,
+        confidences=list(recognition.confidences),
+        field_confidence=scores,
+    )

@@ -1,0 +1,87 @@
+"""`read_check`: inputs it takes, errors it raises, and the JSON it returns."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from openchecks.micr import reader, recognize
+from openchecks.micr.reader import CheckImageError, decide_reading, load_image, read_check
+from openchecks.micr.synth import draw_check, micr_line, random_routing
+from PIL import Image
+
+
+def require_models() -> None:
+    if not (recognize.TESSDATA / "e13b.traineddata").is_file():
+        pytest.skip(f"needs the MICR models in {recognize.TESSDATA}: run `python -m infra.models install`")
+
+
+def test_reads_a_pil_image_and_returns_json_ready_data() -> None:
+    require_models()
+    rng = random.Random(12)
+    routing = random_routing(rng)
+    image = draw_check(rng, micr_line(rng, routing, "7730011", "2051", None), "2051", "5.00", 200)
+    reading = read_check(image, "5.00")
+    data = json.loads(json.dumps(reading.to_dict()))
+    assert data["routing"] == routing
+    assert data["status"] in ("accepted", "needs_review")
+    assert isinstance(data["reasons"], list)
+    assert 0 <= data["confidence"] <= 100
+    assert len(reading.confidences) == len(reading.micr or "")
+
+
+def test_a_page_without_a_micr_line_goes_to_review() -> None:
+    require_models()
+    reading = read_check(Image.new("RGB", (1200, 550), (240, 240, 235)))
+    assert reading.status == "needs_review"
+    assert reading.reasons == ["no_micr_line_found"]
+    assert reading.micr is None
+
+
+def test_pixel_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    Image.new("L", (300, 200), 255).save(path)
+    monkeypatch.setattr(reader, "MAX_PIXELS", 50_000)
+    with pytest.raises(CheckImageError, match="over 50000 pixels"):
+        load_image(path)
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    image = Image.new("RGB", (300, 100), (255, 255, 255))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees: the upright picture is 100 x 300
+    path = tmp_path / "rotated.jpg"
+    image.save(path, exif=exif)
+    assert load_image(path).size == (100, 300)
+
+
+def test_a_directory_is_not_an_image(tmp_path: Path) -> None:
+    with pytest.raises(CheckImageError, match="no such file"):
+        load_image(tmp_path)
+
+
+def test_a_reading_passed_between_actions_decides_the_same() -> None:
+    require_models()
+    rng = random.Random(12)
+    routing = random_routing(rng)
+    image = draw_check(rng, micr_line(rng, routing, "7730011", "2051", None), "2051", "5.00", 200)
+    data = json.loads(json.dumps(read_check(image, "5.00").to_dict()))
+    fields, decision = decide_reading(
+        data["micr"], data["confidences"], "5.00", data["engine"], data["reasons"]
+    )
+    assert fields is not None and fields.routing == routing
+    assert decision.status == data["status"]
+    assert set(decision.reasons) == set(data["reasons"])
+
+
+def test_reading_reasons_survive_a_re_decision() -> None:
+    line = "A063100277A 003661702511C 1278"
+    _, decision = decide_reading(line, [99.0] * len(line), None, "e13b", ["readings_disagree"])
+    assert decision.status == "needs_review"
+    assert decision.reasons == ["readings_disagree"]
+    _, clean = decide_reading(line, [99.0] * len(line), None, "e13b", [])
+    assert clean.status == "accepted"
+    _, nothing = decide_reading(None, [], None)
+    assert nothing.reasons == ["no_micr_line_found"]

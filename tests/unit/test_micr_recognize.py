@@ -1,0 +1,72 @@
+"""Tesseract through pytesseract on drawn MICR lines: symbols, confidences, models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openchecks.micr import recognize
+from openchecks.micr.recognize import ModelMissingError, otsu_threshold, prepare_line, recognize_line
+from openchecks.micr.symbols import ON_US, TRANSIT
+from openchecks.micr.synth import MODULE_IN, PITCH_IN, draw_micr
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+
+def require_models() -> None:
+    if not (recognize.TESSDATA / "e13b.traineddata").is_file():
+        pytest.skip(f"needs the MICR models in {recognize.TESSDATA}: run `python -m infra.models install`")
+
+
+def drawn_line(text: str, dpi: int = 200) -> Image.Image:
+    """`text` drawn as E-13B and scaled like a located band (glyphs ~22 px high)."""
+    width = round(len(text) * PITCH_IN * dpi + 0.4 * dpi)
+    image = Image.new("RGB", (width, round(0.3 * dpi)), (245, 245, 240))
+    draw_micr(ImageDraw.Draw(image), text, 0.2 * dpi, image.height - 0.09 * dpi, dpi)
+    gray = image.convert("L").filter(ImageFilter.GaussianBlur(0.5))
+    scale = 22 / (9 * MODULE_IN * dpi)
+    gray = gray.resize((round(gray.width * scale), round(gray.height * scale)), Image.Resampling.LANCZOS)
+    # Cut like a located band: tight at the sides, about half a glyph of paper above and below.
+    ink = np.asarray(gray) < 128
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    gray = gray.crop((int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1))
+    return ImageOps.expand(gray, border=(4, 11, 4, 11), fill=245)
+
+
+def test_reads_a_drawn_line_with_unicode_symbols_and_confidences() -> None:
+    require_models()
+    text = f"{TRANSIT}121000248{TRANSIT} 4861507788{ON_US} 0150"
+    rec = recognize_line(drawn_line(text))
+    assert rec.text.replace(" ", "") == text.replace(" ", "")
+    assert len(rec.confidences) == len(rec.text)
+    assert rec.min_confidence() > 80
+    assert rec.engine == "e13b"
+
+
+def test_mcr2_symbols_are_normalised() -> None:
+    require_models()
+    rec = recognize_line(drawn_line(f"{TRANSIT}121000248{TRANSIT} 4861507788{ON_US}"), "mcr2")
+    assert not set(rec.text) & set("[$@")
+    assert len(rec.confidences) == len(rec.text)
+
+
+def test_a_blank_image_reads_as_nothing() -> None:
+    require_models()
+    rec = recognize_line(Image.new("L", (400, 44), 255))
+    assert rec.text.strip() == ""
+    assert rec.min_confidence() == 0.0
+
+
+def test_missing_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(recognize, "TESSDATA", tmp_path)
+    with pytest.raises(ModelMissingError, match="infra.models install"):
+        recognize_line(Image.new("L", (100, 40), 255))
+
+
+def test_prepare_line_scales_binarises_and_pads() -> None:
+    image = Image.new("L", (200, 40), 200)
+    ImageDraw.Draw(image).rectangle((20, 10, 60, 30), fill=30)
+    out = prepare_line(image, recognize.Preprocess("t", height=20, binarise=True, pad=5))
+    assert out.size == (100 + 10, 20 + 10)
+    assert set(np.unique(np.asarray(out))) <= {0, 255}
+    assert 30 <= otsu_threshold(np.asarray(image)) < 200
