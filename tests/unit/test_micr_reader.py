@@ -85,3 +85,31 @@ def test_reading_reasons_survive_a_re_decision() -> None:
     assert clean.status == "accepted"
     _, nothing = decide_reading(None, [], None)
     assert nothing.reasons == ["no_micr_line_found"]
+
+
+def _accepted_attempt(text: str) -> reader._Attempt:
+    recognition = recognize.Recognition(text, tuple(99.0 for _ in text), 0.0, "e13b")
+    fields = reader.parse_micr_line(text)
+    decision = reader.decide(fields, recognition.confidences, None, 90.0)
+    assert decision.status == "accepted", decision
+    return reader._Attempt(0, Image.new("L", (10, 10)), recognition, fields, decision)
+
+
+@pytest.mark.parametrize(
+    ("verifications", "status"),
+    [
+        (["⑆063100277⑆003661702511⑈1278", "⑆063100277⑆003661702511⑈1278"], "accepted"),
+        # a verification that lost a symbol says nothing about the digits; the other one confirms
+        (["2063100277⑆003661702511⑈1278", "⑆063100277⑆003661702511⑈1278"], "accepted"),
+        # one confident reading of other digits is enough to stop an acceptance
+        (["⑆063100277⑆003661702511⑈1278", "⑆063100277⑆003661702517⑈1278"], "needs_review"),
+        # nothing confirms the first reading
+        (["2063100277⑆003661702511⑈1278", "88460684⑆69808"], "needs_review"),
+    ],
+)
+def test_verification_readings_confirm_or_stop_an_acceptance(verifications: list[str], status: str) -> None:
+    attempt = _accepted_attempt("⑆063100277⑆003661702511⑈1278")
+    readings = [recognize.Recognition(t, tuple(99.0 for _ in t), 0.0, "e13b") for t in verifications]
+    verified = reader._verify(attempt, readings)
+    assert verified.decision.status == status
+    assert ("readings_disagree" in verified.decision.reasons) == (status == "needs_review")

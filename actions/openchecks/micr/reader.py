@@ -149,15 +149,21 @@ def _verify(attempt: _Attempt, readings: Sequence[Recognition] | None) -> _Attem
     if readings is None:
         readings = [recognize_line(attempt.band, engine, prep) for engine, prep in VERIFICATIONS]
     fields = attempt.fields
+    wanted = (fields.routing, fields.account, fields.check_number)
+    agree = conflict = 0
     for reading in readings:
         other = parse_micr_line(reading.text)
-        if (other.routing, other.account, other.check_number) != (
-            fields.routing,
-            fields.account,
-            fields.check_number,
-        ):
-            decision = Decision("needs_review", [*attempt.decision.reasons, "readings_disagree"])
-            return _Attempt(attempt.order, attempt.band, attempt.recognition, attempt.fields, decision)
+        got = (other.routing, other.account, other.check_number)
+        if None in got:
+            continue  # a reading that lost a symbol says nothing about the digits (e.g. a shrunk photo)
+        if got == wanted:
+            agree += 1
+        else:
+            conflict += 1
+    # Accept only when some reading confirms the fields and none reads other digits.
+    if conflict or not agree:
+        decision = Decision("needs_review", [*attempt.decision.reasons, "readings_disagree"])
+        return _Attempt(attempt.order, attempt.band, attempt.recognition, attempt.fields, decision)
     return attempt
 
 
