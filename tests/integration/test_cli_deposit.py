@@ -1,0 +1,47 @@
+"""`openchecks deposit` and `openchecks deposits` through the public deposit API of a deployed stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import REPO, require_shared_data
+from tests.fixtures.app import App, unique_email
+
+OPENCHECKS = str(REPO / ".venv" / "bin" / "openchecks")
+
+
+def _run(*args: str, token: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENCHECKS_TOKEN": token}
+    return subprocess.run([OPENCHECKS, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_deposit_waits_for_the_final_document_and_deposits_lists_it(stack_app: App) -> None:
+    data = require_shared_data()
+    email = unique_email("cli")
+    token = stack_app.token(email)
+    image = data / "checks" / "wells-cashiers.jpg"
+    done = _run("deposit", str(image), "--to-account", "12345678", "--amount", "12000.42", "--wait",
+                "--api", stack_app.api, token=token)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["status"] == "accepted" and doc["reading"]["routing"] == "121000248"
+    assert set(doc["steps"]) == {"fetch-image", "ocr-check", "parse-check", "record-deposit"}
+
+    listed = _run("deposits", "--json", "--api", stack_app.api, token=token)
+    assert listed.returncode == 0, listed.stderr
+    lines = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [d["id"] for d in lines] == [doc["id"]]  # this customer's only deposit
+
+
+def test_deposit_reports_the_api_error_as_a_sentence(stack_app: App, tmp_path: Path) -> None:
+    image = tmp_path / "note.png"
+    image.write_bytes(b"not a picture at all")
+    refused = _run("deposit", str(image), "--to-account", "12345678", "--amount", "-5",
+                   "--api", stack_app.api, token=stack_app.token(unique_email("cli")))
+    assert refused.returncode == 1
+    assert "HTTP 400" in refused.stderr and "Traceback" not in refused.stderr
+    expired = _run("deposits", "--api", stack_app.api, token="not-a-token")
+    assert expired.returncode == 1 and "HTTP 401" in expired.stderr
