@@ -38,4 +38,9 @@ def require_shared_models() -> Path:
 
 
 # Fixtures live one module per part of the system (the platform, the local services, the whole stack).
-pytest_plugins = ["tests.fixtures.whisk", "tests.fixtures.services", "tests.fixtures.stack"]
+pytest_plugins = [
+    "tests.fixtures.whisk",
+    "tests.fixtures.services",
+    "tests.fixtures.stack",
+    "tests.fixtures.app",
+]
