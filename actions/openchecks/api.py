@@ -115,7 +115,7 @@ def _decode_body(raw: Any) -> dict[str, Any] | None:
         raise TooLarge("The request body is too large; it must be under 64 KB.", code="body_too_large")
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested arrays exhaust the parser's stack
         raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(value, dict):
         raise BadRequest("The request body must be a JSON object.", code="invalid_json")

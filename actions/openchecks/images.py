@@ -145,7 +145,8 @@ def jpeg_of_width(image: Image.Image, width: int) -> bytes:
         # reducing_gap: a fast integer reduce first, then a high-quality resample of the rest.
         rgb = rgb.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
     out = io.BytesIO()
-    rgb.save(out, format="JPEG", quality=ARCHIVE_QUALITY)
+    # comment=b"": Pillow would otherwise copy the upload's JPEG comment (attacker text) into the copy.
+    rgb.save(out, format="JPEG", quality=ARCHIVE_QUALITY, comment=b"")
     return out.getvalue()
 
 

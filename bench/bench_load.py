@@ -1,0 +1,261 @@
+"""Load benchmark: N deposits over about a minute from C concurrent clients through the public deposit API.
+
+    .venv/bin/python bench/bench_load.py [--deposits 200] [--clients 8] [--seconds 60] [--json]
+
+It starts its own local stack (`python -m infra.stack up` on free ports in a temp dir; never the fixed
+ports), provisions and deploys manifest.yaml (every rule active, the alarm included), then each client
+creates a deposit, PUTs the image to the presigned URL and confirms it, paced so that all N are submitted
+over `--seconds`. Images: `--distinct` synthetic checks (openchecks.micr.synth, known ground truth), reused
+round-robin, so later copies of a check end as `duplicate`. It waits until every deposit is in a final
+status (running find-new-checks, as the alarm would, whenever the platform is idle and deposits are stuck).
+
+Reported: deposits recorded (exactly N documents, each with one outcome), deposits/s (N over the time from
+the first create to the last final status), p50/p99 from upload (PUT done) to final status (the outcome's
+history timestamp), API call latency p50/p99, containers the platform started (GET /local/stats), and the
+cold-start share of the primitive activations (an `initTime` annotation means a cold start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "actions")]
+
+from tests.fixtures.app import FINAL, App, deploy_app  # noqa: E402
+from tests.fixtures.stack import LocalStack, start_stack  # noqa: E402
+
+
+def synthetic_checks(count: int, seed: int) -> list[tuple[bytes, str]]:
+    """`count` distinct synthetic check JPEGs with their declared amounts."""
+    from openchecks.micr.synth import make_check
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        picture, truth = make_check(rng, review_rate=0.1, photo_rate=0.3)
+        buf = io.BytesIO()
+        picture.save(buf, "JPEG", quality=88)
+        out.append((buf.getvalue(), truth.declared_amount))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def epoch(iso_text: str) -> float:
+    return datetime.strptime(iso_text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+def outcome_time(doc: dict[str, Any]) -> float | None:
+    """When the deposit got its (first) final status, from its history."""
+    for entry in doc.get("history", []):
+        if entry.get("status") in FINAL:
+            return epoch(entry["at"])
+    return None
+
+
+def stats(stack: LocalStack) -> dict[str, Any]:
+    resp = stack.wsk.get(f"{stack.api_host}/local/stats", timeout=30)
+    resp.raise_for_status()
+    result: dict[str, Any] = resp.json()
+    return result
+
+
+def cold_share(app: App, since_ms: int) -> tuple[int, int]:
+    """(cold, total) over the primitive activations since `since_ms` (sequences and triggers excluded)."""
+    cold = total = 0
+    for record in app.activations(since_ms, docs=False) + _older(app, since_ms):
+        annotations = {a["key"]: a["value"] for a in record.get("annotations", [])}
+        if annotations.get("kind") in (None, "sequence") or "limits" not in annotations:
+            continue
+        total += 1
+        cold += 1 if "initTime" in annotations else 0
+    return cold, total
+
+
+def _older(app: App, since_ms: int) -> list[dict[str, Any]]:
+    """Activations beyond the first 1000 (App.activations pages up to 1000)."""
+    out: list[dict[str, Any]] = []
+    skip = 1000
+    while True:
+        page = app.stack.wsk.get(
+            app.stack.ns_url("activations"),
+            params={"limit": "200", "skip": str(skip), "since": str(since_ms), "docs": "false"},
+            timeout=60,
+        ).json()
+        out.extend(page)
+        if len(page) < 200:
+            return out
+        skip += 200
+
+
+class Submitter:
+    """Paced deposits through the public API from several client threads; records timings per deposit."""
+
+    def __init__(self, app: App, images: list[tuple[bytes, str]], customers: int) -> None:
+        self.app = app
+        self.images = images
+        self.headers = [app.headers(f"load-{i:03d}@example.com") for i in range(customers)]
+        self.records: dict[str, dict[str, float]] = {}
+        self.errors: list[str] = []
+        self.api_ms: list[float] = []
+        self.lock = threading.Lock()
+
+    def _timed(self, call: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = call()
+        with self.lock:
+            self.api_ms.append((time.perf_counter() - started) * 1000)
+        return result
+
+    def one(self, index: int) -> None:
+        data, amount = self.images[index % len(self.images)]
+        headers = self.headers[index % len(self.headers)]
+        try:
+            created = self._timed(lambda: self.app.create(headers, "image/jpeg", amount))
+            put = self.app.upload(created, data)
+            uploaded = time.time()
+            if put.status_code != 200:
+                raise RuntimeError(f"upload HTTP {put.status_code}")
+            confirmed = self._timed(lambda: self.app.confirm(headers, created["id"]))
+            if confirmed.status_code != 202:
+                raise RuntimeError(f"confirm HTTP {confirmed.status_code}: {confirmed.text[:200]}")
+            with self.lock:
+                self.records[created["id"]] = {"uploaded": uploaded, "confirmed": time.time()}
+        except Exception as exc:  # a benchmark reports failures instead of stopping at the first
+            with self.lock:
+                self.errors.append(f"deposit {index}: {type(exc).__name__}: {exc}")
+
+    def run(self, count: int, clients: int, seconds: float) -> float:
+        """Submit `count` deposits, the i-th not before start + i * seconds / count; returns the start."""
+        start = time.time()
+
+        def paced(index: int) -> None:
+            delay = start + index * seconds / count - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            self.one(index)
+
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(paced, range(count)))
+        return start
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        stack = start_stack(Path(tmp) / "stack")
+        try:
+            app = deploy_app(stack, Path(tmp), stale_after_seconds=args.stale_after)
+            images = synthetic_checks(args.distinct, args.seed)
+            before = stats(stack)
+            since_ms = int(time.time() * 1000)
+            submitter = Submitter(app, images, args.customers)
+            start = submitter.run(args.deposits, args.clients, args.seconds)
+            submitted = time.time()
+            ids = list(submitter.records)
+            docs = app.settle(ids, timeout=args.settle_timeout, sweep_after=20)
+            settled = time.time()
+            after = stats(stack)
+            cold, total = cold_share(app, since_ms)
+            mine = [d for d in app.deposit_docs().values() if str(d.get("email", "")).startswith("load-")]
+        finally:
+            stack.cli("stop")
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    not_final: list[str] = []
+    several = 0
+    last_final = start
+    for deposit_id, doc in docs.items():
+        if not doc or doc.get("status") not in FINAL:
+            not_final.append(deposit_id)
+            continue
+        outcomes[doc["status"]] = outcomes.get(doc["status"], 0) + 1
+        several += sum(1 for h in doc["history"] if h["status"] in FINAL) > 1
+        done = outcome_time(doc)
+        if done is not None:
+            latencies.append(done - submitter.records[deposit_id]["uploaded"])
+            last_final = max(last_final, done)
+    return {
+        "deposits": args.deposits,
+        "clients": args.clients,
+        "submitted": len(ids),
+        "submit_errors": submitter.errors[:10],
+        "recorded_documents": len(mine),
+        "all_final": not not_final,
+        "not_final": not_final[:10],
+        "more_than_one_outcome": several,
+        "outcomes": outcomes,
+        "submit_seconds": round(submitted - start, 1),
+        "total_seconds": round(last_final - start, 1),
+        "settle_wall_seconds": round(settled - start, 1),
+        "deposits_per_second": round(len(latencies) / max(last_final - start, 1e-9), 3),
+        "upload_to_final_p50_s": round(percentile(latencies, 0.5), 2),
+        "upload_to_final_p99_s": round(percentile(latencies, 0.99), 2),
+        "upload_to_final_mean_s": round(statistics.fmean(latencies), 2) if latencies else 0.0,
+        "api_call_p50_ms": round(percentile(submitter.api_ms, 0.5), 1),
+        "api_call_p99_ms": round(percentile(submitter.api_ms, 0.99), 1),
+        "containers_started": after["started"] - before["started"],
+        "cold_starts_pool": after["cold_starts"] - before["cold_starts"],
+        "activations": total,
+        "cold_activations": cold,
+        "cold_start_share": round(cold / total, 3) if total else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--deposits", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0, help="submit the deposits over this long")
+    parser.add_argument("--distinct", type=int, default=24, help="distinct synthetic checks, reused in turn")
+    parser.add_argument("--customers", type=int, default=20, help="customer identities the clients use")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--stale-after", type=int, default=120, help="stale_after_seconds for the sweep")
+    parser.add_argument("--settle-timeout", type=float, default=1800.0)
+    parser.add_argument("--json", action="store_true", help="print only the JSON result")
+    args = parser.parse_args(argv)
+    if args.deposits < 1 or args.clients < 1 or args.seconds < 0:
+        parser.error("--deposits and --clients must be >= 1, --seconds >= 0")
+    result = run(args)
+    if not args.json:
+        print(
+            f"{result['submitted']}/{result['deposits']} deposits from {result['clients']} clients, "
+            f"{result['recorded_documents']} documents, all final: {result['all_final']}, "
+            f"outcomes {result['outcomes']}\n"
+            f"{result['deposits_per_second']} deposits/s over {result['total_seconds']} s; upload->final "
+            f"p50 {result['upload_to_final_p50_s']} s, p99 {result['upload_to_final_p99_s']} s; "
+            f"API call p50 {result['api_call_p50_ms']} ms, p99 {result['api_call_p99_ms']} ms\n"
+            f"containers started {result['containers_started']}, cold-start share "
+            f"{result['cold_start_share']} ({result['cold_activations']}/{result['activations']} activations)"
+        )
+    print(json.dumps(result))
+    ok = result["all_final"] and not result["submit_errors"] and result["more_than_one_outcome"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
