@@ -35,6 +35,8 @@ export async function launch({ executablePath = '/usr/bin/chromium', viewport = 
     page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   };
+  // This 2-core machine runs the whole stack beside the browser: allow slow steps under load.
+  context.setDefaultTimeout(90000);
   context.on('page', watch);
   context.pages().forEach(watch);
   return {

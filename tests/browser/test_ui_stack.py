@@ -18,6 +18,7 @@ import pytest
 from tests.browser.deployed import DeployedApp, deploy_app
 from tests.browser.harness import SCREENSHOTS, require_browser, run_script, unexpected_problems
 from tests.conftest import require_shared_data, require_shared_models
+from tests.fixtures.app import undeploy_app
 
 FINAL = ("Accepted", "Needs review", "Duplicate", "Rejected", "Failed")
 
@@ -27,7 +28,11 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     require_browser()
     require_shared_models()
     stack = request.getfixturevalue("stack")
-    yield deploy_app(stack, tmp_path_factory.mktemp("ui-deploy"))
+    deployed = deploy_app(stack, tmp_path_factory.mktemp("ui-deploy"))
+    try:
+        yield deployed
+    finally:
+        undeploy_app(deployed.app)
 
 
 def test_deposit_review_and_operations_in_chromium(app: DeployedApp) -> None:

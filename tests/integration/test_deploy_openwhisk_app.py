@@ -17,9 +17,8 @@ import requests
 from infra.deployer.environment import Variables
 from infra.deployer.manifest import load_manifest
 from infra.deployer.plan import plan_deploy
-from infra.models import TESSDATA
 from tests.conftest import REPO, require_shared_data, require_shared_models
-from tests.fixtures.app import App, require_models
+from tests.fixtures.app import App, app_env_file, require_models, wipe_app_data
 from tests.fixtures.stack import LocalStack
 
 SECRET = "deploy-openwhisk-test-secret-4e7a2b"
@@ -46,12 +45,8 @@ def test_deploy_sh_openwhisk_deploys_the_app_a_deposit_goes_through_and_uninstal
     require_models()
     data = require_shared_data()
     require_shared_models()
-    env_file = tmp_path / "remote.env"
-    env_file.write_text(
-        f"CLOUDANT_URL={stack.couchdb_url}\nCOS_ENDPOINT={stack.s3_url}\nCOS_HMAC_ACCESS_KEY_ID=S3RVER\n"
-        f"COS_HMAC_SECRET_ACCESS_KEY=S3RVER\nTOKEN_SECRET={SECRET}\nOPENCHECKS_TESSDATA={TESSDATA}\n"
-        "RUNTIME_IMAGE=openchecks/action-python-v3.11:test\n"
-    )
+    wipe_app_data(stack)  # the session stack is shared: start with no earlier deposits
+    env_file = app_env_file(stack, tmp_path, SECRET, {"RUNTIME_IMAGE": "openchecks/action-python-v3.11:test"})
     remote = {"APIHOST": stack.api_host, "AUTH": stack.auth}
     declared = _declared(env_file)
     assert len(declared) >= 17  # package, binding, 8 actions, 2 sequences, 3 triggers, 3 rules

@@ -5,8 +5,6 @@ whose trigger was dropped."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,67 +15,23 @@ import requests
 from openchecks import tokens
 
 from tests.conftest import require_shared_data
+from tests.fixtures.app import deploy_app, undeploy_app
+from tests.fixtures.stack import LocalStack
 from tests.integration.test_pipeline_support import require_micr_models
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = "stack-test-token-secret-0123456789"
 FINAL = {"accepted", "needs_review", "duplicate", "rejected", "failed"}
 
 
-def _deployer(stack: Any, env_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "infra.deployer",
-            "--manifest",
-            str(REPO / "manifest.yaml"),
-            "--env",
-            str(env_file),
-            "--apihost",
-            stack.api_host,
-            "--auth",
-            stack.auth,
-            *extra,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-    )
-
-
 @pytest.fixture(scope="module")
-def deployed(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from infra.models import TESSDATA
-
+def deployed(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require_micr_models()
-    env_file = tmp_path_factory.mktemp("openchecks-env") / "test.env"
-    env_file.write_text(
-        f"CLOUDANT_URL={stack.couchdb_url}\nCOS_ENDPOINT={stack.s3_url}\nCOS_HMAC_ACCESS_KEY_ID=S3RVER\n"
-        f"COS_HMAC_SECRET_ACCESS_KEY=S3RVER\nTOKEN_SECRET={SECRET}\nOPENCHECKS_TESSDATA={TESSDATA}\n"
-    )
-    provision = subprocess.run(
-        [sys.executable, "-m", "openchecks.provision", "--env", str(env_file)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-    )
-    assert provision.returncode == 0, provision.stderr
     # A short stale time so the test can watch find-new-checks recover a deposit within seconds.
-    config_url = f"{stack.couchdb_url}/openchecks-config/config"
-    config = requests.get(config_url, timeout=10).json()
-    config["stale_after_seconds"] = 3
-    requests.put(config_url, json=config, timeout=10).raise_for_status()
-    deploy = _deployer(stack, env_file)
-    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    app = deploy_app(stack, tmp_path_factory.mktemp("openchecks-env"), stale_after_seconds=3, secret=SECRET)
     try:
-        yield {"stack": stack, "api": f"{stack.api_host}/api/v1/web/guest/openchecks/api"}
+        yield {"stack": stack, "api": app.api}
     finally:
-        _deployer(stack, env_file, "--uninstall")
+        undeploy_app(app)
 
 
 def _headers(email: str, role: str = "customer") -> dict[str, str]:
