@@ -8,6 +8,8 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
                                             "expires", "expires_in", "deposit"}
     POST /deposits/{id}/uploaded    -> 202 {"id", "status": "processing", "queued", "deposit"}
     GET  /deposits/{id}             -> 200 deposit (owner or reviewer), with presigned "images" URLs
+    GET  /ops/activations[?limit=N] -> 200 {"activations": [{name, start, duration, cold, init_ms, wait_ms,
+                                            cache, status}]} of the package's actions (reviewer only)
     GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all)
     POST /deposits/{id}/review      {"action": "approve"|"reject"|"correct"|"retry", "fields"?, "reason"?}
                                     -> 200 deposit (reviewer only; retry: a `failed` deposit runs again)
@@ -23,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -189,6 +192,7 @@ class Api:
         ("post", re.compile(r"^/deposits/([^/]+)/uploaded$"), "uploaded"),
         ("get", re.compile(r"^/deposits/([^/]+)$"), "get"),
         ("post", re.compile(r"^/deposits/([^/]+)/review$"), "review"),
+        ("get", re.compile(r"^/ops/activations$"), "ops_activations"),
     ]
 
     def route(self, request: Request) -> tuple[Handler, list[str]]:
@@ -362,6 +366,21 @@ class Api:
         docs = self.ctx.store().list_for(email, status, int(limit_text))
         return Response(200, {"deposits": [self._with_images(d, include_original=False) for d in docs]})
 
+    def do_ops_activations(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        if not claims.is_reviewer:
+            raise Forbidden("Only a reviewer can see the operations charts.", code="reviewer_only")
+        limit_text = request.query.get("limit") or "200"
+        if not limit_text.isascii() or not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+            raise BadRequest("limit must be a whole number from 1 to 200.", code="invalid_limit")
+        from openchecks.whisk import list_activations
+
+        records = list_activations(int(limit_text))
+        # This action's own package (`/ns/openchecks/api` -> openchecks): the charts show its actions only.
+        parts = [p for p in os.environ.get("__OW_ACTION_NAME", "").split("/") if p]
+        package = parts[-2] if len(parts) >= 3 else "openchecks"
+        summaries = [activation_summary(r, package) for r in records]
+        return Response(200, {"activations": [s for s in summaries if s is not None]})
+
     def do_review(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         if not claims.is_reviewer:
             raise Forbidden("Only a reviewer can approve, reject or correct deposits.", code="reviewer_only")
@@ -380,6 +399,32 @@ class Api:
             claims.email,
         )
         return Response(200, self._with_images(doc, include_original=True))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def activation_summary(record: Mapping[str, Any], package: str) -> dict[str, Any] | None:
+    """What the operations charts need of one activation of the package's actions (no logs, no result
+    beyond `_meta`); None for other entities and for sequences."""
+    pairs = [a for a in record.get("annotations") or [] if isinstance(a, dict)]
+    annotations = {a.get("key"): a.get("value") for a in pairs}
+    path = str(annotations.get("path") or "")
+    if f"/{package}/" not in f"/{path}" or annotations.get("kind") == "sequence":
+        return None
+    response = _dict(record.get("response"))
+    meta = _dict(_dict(response.get("result")).get("_meta"))
+    return {
+        "name": str(record.get("name", "")),
+        "start": record.get("start"),
+        "duration": record.get("duration"),
+        "cold": "initTime" in annotations,
+        "init_ms": annotations.get("initTime"),
+        "wait_ms": annotations.get("waitTime"),
+        "cache": _dict(meta.get("cache")),
+        "status": response.get("status"),
+    }
 
 
 def handle_web(

@@ -93,3 +93,22 @@ def sibling_action(simple_name: str) -> str:
     if len(parts) >= 3:  # /namespace/package/action
         return "/" + "/".join([*parts[:-1], simple_name])
     return f"openchecks/{simple_name}"
+
+
+def list_activations(limit: int) -> list[dict[str, Any]]:
+    """The namespace's newest `limit` (1..200) activation records, with their annotations and results."""
+    base, auth = _api()
+    try:
+        resp = requests.get(
+            f"{base}/activations", params={"docs": "true", "limit": str(limit)}, auth=auth, timeout=TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(
+            "OpenWhisk did not answer while listing activations.", code="activations_unavailable"
+        ) from exc
+    if resp.status_code >= 300:
+        raise ServiceUnavailable(
+            f"OpenWhisk refused to list activations (HTTP {resp.status_code}).", code="activations_failed"
+        )
+    body = resp.json()
+    return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []
