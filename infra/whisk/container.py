@@ -377,8 +377,9 @@ class Container:
         if timed_out:
             self.timed_out = True
             return 502, {"error": timed_out_message(timeout_ms or 0, init)}
-        if exit_code == OOM_EXIT_CODE or exit_code == -signal.SIGKILL:
+        if exit_code == OOM_EXIT_CODE:  # the launcher's own exit on MemoryError (RLIMIT_AS is the limit)
             return 502, {"error": MEMORY_EXHAUSTED}
+        # Anything else, a `kill -9` from outside included, is a process that went away.
         return 502, {"error": ABNORMAL_INIT if init else ABNORMAL_RUN}
 
     def _kill(self) -> None:
