@@ -44,6 +44,8 @@ CLOSED = frozenset({ACCEPTED, REJECTED})
 
 ID_RE = re.compile(r"^dep-[0-9a-f]{32}$")
 AMOUNT_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,2})?$")
+# Commas only as thousands separators: "1,250.75", never "1,2,3.00" or "12,34".
+GROUPED_RE = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?$")
 ACCOUNT_RE = re.compile(r"^[0-9]{4,17}$")
 ROUTING_RE = re.compile(r"^[0-9]{9}$")
 SERIAL_RE = re.compile(r"^[0-9]{1,15}$")
@@ -91,8 +93,9 @@ def parse_amount(value: Any) -> int:
             raise bad
         text = repr(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "") if len(value) <= 32 else ""
-        text = text.removeprefix("$")
+        text = value.strip().removeprefix("$") if len(value) <= 32 else ""
+        if "," in text:
+            text = text.replace(",", "") if GROUPED_RE.match(text) else ""
     else:
         raise bad
     if not AMOUNT_RE.match(text):

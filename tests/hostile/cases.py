@@ -76,6 +76,7 @@ CASES: tuple[ApiCase, ...] = (
     _amount("amount-null", None, "null"),
     _amount("amount-markup", MARKUP, "markup"),
     _amount("amount-hex", "0x10", "hexadecimal"),
+    _amount("amount-misplaced-commas", "1,2,3.00", "commas that are not thousands separators"),
     ApiCase(
         "amount-over-item-limit",
         "POST",
