@@ -107,6 +107,19 @@ class Store:
             ).fetchone()
         return json.loads(row[0]) if row else None
 
+    @staticmethod
+    def _activation_filter(
+        namespace: str, path: str | None, since: int | None, upto: int | None
+    ) -> tuple[str, list[Any]]:
+        """The WHERE clause (and its arguments) shared by listing and counting activations."""
+        sql = " WHERE namespace = ?"
+        args: list[Any] = [namespace]
+        for column, op, value in (("path", "=", path), ("start", ">=", since), ("start", "<=", upto)):
+            if value is not None:
+                sql += f" AND {column} {op} ?"
+                args.append(value)
+        return sql, args
+
     def list_activations(
         self,
         namespace: str,
@@ -117,34 +130,13 @@ class Store:
         limit: int,
     ) -> list[dict[str, Any]]:
         """Activation records of a namespace, newest first, filtered by path ("act", "pkg/act") and start."""
-        sql = "SELECT doc FROM activations WHERE namespace = ?"
-        args: list[Any] = [namespace]
-        if path is not None:
-            sql += " AND path = ?"
-            args.append(path)
-        if since is not None:
-            sql += " AND start >= ?"
-            args.append(since)
-        if upto is not None:
-            sql += " AND start <= ?"
-            args.append(upto)
-        sql += " ORDER BY start DESC, rowid DESC LIMIT ? OFFSET ?"
-        args += [limit, skip]
+        where, args = self._activation_filter(namespace, path, since, upto)
+        sql = "SELECT doc FROM activations" + where + " ORDER BY start DESC, rowid DESC LIMIT ? OFFSET ?"
         with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
+            rows = self._db.execute(sql, [*args, limit, skip]).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     def count_activations(self, namespace: str, path: str | None, since: int | None, upto: int | None) -> int:
-        sql = "SELECT COUNT(*) FROM activations WHERE namespace = ?"
-        args: list[Any] = [namespace]
-        if path is not None:
-            sql += " AND path = ?"
-            args.append(path)
-        if since is not None:
-            sql += " AND start >= ?"
-            args.append(since)
-        if upto is not None:
-            sql += " AND start <= ?"
-            args.append(upto)
+        where, args = self._activation_filter(namespace, path, since, upto)
         with self._lock:
-            return int(self._db.execute(sql, args).fetchone()[0])
+            return int(self._db.execute("SELECT COUNT(*) FROM activations" + where, args).fetchone()[0])
