@@ -13,6 +13,7 @@ Cloudant document. A warm container keeps it in the module global `_CONFIG` and 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -155,6 +156,9 @@ class AppConfig:
     max_attempts: int = 3  # processing attempts before a deposit is `failed`
     # `processing` this long without progress counts as stuck; above the sum of the step timeouts (170 s).
     stale_after_seconds: int = 300
+    # A run OpenWhisk has started but not ended (queued behind other work, or running) is waited for this
+    # long before it counts as lost and the deposit is retried anyway (a platform restart drops queued runs).
+    run_lost_after_seconds: int = 900
     upload_grace_seconds: int = 3600  # a deposit never uploaded is closed after this
     notify_statuses: tuple[str, ...] = ("accepted", "needs_review", "duplicate", "rejected", "failed")
     notify_from: str = "openchecks@example.com"
@@ -233,13 +237,37 @@ def reset_config_cache() -> None:
     _CONFIG = None
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines (comments, blank lines and `export ` prefixes allowed; quotes stripped)."""
-    out: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
+ENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+
+def parse_env_lines(text: str) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    """Parse `KEY=VALUE` lines: `#` comments, blank lines, `export` and matching quotes allowed; an unquoted
+    value ends at ` #`. Returns (values, [(line number, line) that is not KEY=VALUE]). The one reader of
+    local.env files, for the app's tools and the deployer alike."""
+    values: dict[str, str] = {}
+    bad: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
             continue
-        name, _, value = line.removeprefix("export ").partition("=")
-        out[name.strip()] = value.strip().strip("'\"")
-    return out
+        match = ENV_LINE.match(line)
+        if not match:
+            bad.append((number, line))
+            continue
+        key, value = match.group(1), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values, bad
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The KEY=VALUE settings of an env file (see parse_env_lines); a malformed line is a ConfigurationError
+    naming the file and line."""
+    values, bad = parse_env_lines(path.read_text(encoding="utf-8"))
+    if bad:
+        number, line = bad[0]
+        raise ConfigurationError(f"{path}, line {number}: expected KEY=VALUE, not {line[:40]!r}.")
+    return values

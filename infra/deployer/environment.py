@@ -14,36 +14,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from openchecks.config import parse_env_lines
+
 from infra.deployer.errors import ManifestError, Problem
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _TOKEN = re.compile(rf"\$\$\{{({_NAME})\}}|\$\{{({_NAME})\}}|\$({_NAME})")
-_LINE = re.compile(rf"^(?:export\s+)?({_NAME})\s*=\s*(.*)$")
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Parse ``KEY=VALUE`` lines; ``#`` comments, blank lines, ``export`` and matching quotes allowed.
+    """Parse ``KEY=VALUE`` lines as the app's own tools do (openchecks.config.parse_env_lines).
 
     A malformed line raises ManifestError naming the file and line number.
     """
-    values: dict[str, str] = {}
-    problems: list[Problem] = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if not match:
-            problems.append(Problem(str(path), f"line {number}", raw.strip()[:40], "expected KEY=VALUE"))
-            continue
-        key, value = match.group(1), match.group(2).strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    if problems:
-        raise ManifestError(problems)
+    values, bad = parse_env_lines(path.read_text(encoding="utf-8"))
+    if bad:
+        raise ManifestError(
+            [Problem(str(path), f"line {number}", line[:40], "expected KEY=VALUE") for number, line in bad]
+        )
     return values
 
 
