@@ -55,6 +55,8 @@ class RunRequest:
     action_version: str = "0.0.1"
     transaction_id: str = ""
     api_key: str | None = None  # only when the action's provide-api-key annotation allows it
+    # A caller is waiting for the result (a blocking invoke or a web action): queued ahead of background runs.
+    interactive: bool = False
 
 
 @dataclass

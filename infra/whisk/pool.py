@@ -13,8 +13,19 @@ What a caller may rely on (OpenWhisk's ContainerPool semantics, on OS processes)
 - ``run`` prefers an idle warm container of the key; else, if the memory budget (sum of the live containers'
   memory limits) has room, it takes a prewarmed process (started, not initialized; replenished in the
   background) or starts a new one; else it evicts the least recently used idle containers of other keys if
-  that frees enough; else it waits in a FIFO queue (no timeout: the controller decides how long a blocking
+  that frees enough; else it waits in a queue (no timeout: the controller decides how long a blocking
   caller waits).
+- The queue, served whenever a container is released or removed (local policy; OpenWhisk's invoker buffers
+  the same way but has no interactive lane):
+  1. a waiter that has waited ``starve_after_s`` or more is served first, evicting if it must, and while it
+     waits no one takes a released container ahead of it (``starve_after_s=0`` is therefore strict FIFO);
+  2. every waiter whose key has an idle warm container gets it (a released container goes to a queued run of
+     its own action instead of being evicted for another action: under overload, strict FIFO made nearly
+     every activation a cold start);
+  3. then new containers in arrival order, interactive waiters (``RunRequest.interactive``: a caller is
+     waiting on the result) ahead of background ones.
+  Background runs may hold at most ``memory_budget_mb - interactive_reserve_mb`` between them (one larger
+  run may still run alone), so a web action or blocking invoke never waits for background work to drain.
 - Idle containers are destroyed after ``idle_timeout_s``; a container that timed out, crashed, ran out of
   memory or failed its init is destroyed at once.
 - ``run`` never raises for anything an action does. The RunResult carries the status as OpenWhisk's invoker
@@ -117,6 +128,7 @@ class _Slot:
     id: str
     key: WarmKey
     memory_mb: int
+    interactive: bool = False  # started for an interactive run (does not count against the background cap)
     container: Container | None = None
     busy: bool = True
     last_used: float = field(default_factory=time.monotonic)
@@ -128,6 +140,8 @@ class _Waiter:
 
     key: WarmKey
     memory_mb: int
+    interactive: bool = False
+    since: float = field(default_factory=time.monotonic)
     ready: threading.Event = field(default_factory=threading.Event)
     slot: _Slot | None = None
     prewarmed: Container | None = None
@@ -147,6 +161,8 @@ class ContainerPool:
         python: str = sys.executable,
         *,
         extra_env: Mapping[str, str] | None = None,
+        interactive_reserve_mb: int = 0,
+        starve_after_s: float = 5.0,
     ) -> None:
         self.api_host = api_host
         self.work_dir = Path(work_dir)
@@ -156,12 +172,17 @@ class ContainerPool:
         self.prewarm_count = prewarm
         self.python = python
         self.extra_env = dict(extra_env or {})
+        self.interactive_reserve_mb = max(0, min(interactive_reserve_mb, memory_budget_mb))
+        self.starve_after_s = starve_after_s
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
         self._prewarmed: deque[Container] = deque()
         self._prewarming = 0  # prewarmed processes being spawned right now
-        self._queue: deque[_Waiter] = deque()
+        self._interactive_queue: deque[_Waiter] = deque()
+        self._background_queue: deque[_Waiter] = deque()
         self._memory_used = 0
+        self._background_used = 0  # memory of the slots started for background runs
+        self._warm_handoffs = 0  # queued runs served by a container of their own action
         self._started = 0
         self._cold_starts = 0
         self._prewarm_used = 0
@@ -185,13 +206,16 @@ class ContainerPool:
                 f"The action's memory limit of {memory_mb} MB exceeds the invoker's memory budget of "
                 f"{self.memory_budget_mb} MB.",
             )
-        waiter = _Waiter((req.namespace, req.action.fqn, req.action.revision), memory_mb)
+        waiter = _Waiter((req.namespace, req.action.fqn, req.action.revision), memory_mb, req.interactive)
         evicted: list[Container] = []
         with self._lock:
             if self._closed.is_set():
                 return self._whisk_error(entered_ns, SHUTTING_DOWN)
-            if self._queue or not self._assign(waiter, evicted):
-                self._queue.append(waiter)
+            served = not self._starving() and self._take_warm(waiter, evicted)
+            if not served and not self._queued_ahead(waiter):
+                served = self._assign_new(waiter, evicted)
+            if not served:
+                (self._interactive_queue if waiter.interactive else self._background_queue).append(waiter)
         self._destroy_all(evicted)
         waiter.ready.wait()
         slot = waiter.slot
@@ -325,35 +349,63 @@ class ContainerPool:
 
     # ------------------------------------------------------------------ scheduling (under self._lock)
 
-    def _assign(self, waiter: _Waiter, evicted: list[Container]) -> bool:
-        """Give ``waiter`` a warm container, or budget for a new one (evicting idle ones if needed)."""
+    def _starving(self) -> bool:
+        """Whether a queued run has waited ``starve_after_s`` (with 0, any queued run: strict FIFO)."""
+        now = time.monotonic()
+        return any(
+            q and now - q[0].since >= self.starve_after_s
+            for q in (self._interactive_queue, self._background_queue)
+        )
+
+    def _queued_ahead(self, waiter: _Waiter) -> bool:
+        """Whether runs queued before ``waiter`` would be overtaken if it took new budget now."""
+        return bool(self._interactive_queue) or (not waiter.interactive and bool(self._background_queue))
+
+    def _take_warm(self, waiter: _Waiter, evicted: list[Container]) -> bool:
+        """Give ``waiter`` an idle warm container of its key (the most recently used one), if there is one."""
         warm = [slot for slot in self._slots.values() if not slot.busy and slot.key == waiter.key]
         for slot in list(warm):
             if slot.container is not None and not slot.container.healthy:
                 warm.remove(slot)  # died while idle (killed from outside): drop it, never fail a run on it
                 self._forget(slot)
                 evicted.append(slot.container)
-        if warm:
-            slot = max(warm, key=lambda s: s.last_used)  # the most recently used, so surplus ones age out
-            slot.busy = True
-            waiter.slot = slot
-            waiter.ready.set()
-            return True
+        if not warm:
+            return False
+        slot = max(warm, key=lambda s: s.last_used)  # the most recently used, so surplus ones age out
+        slot.busy = True
+        waiter.slot = slot
+        waiter.ready.set()
+        return True
+
+    def _assign_new(self, waiter: _Waiter, evicted: list[Container]) -> bool:
+        """Give ``waiter`` budget for a new container, evicting least recently used idle ones if needed."""
+        need = waiter.memory_mb
+        idle = sorted((s for s in self._slots.values() if not s.busy), key=lambda s: s.last_used)
+        victims: list[_Slot] = []
         free = self.memory_budget_mb - self._memory_used
-        if free < waiter.memory_mb:
-            idle = sorted((s for s in self._slots.values() if not s.busy), key=lambda s: s.last_used)
-            victims: list[_Slot] = []
-            for slot in idle:
-                if free >= waiter.memory_mb:
+        if not waiter.interactive:  # within the background cap, making room among idle background containers
+            room = self.memory_budget_mb - self.interactive_reserve_mb - self._background_used
+            held = self._background_used
+            for slot in (s for s in idle if not s.interactive):
+                if room >= need:
                     break
                 victims.append(slot)
+                room += slot.memory_mb
+                held -= slot.memory_mb
                 free += slot.memory_mb
-            if free < waiter.memory_mb:
+            if room < need and held > 0:  # (one background run larger than the cap may still run alone)
                 return False
-            for slot in victims:
-                self._forget(slot)
-                if slot.container is not None:
-                    evicted.append(slot.container)
+        for slot in (s for s in idle if s not in victims):
+            if free >= need:
+                break
+            victims.append(slot)
+            free += slot.memory_mb
+        if free < need:
+            return False
+        for slot in victims:
+            self._forget(slot)
+            if slot.container is not None:
+                evicted.append(slot.container)
         prewarmed = None
         while self._prewarmed and prewarmed is None:
             prewarmed = self._prewarmed.popleft()
@@ -361,9 +413,11 @@ class ContainerPool:
                 evicted.append(prewarmed)
                 prewarmed = None
         slot_id = prewarmed.id if prewarmed is not None else self._new_id()
-        slot = _Slot(id=slot_id, key=waiter.key, memory_mb=waiter.memory_mb)
+        slot = _Slot(id=slot_id, key=waiter.key, memory_mb=waiter.memory_mb, interactive=waiter.interactive)
         self._slots[slot.id] = slot
         self._memory_used += slot.memory_mb
+        if not slot.interactive:
+            self._background_used += slot.memory_mb
         if prewarmed is not None:
             waiter.prewarmed = prewarmed
             self._prewarm_used += 1
@@ -374,13 +428,27 @@ class ContainerPool:
         return True
 
     def _dispatch(self, evicted: list[Container]) -> None:
-        """Serve the queue head first, as long as it can be served (strict FIFO)."""
-        while self._queue and self._assign(self._queue[0], evicted):
-            self._queue.popleft()
+        """Serve the queue (see the module docstring): the starving first, then warm hand-offs, then FIFO."""
+        queues = (self._interactive_queue, self._background_queue)
+        now = time.monotonic()
+        for queue in queues:
+            while queue and now - queue[0].since >= self.starve_after_s:
+                if not self._take_warm(queue[0], evicted) and not self._assign_new(queue[0], evicted):
+                    return  # nothing else may take what is released until the starving run is served
+                queue.popleft()
+        for queue in queues:
+            for waiter in [w for w in queue if self._take_warm(w, evicted)]:
+                queue.remove(waiter)
+                self._warm_handoffs += 1
+        for queue in queues:
+            while queue and self._assign_new(queue[0], evicted):
+                queue.popleft()
 
     def _forget(self, slot: _Slot) -> None:
         if self._slots.pop(slot.id, None) is not None:
             self._memory_used -= slot.memory_mb
+            if not slot.interactive:
+                self._background_used -= slot.memory_mb
 
     def _new_id(self) -> str:
         return f"wsk{next(self._ids)}-{self._token}"
@@ -474,9 +542,12 @@ class ContainerPool:
                 "busy": busy,
                 "idle": len(self._slots) - busy,
                 "prewarmed": len(self._prewarmed),
-                "queued": len(self._queue),
+                "queued": len(self._interactive_queue) + len(self._background_queue),
+                "queued_interactive": len(self._interactive_queue),
+                "warm_handoffs": self._warm_handoffs,
                 "memory_used_mb": self._memory_used,
                 "memory_budget_mb": self.memory_budget_mb,
+                "interactive_reserve_mb": self.interactive_reserve_mb,
                 "actions": actions,
             }
 
@@ -484,8 +555,9 @@ class ContainerPool:
         """Destroy every container (busy ones too: their runs end as developer errors) and refuse new runs."""
         with self._lock:
             self._closed.set()
-            waiters = list(self._queue)
-            self._queue.clear()
+            waiters = [*self._interactive_queue, *self._background_queue]
+            self._interactive_queue.clear()
+            self._background_queue.clear()
             containers = [slot.container for slot in self._slots.values() if slot.container is not None]
             self._slots.clear()
             self._memory_used = 0

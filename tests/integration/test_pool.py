@@ -161,15 +161,24 @@ def process_state(pid: int) -> str:
         return "gone"
 
 
-def run_parallel(pool: ContainerPool, requests: list[RunRequest]) -> list[RunResult]:
+def run_parallel(
+    pool: ContainerPool, requests: list[RunRequest], *, in_order: bool = False
+) -> list[RunResult]:
+    """Run the requests from one thread each; ``in_order``: each is running or queued before the next."""
     results: list[RunResult | None] = [None] * len(requests)
 
     def call(i: int) -> None:
         results[i] = pool.run(requests[i])
 
+    def entered() -> int:
+        stats = pool.stats()
+        return int(stats["busy"]) + int(stats["queued"]) + sum(r is not None for r in results)
+
     threads = [threading.Thread(target=call, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
+    for count, thread in enumerate(threads, 1):
         thread.start()
+        if in_order:
+            wait_for(lambda n=count: entered() >= n)  # type: ignore[misc]
     for thread in threads:
         thread.join(timeout=60)
     assert all(r is not None for r in results)
@@ -203,6 +212,81 @@ def test_the_oldest_idle_container_of_another_action_is_evicted_for_room(
     assert set(pool.stats()["actions"]) == {"/guest/b", "/guest/c"}
     assert not Path(a.result["tmp"]).exists()
     assert pool.run(request(COUNTER, fqn="/guest/b", memory_mb=128)).result["count"] == 2
+
+
+def test_a_released_container_goes_to_a_queued_run_of_its_own_action(make_pool: PoolFactory) -> None:
+    # Both slots run `a`; queued: c, a, b, c, a, b. Strict FIFO would evict every released container for the
+    # next run of another action (8 cold starts); handing it to a queued run of its own action needs 4.
+    pool = make_pool(memory_budget_mb=256, starve_after_s=60)
+    order = ["a", "b", "c", "a", "b", "c", "a", "b"]
+    results = run_parallel(
+        pool, [request(SLEEPER, {"sleep": 0.3}, fqn=f"/guest/{name}") for name in order], in_order=True
+    )
+    assert all(r.status_code == SUCCESS for r in results)
+    cold = [name for name, r in zip(order, results, strict=True) if r.cold]
+    assert sorted(cold) == ["a", "b", "c", "c"], cold
+    stats = pool.stats()
+    assert stats["cold_starts"] == 4 and stats["warm_handoffs"] == 4
+
+
+def test_a_run_waiting_too_long_is_served_before_warm_hand_offs(make_pool: PoolFactory) -> None:
+    # One slot, kept busy by a stream of `a` runs that would always find a queued `a` to hand it to.
+    pool = make_pool(memory_budget_mb=128, starve_after_s=0.5)
+    stream = [request(SLEEPER, {"sleep": 0.2}, fqn="/guest/a") for _ in range(12)]
+    b_result: list[RunResult] = []
+    done = threading.Event()
+
+    def feed() -> None:
+        pending: list[threading.Thread] = []
+        for req in stream:
+            thread = threading.Thread(target=pool.run, args=(req,))
+            thread.start()
+            pending.append(thread)
+            time.sleep(0.1)
+        for thread in pending:
+            thread.join()
+        done.set()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    wait_for(lambda: pool.stats()["busy"] == 1)
+    b_result.append(pool.run(request(SLEEPER, {"sleep": 0.05}, fqn="/guest/b")))
+    b_finished_first = not done.is_set()
+    feeder.join(timeout=30)
+    assert b_result[0].status_code == SUCCESS
+    assert b_finished_first, "b waited for the whole stream of a runs"
+    assert 500 <= b_result[0].wait_time_ms < 1500, b_result[0].wait_time_ms
+
+
+def test_interactive_runs_keep_a_reserve_that_background_runs_cannot_take(make_pool: PoolFactory) -> None:
+    pool = make_pool(memory_budget_mb=384, interactive_reserve_mb=128)
+    background = [request(SLEEPER, {"sleep": 0.8}, fqn=f"/guest/batch{i}") for i in range(3)]
+    threads = [threading.Thread(target=pool.run, args=(req,)) for req in background]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: pool.stats()["busy"] == 2 and pool.stats()["queued"] == 1)  # the cap is 256 MB
+    interactive = request(SLEEPER, {"sleep": 0.05}, fqn="/guest/web")
+    interactive.interactive = True
+    result = pool.run(interactive)
+    assert result.status_code == SUCCESS and result.wait_time_ms < 300, result.wait_time_ms
+    for thread in threads:
+        thread.join(timeout=10)
+    assert pool.stats()["queued"] == 0
+
+
+def test_interactive_runs_are_queued_ahead_of_background_runs(make_pool: PoolFactory) -> None:
+    pool = make_pool(memory_budget_mb=128)
+    first = request(SLEEPER, {"sleep": 0.4}, fqn="/guest/x")
+    later = [request(SLEEPER, {"sleep": 0.1}, fqn=f"/guest/y{i}") for i in range(3)]
+    later[2].interactive = True
+    results = run_parallel(pool, [first, *later], in_order=True)
+    ends = [r.end_ms for r in results]
+    assert ends[3] < ends[1] < ends[2], ends  # the interactive one overtook both queued background runs
+
+
+def test_a_background_run_larger_than_the_cap_still_runs_alone(make_pool: PoolFactory) -> None:
+    pool = make_pool(memory_budget_mb=256, interactive_reserve_mb=128)
+    assert pool.run(request(COUNTER, memory_mb=256)).status_code == SUCCESS
 
 
 def test_an_action_larger_than_the_whole_budget_is_refused(make_pool: PoolFactory) -> None:
