@@ -13,6 +13,8 @@ Data directory: `--data-dir`, else `$OPENCHECKS_DATA`, else `<repo>/.data`; subd
 Ports (127.0.0.1): OpenWhisk 3233, CouchDB 5984, S3 4568, feeds 3235; override with OPENCHECKS_WHISK_PORT,
 OPENCHECKS_COUCHDB_PORT, OPENCHECKS_S3_PORT, OPENCHECKS_FEEDS_PORT. Buckets: OPENCHECKS_S3_BUCKETS
 (comma-separated, default `openchecks-incoming,openchecks-archive`, the manifest's defaults).
+The platform's container memory: OPENCHECKS_WHISK_MEMORY_MB (default 4096); more `python -m infra.whisk`
+options (e.g. `--prewarm 2`, `--interactive-reserve-mb 0`): OPENCHECKS_WHISK_ARGS.
 
 Status JSON: {"whisk": {url, pid, status, restarts, log}, "couchdb": {...}, "s3": {...}, "feeds": {...},
 "supervisor": {"pid"}, "data_dir": D, "running": bool, "ui": {"url", "deployed": bool}}. The web page is the
@@ -28,6 +30,7 @@ import fcntl
 import json
 import logging
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -120,7 +123,8 @@ def build_services(cfg: StackConfig) -> list[ManagedProcess]:
         name="whisk",
         argv=[python, "-m", "infra.whisk", "--host", "127.0.0.1", "--port", str(cfg.ports["whisk"]),
               "--data-dir", str(cfg.data_dir / "whisk"),
-              "--memory-budget-mb", os.environ.get("OPENCHECKS_WHISK_MEMORY_MB", "4096")],
+              "--memory-budget-mb", os.environ.get("OPENCHECKS_WHISK_MEMORY_MB", "4096"),
+              *shlex.split(os.environ.get("OPENCHECKS_WHISK_ARGS", ""))],
         url=whisk_url, health_url=f"{whisk_url}/api/v1", log_path=logs / "whisk.log", cwd=REPO,
         start_timeout=60.0,
     )

@@ -55,6 +55,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-timeout-s", type=float, default=600, help="idle containers are removed after")
     parser.add_argument("--prewarm", type=int, default=0, help="prewarmed Python containers to keep")
     parser.add_argument(
+        "--interactive-reserve-mb",
+        type=int,
+        default=None,
+        help="budget background (non-blocking) runs may not use, kept for blocking invokes and web actions "
+        "(default: an eighth of the budget, 128 to 512 MB)",
+    )
+    parser.add_argument(
+        "--background-workers",
+        type=int,
+        default=None,
+        help="non-blocking activations (triggers, async invokes) run at once, the rest wait in order "
+        "(default: one per CPU, at least 2)",
+    )
+    parser.add_argument(
+        "--starve-after-s",
+        type=float,
+        default=5.0,
+        help="a queued run waiting this long is served before warm hand-offs (default 5; 0 = strict FIFO)",
+    )
+    parser.add_argument(
         "--runtime-env",
         action="append",
         default=[],
@@ -68,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.memory_budget_mb < 128 or args.idle_timeout_s <= 0 or args.prewarm < 0:
         parser.error("--memory-budget-mb must be >= 128, --idle-timeout-s > 0, --prewarm >= 0")
+    reserve = args.interactive_reserve_mb
+    if reserve is not None and not 0 <= reserve < args.memory_budget_mb:
+        parser.error("--interactive-reserve-mb must be >= 0 and below --memory-budget-mb")
+    if args.starve_after_s < 0 or (args.background_workers is not None and args.background_workers < 1):
+        parser.error("--starve-after-s must be >= 0, --background-workers >= 1")
     data_dir = args.data_dir or default_data_dir()
     try:
         runtime_env = {**local_runtime_env(), **parse_env_pairs(args.runtime_env)}
@@ -82,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             idle_timeout_s=args.idle_timeout_s,
             prewarm=args.prewarm,
             runtime_env=runtime_env,
+            interactive_reserve_mb=reserve,
+            starve_after_s=args.starve_after_s,
+            background_workers=args.background_workers,
         )
     except OSError as exc:
         print(f"cannot start the platform on {args.host}:{args.port}: {exc}", file=sys.stderr)

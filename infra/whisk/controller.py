@@ -143,12 +143,19 @@ API_INFO = {
 class Controller:
     """All of `/` and `/api/v1`. Thread-safe; every error becomes an OpenWhisk error reply."""
 
-    def __init__(self, store: Store, pool: Pool, api_host: str, keys: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        pool: Pool,
+        api_host: str,
+        keys: dict[str, str] | None = None,
+        background_workers: int = 16,
+    ) -> None:
         self.store = store
         self.api_host = api_host
         self.keys = dict(keys or DEFAULT_KEYS)
         self._by_key = {key: ns for ns, key in self.keys.items()}
-        self.activator = Activator(store, pool, self.keys)
+        self.activator = Activator(store, pool, self.keys, nonblocking_workers=background_workers)
         self._write_lock = threading.RLock()
         # imported here: webactions depends on this module's Request/Response
         from infra.whisk.webactions import WebActions
@@ -212,7 +219,9 @@ class Controller:
             # not OpenWhisk: the local container pool's counters, for benches and `deploy.sh local --status`
             self.identify(req)
             stats = getattr(self.activator.pool, "stats", None)
-            return json_response(200, stats() if callable(stats) else {})
+            return json_response(
+                200, {**(stats() if callable(stats) else {}), **self.activator.background_stats()}
+            )
         if not path.startswith("/api/v1/namespaces"):
             raise not_found()
         ident = self.identify(req)

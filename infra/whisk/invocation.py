@@ -126,6 +126,33 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """Who runs an activation, and what caused it: shared by a primitive run and a sequence's components."""
+
+    identity: Identity
+    activation_id: str
+    received_ms: int
+    cause: str | None = None  # the trigger or sequence activation that started this one
+    caused_by: str | None = None  # "sequence" for a component
+    transaction_id: str = ""
+    interactive: bool = False  # a caller waits on the result (blocking invoke, web action)
+    topmost: bool = True
+
+    def component(self, activation_id: str) -> RunContext:
+        """The context of a sequence component run on behalf of this (sequence) activation."""
+        return RunContext(
+            self.identity,
+            activation_id,
+            now_ms(),
+            self.activation_id,
+            "sequence",
+            self.transaction_id,
+            self.interactive,
+            topmost=False,
+        )
+
+
 class Activator:
     """Resolves, runs and records activations. Thread-safe."""
 
@@ -142,6 +169,10 @@ class Activator:
         self.keys = keys  # namespace -> "uuid:key"
         self._blocking = ThreadPoolExecutor(blocking_workers, thread_name_prefix="whisk-blocking")
         self._background = ThreadPoolExecutor(nonblocking_workers, thread_name_prefix="whisk-async")
+        self.background_workers = nonblocking_workers
+        self._counts_lock = threading.Lock()
+        self._background_queued = 0  # accepted non-blocking activations no worker has picked up yet
+        self._background_running = 0
         self._closed = threading.Event()
 
     def shutdown(self) -> None:
@@ -228,17 +259,40 @@ class Activator:
         activation_id = new_activation_id()
         received = now_ms()
 
+        context = RunContext(identity, activation_id, received, cause, None, transaction_id, blocking)
+
         def job() -> dict[str, Any]:
-            return self.run(identity, resolved, args, activation_id, received, cause, None, transaction_id)
+            return self.run(resolved, args, context)
 
         if not blocking:
-            self._background.submit(self._guard, job)
+            with self._counts_lock:
+                self._background_queued += 1
+            self._background.submit(self._background_job, job)
             return activation_id, None
         future: Future[dict[str, Any]] = self._blocking.submit(self._guard, job)
         try:
             return activation_id, future.result(timeout=wait_ms / 1000)
         except FutureTimeout:
             return activation_id, None
+
+    def _background_job(self, job: Any) -> dict[str, Any]:
+        with self._counts_lock:
+            self._background_queued -= 1
+            self._background_running += 1
+        try:
+            return self._guard(job)
+        finally:
+            with self._counts_lock:
+                self._background_running -= 1
+
+    def background_stats(self) -> dict[str, int]:
+        """Non-blocking activations: workers, waiting for a worker, running (for GET /local/stats)."""
+        with self._counts_lock:
+            return {
+                "background_workers": self.background_workers,
+                "background_queued": self._background_queued,
+                "background_running": self._background_running,
+            }
 
     def _guard(self, job: Any) -> dict[str, Any]:
         try:
@@ -248,46 +302,14 @@ class Activator:
             log.exception("activation failed inside the platform")
             raise
 
-    def run(
-        self,
-        identity: Identity,
-        resolved: Resolved,
-        args: Any,
-        activation_id: str,
-        received_ms: int,
-        cause: str | None,
-        caused_by: str | None,
-        transaction_id: str = "",
-        topmost: bool = True,
-    ) -> dict[str, Any]:
+    def run(self, resolved: Resolved, args: Any, context: RunContext) -> dict[str, Any]:
         """Run an action (primitive or sequence) to completion and store its activation record."""
         if resolved.kind == "sequence":
-            return self._run_sequence(
-                identity,
-                resolved,
-                args,
-                activation_id,
-                received_ms,
-                cause,
-                caused_by,
-                transaction_id,
-                topmost,
-            )
-        return self._run_primitive(
-            identity, resolved, args, activation_id, received_ms, cause, caused_by, transaction_id
-        )
+            return self._run_sequence(resolved, args, context)
+        return self._run_primitive(resolved, args, context)
 
-    def _run_primitive(
-        self,
-        identity: Identity,
-        resolved: Resolved,
-        args: Any,
-        activation_id: str,
-        received_ms: int,
-        cause: str | None,
-        caused_by: str | None,
-        transaction_id: str,
-    ) -> dict[str, Any]:
+    def _run_primitive(self, resolved: Resolved, args: Any, context: RunContext) -> dict[str, Any]:
+        identity = context.identity
         doc = resolved.doc
         lim = doc["limits"]
         limits = Limits(lim["timeout"], lim["memory"], lim["logs"], lim["concurrency"])
@@ -305,11 +327,12 @@ class Activator:
             action=code,
             args=args,
             limits=limits,
-            activation_id=activation_id,
+            activation_id=context.activation_id,
             namespace=identity.namespace,
             action_version=doc["version"],
-            transaction_id=transaction_id or activation_id,
+            transaction_id=context.transaction_id or context.activation_id,
             api_key=identity.key if truthy(provide_key) else None,
+            interactive=context.interactive,
         )
         try:
             result = self.pool.run(request)
@@ -320,10 +343,10 @@ class Activator:
                 status_code=WHISK_ERROR,
                 result={"error": f"Failed to run the action: {exc}"},
                 logs=[],
-                start_ms=received_ms,
+                start_ms=context.received_ms,
                 end_ms=end,
                 duration_ms=0,
-                wait_time_ms=end - received_ms,
+                wait_time_ms=end - context.received_ms,
                 init_time_ms=None,
             )
         annotations: list[dict[str, Any]] = [
@@ -335,8 +358,8 @@ class Activator:
         ]
         if result.init_time_ms is not None:
             annotations.append({"key": "initTime", "value": result.init_time_ms})
-        if caused_by:
-            annotations.append({"key": "causedBy", "value": caused_by})
+        if context.caused_by:
+            annotations.append({"key": "causedBy", "value": context.caused_by})
         if resolved.binding:
             annotations.append({"key": "binding", "value": resolved.binding})
         record: dict[str, Any] = {
@@ -344,7 +367,7 @@ class Activator:
             "name": doc["name"],
             "version": doc["version"],
             "subject": identity.namespace,
-            "activationId": activation_id,
+            "activationId": context.activation_id,
             "start": result.start_ms,
             "end": result.end_ms,
             "duration": result.duration_ms,
@@ -353,23 +376,13 @@ class Activator:
             "logs": result.logs,
             "response": response_json(result.status_code, result.result),
         }
-        if cause:
-            record["cause"] = cause
+        if context.cause:
+            record["cause"] = context.cause
         self.store.put_activation(record, resolved.store_path)
         return record
 
-    def _run_sequence(
-        self,
-        identity: Identity,
-        resolved: Resolved,
-        args: Any,
-        activation_id: str,
-        received_ms: int,
-        cause: str | None,
-        caused_by: str | None,
-        transaction_id: str,
-        topmost: bool,
-    ) -> dict[str, Any]:
+    def _run_sequence(self, resolved: Resolved, args: Any, context: RunContext) -> dict[str, Any]:
+        identity = context.identity
         start = now_ms()
         component_ids: list[str] = []
         duration = 0
@@ -391,9 +404,7 @@ class Activator:
             else:
                 comp_args = current
             comp_id = new_activation_id()
-            record = self.run(
-                identity, comp, comp_args, comp_id, now_ms(), activation_id, "sequence", transaction_id, False
-            )
+            record = self.run(comp, comp_args, context.component(comp_id))
             component_ids.append(comp_id)
             duration += int(record.get("duration", 0))
             memory = max(memory, int(comp.doc.get("limits", {}).get("memory", 0)))
@@ -403,14 +414,14 @@ class Activator:
                 break
         end = now_ms()
         annotations: list[dict[str, Any]] = [
-            {"key": "topmost", "value": topmost},
+            {"key": "topmost", "value": context.topmost},
             {"key": "path", "value": resolved.path},
-            {"key": "waitTime", "value": max(0, start - received_ms)},
+            {"key": "waitTime", "value": max(0, start - context.received_ms)},
             {"key": "kind", "value": "sequence"},
             {"key": "limits", "value": {**resolved.doc["limits"], "memory": memory or 256}},
         ]
-        if caused_by:
-            annotations.append({"key": "causedBy", "value": caused_by})
+        if context.caused_by:
+            annotations.append({"key": "causedBy", "value": context.caused_by})
         if resolved.binding:
             annotations.append({"key": "binding", "value": resolved.binding})
         record = {
@@ -418,7 +429,7 @@ class Activator:
             "name": resolved.doc["name"],
             "version": resolved.doc["version"],
             "subject": identity.namespace,
-            "activationId": activation_id,
+            "activationId": context.activation_id,
             "start": start,
             "end": end,
             "duration": duration,
@@ -427,8 +438,8 @@ class Activator:
             "logs": component_ids,
             "response": response,
         }
-        if cause:
-            record["cause"] = cause
+        if context.cause:
+            record["cause"] = context.cause
         self.store.put_activation(record, resolved.store_path)
         return record
 

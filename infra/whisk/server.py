@@ -10,6 +10,7 @@ use `start_in_thread(...)`, users `python -m infra.whisk`.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -135,11 +136,24 @@ class WhiskHTTPServer(ThreadingHTTPServer):
         self.handler_class.controller = controller
 
 
+def default_background_workers() -> int:
+    """Non-blocking activations run at once: one per CPU the platform may use, at least 2. More only adds
+    containers competing for the same cores: with 200 deposits on 2 cores, 16 workers made 6x more cold
+    starts and half the throughput of 2 (bench/bench_load.py)."""
+    return max(2, len(os.sched_getaffinity(0)))
+
+
+def default_interactive_reserve(memory_budget_mb: int) -> int:
+    """The budget kept for blocking invokes and web actions: an eighth of it, 128 to 512 MB, at most half."""
+    return min(memory_budget_mb // 2, max(128, min(512, memory_budget_mb // 8)))
+
+
 class Platform:
     """The local OpenWhisk: store + container pool + controller + HTTP server, started and stopped as one.
 
     `pool` may be given (anything with run/shutdown); otherwise the real ContainerPool is created with the
-    given budget, idle timeout and prewarm count, working under `<data_dir>/containers`. `runtime_env` is the
+    given budget, idle timeout, prewarm count and interactive reserve (default: see
+    default_interactive_reserve), working under `<data_dir>/containers`. `runtime_env` is the
     environment the action image would set (the Dockerfile's ENV lines): every container gets it.
     """
 
@@ -153,6 +167,9 @@ class Platform:
         idle_timeout_s: float = 600,
         prewarm: int = 0,
         runtime_env: dict[str, str] | None = None,
+        interactive_reserve_mb: int | None = None,
+        starve_after_s: float = 5.0,
+        background_workers: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -172,9 +189,16 @@ class Platform:
                 idle_timeout_s=idle_timeout_s,
                 prewarm=prewarm,
                 extra_env=runtime_env,
+                interactive_reserve_mb=(
+                    default_interactive_reserve(memory_budget_mb)
+                    if interactive_reserve_mb is None
+                    else interactive_reserve_mb
+                ),
+                starve_after_s=starve_after_s,
             )
         self.pool = pool
-        self.controller = Controller(self.store, pool, self.api_host)
+        workers = default_background_workers() if background_workers is None else background_workers
+        self.controller = Controller(self.store, pool, self.api_host, background_workers=workers)
         self.httpd.bind_controller(self.controller)
         self._thread: threading.Thread | None = None
 
