@@ -24,6 +24,10 @@ from openchecks.micr.symbols import LETTER_TO_SYMBOL, MCR2_TO_SYMBOL
 # Tesseract's OpenMP threads cost more to start than they save on one line (0.3 s -> 0.07 s measured).
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
+# Tesseract is batch work: at a lower CPU priority it yields to the API and the database when a machine is
+# busy (bench/bench_load.py) and costs nothing when it is idle. OPENCHECKS_OCR_NICE=0 turns this off.
+OCR_NICE = int(os.environ.get("OPENCHECKS_OCR_NICE", "10"))
+
 _REPO = Path(__file__).resolve().parents[3]
 TESSDATA = Path(os.environ.get("OPENCHECKS_TESSDATA", _REPO / ".cache" / "tessdata"))
 
@@ -181,7 +185,7 @@ def recognize_line(
         base = Path(tmp) / "out"
         # "box" is an extension pytesseract leaves off the command line, so only the hOCR config applies.
         pytesseract.pytesseract.run_tesseract(
-            str(source), str(base), "box", eng.lang, config, timeout=timeout
+            str(source), str(base), "box", eng.lang, config, nice=OCR_NICE, timeout=timeout
         )
         hocr = (Path(tmp) / "out.hocr").read_text(encoding="utf-8")
     text, confs = _parse_hocr(hocr, eng.symbol_map)
