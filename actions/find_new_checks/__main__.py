@@ -5,7 +5,7 @@ from typing import Any
 
 from openchecks.recovery import find_new_checks
 from openchecks.runtime import run_step
-from openchecks.whisk import invoke_async, sibling_action
+from openchecks.whisk import PlatformRuns, invoke_async, sibling_action
 
 
 def _start(payload: Mapping[str, Any]) -> str:
@@ -13,4 +13,10 @@ def _start(payload: Mapping[str, Any]) -> str:
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:
-    return run_step("find-new-checks", args, lambda ctx: find_new_checks(ctx, _start))
+    return run_step(
+        "find-new-checks",
+        args,
+        lambda ctx: find_new_checks(
+            ctx, _start, runs=PlatformRuns(ctx.settings.trigger_name, sibling_action("find-new-checks"))
+        ),
+    )

@@ -2,7 +2,10 @@
 
 On each alarm it looks for
 - `processing` deposits with no progress for `stale_after_seconds` (a lost trigger, a crashed step): run the
-  sequence again, counting attempts; after `max_attempts` the deposit becomes `failed` with the reason;
+  sequence again, counting attempts; after `max_attempts` the deposit becomes `failed` with the reason.
+  A deposit whose latest run OpenWhisk started but has not ended (it waits in the platform's queue behind
+  other work, or is still running) is left alone (`pending`): that is no attempt lost, and retrying it would
+  only add work to a busy platform. After `run_lost_after_seconds` such a run counts as lost;
 - `received` deposits whose image is in storage but was never confirmed: confirm and run them;
 - `received` deposits with no image after `upload_grace_seconds`: `failed` with reason `upload_missing`.
 Each change is written before the sequence is invoked, so a crash here repeats work but loses nothing.
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from openchecks.deposits import (
     FAILED,
@@ -28,6 +31,34 @@ from openchecks.errors import OpenChecksError
 from openchecks.runtime import ActionContext, log
 
 BATCH = 50
+
+
+class Runs(Protocol):
+    """The platform's view of process-check runs (openchecks.whisk.PlatformRuns on OpenWhisk)."""
+
+    def latest(self, since_ms: int) -> dict[str, tuple[str, int]]:
+        """deposit id -> (activation id, start epoch ms) of the newest run started since `since_ms`."""
+        ...
+
+    def ended(self, activation_id: str) -> bool:
+        """Whether the run has ended (OpenWhisk has its activation record)."""
+        ...
+
+
+def _pending(
+    runs: Runs | None, stuck: list[dict[str, Any]], now: datetime, lost_after_seconds: int
+) -> set[str]:
+    """The stuck deposits whose latest run has been started, has not ended, and is not yet presumed lost."""
+    if runs is None or not stuck:
+        return set()
+    lost_before_ms = int((now - timedelta(seconds=lost_after_seconds)).timestamp() * 1000)
+    latest = runs.latest(lost_before_ms)
+    pending = set()
+    for doc in stuck:
+        run = latest.get(str(doc["_id"]))
+        if run is not None and run[1] >= lost_before_ms and not runs.ended(run[0]):
+            pending.add(str(doc["_id"]))
+    return pending
 
 
 def _retry_or_fail(
@@ -63,13 +94,26 @@ def _retry_or_fail(
 
 
 def find_new_checks(
-    ctx: ActionContext, invoke: Callable[[Mapping[str, Any]], Any], now: datetime | None = None
+    ctx: ActionContext,
+    invoke: Callable[[Mapping[str, Any]], Any],
+    now: datetime | None = None,
+    runs: Runs | None = None,
 ) -> dict[str, Any]:
-    """One sweep; `invoke(payload)` starts the process-check sequence for one deposit."""
+    """One sweep; `invoke(payload)` starts the process-check sequence for one deposit and returns the
+    activation id; `runs` tells which started runs have not ended (None: every stale deposit is retried).
+    The report's `runs` maps each deposit started here to its activation id (read back by PlatformRuns)."""
     moment = now or utc_now()
     config = ctx.app_config()
     store = ctx.store()
-    report: dict[str, list[str]] = {"retried": [], "failed": [], "confirmed": [], "closed": [], "errors": []}
+    report: dict[str, Any] = {
+        "retried": [],
+        "failed": [],
+        "confirmed": [],
+        "closed": [],
+        "pending": [],
+        "errors": [],
+        "runs": {},
+    }
 
     stale_before = iso(moment - timedelta(seconds=config.stale_after_seconds))
     stuck = store.find(
@@ -78,17 +122,23 @@ def find_new_checks(
         limit=BATCH,
         fields=["_id"],
     )
+    try:
+        pending = _pending(runs, stuck, moment, config.run_lost_after_seconds)
+    except OpenChecksError as exc:  # the platform cannot say: retry as if nothing were pending
+        report["errors"].append(f"runs: {exc.code}")
+        pending = set()
     for doc in stuck:
         deposit_id = str(doc["_id"])
+        if deposit_id in pending:
+            report["pending"].append(deposit_id)
+            continue
         action, attempts = _retry_or_fail(store, deposit_id, config.max_attempts, stale_before, moment)
         if action == "failed":
             report["failed"].append(deposit_id)
         elif action == "retry":
-            try:
-                invoke({"deposit_id": deposit_id, "attempt": attempts})
+            started = _start(invoke, {"deposit_id": deposit_id, "attempt": attempts}, report)
+            if started:
                 report["retried"].append(deposit_id)
-            except OpenChecksError as exc:
-                report["errors"].append(f"{deposit_id}: {exc.code}")
 
     unconfirmed_before = iso(moment - timedelta(seconds=ctx.settings.upload_url_ttl_seconds + 60))
     waiting = store.find(
@@ -106,12 +156,10 @@ def find_new_checks(
             updated, changed = mark_uploaded(
                 store, deposit_id, {"etag": info.etag, "size": info.size}, "find-new-checks", moment
             )
-            if changed:
-                try:
-                    invoke({"deposit_id": deposit_id, "attempt": updated.get("attempts", 1)})
-                    report["confirmed"].append(deposit_id)
-                except OpenChecksError as exc:
-                    report["errors"].append(f"{deposit_id}: {exc.code}")
+            if changed and _start(
+                invoke, {"deposit_id": deposit_id, "attempt": updated.get("attempts", 1)}, report
+            ):
+                report["confirmed"].append(deposit_id)
         elif str(doc.get("created", "")) < abandoned_before:
 
             def close(d: dict[str, Any]) -> bool:
@@ -124,5 +172,20 @@ def find_new_checks(
             if store.update(deposit_id, close)[1]:
                 report["closed"].append(deposit_id)
     if any(report.values()):
-        log("find-new-checks: " + ", ".join(f"{k}={len(v)}" for k, v in report.items()))
+        log("find-new-checks: " + ", ".join(f"{k}={len(v)}" for k, v in report.items() if k != "runs"))
     return {"report": report, "at": iso(moment)}
+
+
+def _start(
+    invoke: Callable[[Mapping[str, Any]], Any], payload: dict[str, Any], report: dict[str, Any]
+) -> bool:
+    """Start the sequence for one deposit; note its activation id, or the error, in the report."""
+    deposit_id = payload["deposit_id"]
+    try:
+        activation_id = invoke(payload)
+    except OpenChecksError as exc:
+        report["errors"].append(f"{deposit_id}: {exc.code}")
+        return False
+    if isinstance(activation_id, str) and activation_id:
+        report["runs"][deposit_id] = activation_id
+    return True

@@ -6,6 +6,7 @@ Uses `__OW_API_HOST` and `__OW_API_KEY`, which the platform provides only to act
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -112,3 +113,88 @@ def list_activations(limit: int) -> list[dict[str, Any]]:
         )
     body = resp.json()
     return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []
+
+
+def get_activation(activation_id: str) -> dict[str, Any] | None:
+    """The activation record, or None while there is none (OpenWhisk records an activation when it ends)."""
+    base, auth = _api()
+    try:
+        resp = requests.get(f"{base}/activations/{quote(activation_id, safe='')}", auth=auth, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(
+            "OpenWhisk did not answer while reading an activation.", code="activations_unavailable"
+        ) from exc
+    if resp.status_code == 404:
+        return None
+    if resp.status_code >= 300:
+        raise ServiceUnavailable(
+            f"OpenWhisk refused to read an activation (HTTP {resp.status_code}).", code="activations_failed"
+        )
+    body = resp.json()
+    return body if isinstance(body, dict) else None
+
+
+def activations_named(name: str, since_ms: int, pages: int = 10) -> list[dict[str, Any]]:
+    """Records of `name` (a trigger, or `pkg/action`) that started since `since_ms`, newest first, with
+    their results and logs: up to `pages` pages of 200."""
+    base, auth = _api()
+    out: list[dict[str, Any]] = []
+    for page in range(pages):
+        params = {"name": name, "since": str(since_ms), "docs": "true", "limit": "200"}
+        params["skip"] = str(page * 200)
+        try:
+            resp = requests.get(f"{base}/activations", params=params, auth=auth, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(
+                "OpenWhisk did not answer while listing activations.", code="activations_unavailable"
+            ) from exc
+        if resp.status_code >= 300:
+            raise ServiceUnavailable(
+                f"OpenWhisk refused to list activations (HTTP {resp.status_code}).", code="activations_failed"
+            )
+        body = resp.json()
+        batch = [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []
+        out += batch
+        if len(batch) < 200:
+            break
+    return out
+
+
+class PlatformRuns:
+    """Which process-check runs OpenWhisk started for which deposit, and whether they have ended.
+
+    A run is started either by the `trigger` (its activation record holds the payload, with `deposit_id`, as
+    its result, and one log line per rule with the rule activation's id) or by a retry of the `sweeper`
+    action (its result's `report.runs` maps deposit ids to the activation ids it started)."""
+
+    def __init__(self, trigger: str, sweeper: str) -> None:
+        self.trigger = trigger
+        self.sweeper = sweeper.strip("/").split("/", 1)[-1] if sweeper.count("/") >= 2 else sweeper
+
+    def latest(self, since_ms: int) -> dict[str, tuple[str, int]]:
+        """deposit id -> (activation id, start ms) of the newest run started since `since_ms`."""
+        runs: dict[str, tuple[str, int]] = {}
+
+        def note(deposit_id: Any, activation_id: Any, start: Any) -> None:
+            known = isinstance(deposit_id, str) and isinstance(activation_id, str) and isinstance(start, int)
+            if known and (deposit_id not in runs or runs[deposit_id][1] < start):
+                runs[deposit_id] = (activation_id, start)
+
+        for record in activations_named(self.trigger, since_ms):
+            result = (record.get("response") or {}).get("result") or {}
+            for line in record.get("logs") or []:
+                try:
+                    entry = json.loads(line) if isinstance(line, str) else {}
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and isinstance(result, dict):
+                    note(result.get("deposit_id"), entry.get("activationId"), record.get("start"))
+        for record in activations_named(self.sweeper, since_ms):
+            result = (record.get("response") or {}).get("result") or {}
+            started = (result.get("report") or {}).get("runs") if isinstance(result, dict) else None
+            for deposit_id, activation_id in (started or {}).items() if isinstance(started, dict) else ():
+                note(deposit_id, activation_id, record.get("start"))
+        return runs
+
+    def ended(self, activation_id: str) -> bool:
+        return get_activation(activation_id) is not None

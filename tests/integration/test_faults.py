@@ -11,7 +11,8 @@ How the suite drives the system (and why):
   action, blocking, with no arguments, exactly as the rule does) whenever nothing moved for a few seconds;
   notifications are not under test and would only add activations to a saturated 2-core machine.
 - `stale_after_seconds` is 20 (the configuration document), so a deposit whose run was lost is retried
-  20 s later instead of 5 minutes.
+  20 s later instead of 5 minutes; `run_lost_after_seconds` is 30, so a run the platform accepted but lost
+  in a restart is given up on after 30 s instead of 15 minutes.
 - Each batch is BATCH deposits of one fresh customer: all are created and uploaded first (so all are in
   flight), then confirmed by CONFIRMERS client threads that retry on connection errors and 5xx (a client
   does that when the service is down); the fault is injected after INJECT_AFTER confirmations, so at
@@ -50,6 +51,7 @@ INJECT_AFTER = 6
 CONFIRMERS = 3
 CHECKS = 4
 STALE_AFTER_S = 20
+RUN_LOST_AFTER_S = 30
 SETTLE_TIMEOUT_S = 240
 PIPELINE_STEPS = ("fetch-image", "ocr-check", "parse-check", "record-deposit")
 
@@ -96,7 +98,12 @@ def fault_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     data_dir = tmp_path_factory.mktemp("fault-stack")
     stack = start_stack(data_dir)
     try:
-        app = deploy_app(stack, tmp_path_factory.mktemp("fault-app"), stale_after_seconds=STALE_AFTER_S)
+        app = deploy_app(
+            stack,
+            tmp_path_factory.mktemp("fault-app"),
+            stale_after_seconds=STALE_AFTER_S,
+            config={"run_lost_after_seconds": RUN_LOST_AFTER_S},
+        )
         for rule in ("sweep-stuck-deposits", "notify-on-deposit-change"):
             resp = stack.wsk.post(stack.ns_url(f"rules/{rule}"), json={"status": "inactive"}, timeout=30)
             assert resp.status_code == 200, resp.text
