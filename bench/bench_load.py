@@ -1,6 +1,6 @@
 """Load benchmark: N deposits over about a minute from C concurrent clients through the public deposit API.
 
-    .venv/bin/python bench/bench_load.py [--deposits 200] [--clients 8] [--seconds 60] [--json]
+    .venv/bin/python bench/bench_load.py [--deposits 200] [--clients 8] [--seconds 60] [--compare] [--json]
 
 It starts its own local stack (`python -m infra.stack up` on free ports in a temp dir; never the fixed
 ports), provisions and deploys manifest.yaml (every rule active, the alarm included), then each client
@@ -13,6 +13,10 @@ Reported: deposits recorded (exactly N documents, each with one outcome), deposi
 the first create to the last final status), p50/p99 from upload (PUT done) to final status (the outcome's
 history timestamp), API call latency p50/p99, containers the platform started (GET /local/stats), and the
 cold-start share of the primitive activations (an `initTime` annotation means a cold start).
+
+`--compare` first runs the same load on a stack with the platform's scheduling as it was before the load
+work (`BASELINE`: 16 background workers, strict FIFO queue, no interactive reserve, Tesseract at normal
+priority), then on the defaults, and prints both side by side.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import statistics
 import sys
@@ -37,6 +42,12 @@ sys.path[:0] = [str(REPO), str(REPO / "actions")]
 
 from tests.fixtures.app import FINAL, App, deploy_app  # noqa: E402
 from tests.fixtures.stack import LocalStack, start_stack  # noqa: E402
+
+# The platform options that reproduce the scheduling before the load work (see the module docstring).
+BASELINE = (
+    "--background-workers 16 --starve-after-s 0 --interactive-reserve-mb 0 "
+    "--runtime-env OPENCHECKS_OCR_NICE=0"
+)
 
 
 def synthetic_checks(count: int, seed: int) -> list[tuple[bytes, str]]:
@@ -163,7 +174,21 @@ class Submitter:
         return start
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, whisk_args: str | None = None) -> dict[str, Any]:
+    """One load run on a fresh stack; `whisk_args`, if given, replaces OPENCHECKS_WHISK_ARGS for it."""
+    saved = os.environ.get("OPENCHECKS_WHISK_ARGS")
+    if whisk_args is not None:
+        os.environ["OPENCHECKS_WHISK_ARGS"] = whisk_args
+    try:
+        return _run(args)
+    finally:
+        if saved is None:
+            os.environ.pop("OPENCHECKS_WHISK_ARGS", None)
+        else:
+            os.environ["OPENCHECKS_WHISK_ARGS"] = saved
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         stack = start_stack(Path(tmp) / "stack")
         try:
@@ -218,6 +243,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "api_call_p99_ms": round(percentile(submitter.api_ms, 0.99), 1),
         "containers_started": after["started"] - before["started"],
         "cold_starts_pool": after["cold_starts"] - before["cold_starts"],
+        "warm_handoffs": after.get("warm_handoffs", 0) - before.get("warm_handoffs", 0),
         "activations": total,
         "cold_activations": cold,
         "cold_start_share": round(cold / total, 3) if total else 0.0,
@@ -237,24 +263,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stale-after", type=int, default=120, help="stale_after_seconds for the sweep")
     parser.add_argument("--settle-timeout", type=float, default=1800.0)
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
+    parser.add_argument(
+        "--compare", action="store_true", help="run the BASELINE scheduling first, then compare"
+    )
     args = parser.parse_args(argv)
     if args.deposits < 1 or args.clients < 1 or args.seconds < 0:
         parser.error("--deposits and --clients must be >= 1, --seconds >= 0")
-    result = run(args)
+    results = {"baseline": run(args, BASELINE)} if args.compare else {}
+    results["default"] = run(args)
     if not args.json:
-        print(
-            f"{result['submitted']}/{result['deposits']} deposits from {result['clients']} clients, "
-            f"{result['recorded_documents']} documents, all final: {result['all_final']}, "
-            f"outcomes {result['outcomes']}\n"
-            f"{result['deposits_per_second']} deposits/s over {result['total_seconds']} s; upload->final "
-            f"p50 {result['upload_to_final_p50_s']} s, p99 {result['upload_to_final_p99_s']} s; "
-            f"API call p50 {result['api_call_p50_ms']} ms, p99 {result['api_call_p99_ms']} ms\n"
-            f"containers started {result['containers_started']}, cold-start share "
-            f"{result['cold_start_share']} ({result['cold_activations']}/{result['activations']} activations)"
-        )
-    print(json.dumps(result))
-    ok = result["all_final"] and not result["submit_errors"] and result["more_than_one_outcome"] == 0
+        for name, result in results.items():
+            print(f"--- {name}: {summary(result)}")
+        if args.compare:
+            base, new = results["baseline"], results["default"]
+            print(
+                "default against baseline: deposits/s x"
+                f"{new['deposits_per_second'] / max(base['deposits_per_second'], 1e-9):.2f}, "
+                f"upload->final p50 {base['upload_to_final_p50_s']} -> {new['upload_to_final_p50_s']} s, "
+                f"API p50 {base['api_call_p50_ms']} -> {new['api_call_p50_ms']} ms, containers "
+                f"{base['containers_started']} -> {new['containers_started']}"
+            )
+    print(json.dumps(results if args.compare else results["default"]))
+    ok = all(
+        r["all_final"] and not r["submit_errors"] and r["more_than_one_outcome"] == 0
+        for r in results.values()
+    )
     return 0 if ok else 1
+
+
+def summary(result: dict[str, Any]) -> str:
+    return (
+        f"{result['submitted']}/{result['deposits']} deposits from {result['clients']} clients in "
+        f"{result['submit_seconds']} s, {result['recorded_documents']} documents, all final: "
+        f"{result['all_final']}, outcomes {result['outcomes']}\n"
+        f"{result['deposits_per_second']} deposits/s over {result['total_seconds']} s; upload->final "
+        f"p50 {result['upload_to_final_p50_s']} s, p99 {result['upload_to_final_p99_s']} s; "
+        f"API call p50 {result['api_call_p50_ms']} ms, p99 {result['api_call_p99_ms']} ms\n"
+        f"containers started {result['containers_started']}, warm hand-offs {result['warm_handoffs']}, "
+        f"cold-start share {result['cold_start_share']} "
+        f"({result['cold_activations']}/{result['activations']} activations)"
+    )
 
 
 if __name__ == "__main__":

@@ -172,6 +172,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for name in samples[0][1]:
         series = [(t, s[name]) for t, s in samples if name in s]
         times = [t for t, _ in series]
+        half = len(times) // 2
         report: dict[str, Any] = {
             "restarts_seen": len({v["pid"] for _, v in series}) - 1 if name != "containers" else None
         }
@@ -184,6 +185,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "growth": last - first,
                 "growth_pct": round((last - first) / first * 100, 1) if first else 0.0,
                 "slope_per_min": round(slope_per_minute(times, values), 2),
+                # a process that levels off grows in the first half and not in the second
+                "slope_first_half_per_min": round(slope_per_minute(times[:half], values[:half]), 2),
+                "slope_second_half_per_min": round(slope_per_minute(times[half:], values[half:]), 2),
                 "max": max(values),
             }
         processes[name] = report
@@ -222,13 +226,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"{'process':<12}{'RSS start MB':>14}{'end MB':>9}{'growth %':>10}{'MB/min':>9}"
-            f"{'fds start':>11}{'end':>6}{'fds/min':>9}"
+            f"{'1st half':>10}{'2nd half':>10}{'fds start':>11}{'end':>6}{'fds/min':>9}"
         )
         for name, rep in result["processes"].items():
             rss, fds = rep["rss_kb"], rep["fds"]
             print(
                 f"{name:<12}{rss['start'] / 1024:>14.1f}{rss['end'] / 1024:>9.1f}{rss['growth_pct']:>10.1f}"
-                f"{rss['slope_per_min'] / 1024:>9.2f}{fds['start']:>11.0f}{fds['end']:>6.0f}"
+                f"{rss['slope_per_min'] / 1024:>9.2f}{rss['slope_first_half_per_min'] / 1024:>10.2f}"
+                f"{rss['slope_second_half_per_min'] / 1024:>10.2f}{fds['start']:>11.0f}{fds['end']:>6.0f}"
                 f"{fds['slope_per_min']:>9.2f}"
             )
     print(json.dumps(result))
