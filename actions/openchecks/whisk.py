@@ -42,49 +42,64 @@ def _path(name: str) -> str:
     return "/".join(quote(p, safe="") for p in parts)
 
 
-def fire_trigger(name: str, payload: Mapping[str, Any]) -> str | None:
-    """Fire trigger `name`; return the activation id (None when no rule is active: HTTP 204)."""
+def _call(
+    method: str,
+    path: str,
+    what: str,
+    code: str,
+    *,
+    then: str = "",
+    params: Mapping[str, str] | None = None,
+    payload: Mapping[str, Any] | None = None,
+    missing_ok: bool = False,
+) -> Any:
+    """One call below the namespace; the JSON answer (None for 204, or 404 when `missing_ok`). Failures are
+    ServiceUnavailable `<code>_unavailable` (no answer) or `<code>_failed` (an error status), worded with
+    `what` (e.g. "listing activations") and `then` (what happens next)."""
     base, auth = _api()
     try:
-        resp = requests.post(f"{base}/triggers/{_path(name)}", json=dict(payload), auth=auth, timeout=TIMEOUT)
-    except requests.RequestException as exc:
-        raise ServiceUnavailable(
-            "OpenWhisk did not answer while starting the processing; it will be retried automatically.",
-            code="trigger_unavailable",
-        ) from exc
-    if resp.status_code == 204:
-        return None
-    if resp.status_code >= 300:
-        raise ServiceUnavailable(
-            f"OpenWhisk refused to start the processing (HTTP {resp.status_code}); it will "
-            "be retried automatically.",
-            code="trigger_failed",
-        )
-    body = resp.json() if resp.content else {}
-    return str(body.get("activationId")) if isinstance(body, dict) and body.get("activationId") else None
-
-
-def invoke_async(name: str, payload: Mapping[str, Any]) -> str:
-    """Invoke action `name` (e.g. `openchecks/process-check`) without waiting; return the activation id."""
-    base, auth = _api()
-    try:
-        resp = requests.post(
-            f"{base}/actions/{_path(name)}",
-            params={"blocking": "false"},
-            json=dict(payload),
+        resp = requests.request(
+            method,
+            f"{base}/{path}",
+            params=dict(params or {}),
+            json=dict(payload) if payload is not None else None,
             auth=auth,
             timeout=TIMEOUT,
         )
     except requests.RequestException as exc:
         raise ServiceUnavailable(
-            "OpenWhisk did not answer while re-running a deposit.", code="invoke_unavailable"
+            f"OpenWhisk did not answer while {what}.{then}", code=f"{code}_unavailable"
         ) from exc
+    if resp.status_code == 204 or (missing_ok and resp.status_code == 404):
+        return None
     if resp.status_code >= 300:
         raise ServiceUnavailable(
-            f"OpenWhisk refused to re-run a deposit (HTTP {resp.status_code}).", code="invoke_failed"
+            f"OpenWhisk answered HTTP {resp.status_code} while {what}.{then}", code=f"{code}_failed"
         )
-    body = resp.json() if resp.content else {}
-    return str(body.get("activationId", "")) if isinstance(body, dict) else ""
+    return resp.json() if resp.content else None
+
+
+def _activation_id(body: Any) -> str | None:
+    value = body.get("activationId") if isinstance(body, dict) else None
+    return str(value) if value else None
+
+
+def fire_trigger(name: str, payload: Mapping[str, Any]) -> str | None:
+    """Fire trigger `name`; return the activation id (None when no rule is active: HTTP 204)."""
+    retried = " It will be retried automatically."
+    body = _call(
+        "POST", f"triggers/{_path(name)}", "starting the processing", "trigger", then=retried, payload=payload
+    )
+    return _activation_id(body)
+
+
+def invoke_async(name: str, payload: Mapping[str, Any]) -> str:
+    """Invoke action `name` (e.g. `openchecks/process-check`) without waiting; return the activation id."""
+    params = {"blocking": "false"}
+    body = _call(
+        "POST", f"actions/{_path(name)}", "re-running a deposit", "invoke", params=params, payload=payload
+    )
+    return _activation_id(body) or ""
 
 
 def sibling_action(simple_name: str) -> str:
@@ -96,64 +111,36 @@ def sibling_action(simple_name: str) -> str:
     return f"openchecks/{simple_name}"
 
 
+def _records(body: Any) -> list[dict[str, Any]]:
+    return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []
+
+
 def list_activations(limit: int) -> list[dict[str, Any]]:
     """The namespace's newest `limit` (1..200) activation records, with their annotations and results."""
-    base, auth = _api()
-    try:
-        resp = requests.get(
-            f"{base}/activations", params={"docs": "true", "limit": str(limit)}, auth=auth, timeout=TIMEOUT
-        )
-    except requests.RequestException as exc:
-        raise ServiceUnavailable(
-            "OpenWhisk did not answer while listing activations.", code="activations_unavailable"
-        ) from exc
-    if resp.status_code >= 300:
-        raise ServiceUnavailable(
-            f"OpenWhisk refused to list activations (HTTP {resp.status_code}).", code="activations_failed"
-        )
-    body = resp.json()
-    return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []
+    params = {"docs": "true", "limit": str(limit)}
+    return _records(_call("GET", "activations", "listing activations", "activations", params=params))
 
 
 def get_activation(activation_id: str) -> dict[str, Any] | None:
     """The activation record, or None while there is none (OpenWhisk records an activation when it ends)."""
-    base, auth = _api()
-    try:
-        resp = requests.get(f"{base}/activations/{quote(activation_id, safe='')}", auth=auth, timeout=TIMEOUT)
-    except requests.RequestException as exc:
-        raise ServiceUnavailable(
-            "OpenWhisk did not answer while reading an activation.", code="activations_unavailable"
-        ) from exc
-    if resp.status_code == 404:
-        return None
-    if resp.status_code >= 300:
-        raise ServiceUnavailable(
-            f"OpenWhisk refused to read an activation (HTTP {resp.status_code}).", code="activations_failed"
-        )
-    body = resp.json()
+    path = f"activations/{quote(activation_id, safe='')}"
+    body = _call("GET", path, "reading an activation", "activations", missing_ok=True)
     return body if isinstance(body, dict) else None
 
 
 def activations_named(name: str, since_ms: int, pages: int = 10) -> list[dict[str, Any]]:
     """Records of `name` (a trigger, or `pkg/action`) that started since `since_ms`, newest first, with
     their results and logs: up to `pages` pages of 200."""
-    base, auth = _api()
     out: list[dict[str, Any]] = []
     for page in range(pages):
-        params = {"name": name, "since": str(since_ms), "docs": "true", "limit": "200"}
-        params["skip"] = str(page * 200)
-        try:
-            resp = requests.get(f"{base}/activations", params=params, auth=auth, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(
-                "OpenWhisk did not answer while listing activations.", code="activations_unavailable"
-            ) from exc
-        if resp.status_code >= 300:
-            raise ServiceUnavailable(
-                f"OpenWhisk refused to list activations (HTTP {resp.status_code}).", code="activations_failed"
-            )
-        body = resp.json()
-        batch = [a for a in body if isinstance(a, dict)] if isinstance(body, list) else []
+        params = {
+            "name": name,
+            "since": str(since_ms),
+            "docs": "true",
+            "limit": "200",
+            "skip": str(page * 200),
+        }
+        batch = _records(_call("GET", "activations", "listing activations", "activations", params=params))
         out += batch
         if len(batch) < 200:
             break
