@@ -189,6 +189,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "slope_first_half_per_min": round(slope_per_minute(times[:half], values[:half]), 2),
                 "slope_second_half_per_min": round(slope_per_minute(times[half:], values[half:]), 2),
                 "max": max(values),
+                # the median of each sixth of the window: the shape of the curve, not just its ends
+                "sixths": [
+                    statistics.median(values[i * len(values) // 6 : (i + 1) * len(values) // 6] or values)
+                    for i in range(6)
+                ],
             }
         processes[name] = report
     not_final = [i for i, d in docs.items() if not d or d.get("status") not in FINAL]
