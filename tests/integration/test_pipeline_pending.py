@@ -3,13 +3,15 @@
 Every background worker of the platform is kept busy by a sleeping action, so the process-check run that
 confirming a deposit starts has been accepted by OpenWhisk but not begun. The deposit is `processing` and
 stale (stale_after_seconds is 1 here), yet the sweep reports it `pending`, counts no attempt and starts
-nothing; once the workers are free the one run finishes it.
+nothing; once the workers are free the one run finishes it. The same holds for a run find-new-checks itself
+started (a retry of a deposit whose trigger was dropped): the next sweep finds it in its own last report.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -56,8 +58,9 @@ def wait_for(condition: Any, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def test_a_run_waiting_in_the_platform_queue_is_pending_not_retried(pending_app: App) -> None:
-    stack = pending_app.stack
+@contextmanager
+def busy_workers(stack: LocalStack) -> Iterator[int]:
+    """Every background worker of the platform sleeping for 12 s; yields how many there are."""
     sleeper = stack.ns_url("actions/pending-sleeper")
     created = stack.wsk.put(
         sleeper,
@@ -72,20 +75,46 @@ def test_a_run_waiting_in_the_platform_queue_is_pending_not_retried(pending_app:
             resp = stack.wsk.post(sleeper, params={"blocking": "false"}, json={"sleep": 12}, timeout=30)
             assert resp.status_code == 202, resp.text
         wait_for(lambda: local_stats(stack)["background_running"] >= workers, 30, "all workers busy")
+        yield workers
+    finally:
+        stack.wsk.delete(sleeper, timeout=30)
 
+
+def settled_once(app: App, deposit_id: str, attempts: int) -> None:
+    """The deposit ends in a final status after exactly `attempts` attempts."""
+    doc = app.settle([deposit_id], timeout=180, sweep_after=60)[deposit_id]
+    assert doc is not None and doc["status"] in FINAL, doc
+    assert doc["attempts"] == attempts, doc["history"]
+
+
+def test_a_run_waiting_in_the_platform_queue_is_pending_not_retried(pending_app: App) -> None:
+    with busy_workers(pending_app.stack):
         deposit_id = pending_app.deposit(pending_app.headers(unique_email("pending")), png_bytes())
-        assert local_stats(stack)["background_queued"] >= 1  # the run is accepted, not started
+        assert local_stats(pending_app.stack)["background_queued"] >= 1  # accepted, not started
         time.sleep(2)  # stale: no progress for more than stale_after_seconds
         report = pending_app.sweep()
         assert deposit_id in report["pending"], report
         assert deposit_id not in report["retried"] and deposit_id not in report["runs"], report
         (doc,) = pending_app.docs_for([deposit_id]).values()
         assert doc is not None and doc["status"] == "processing" and doc["attempts"] == 1
+    settled_once(pending_app, deposit_id, attempts=1)
+    (doc,) = pending_app.docs_for([deposit_id]).values()
+    assert doc is not None and not any(entry["by"] == "find-new-checks" for entry in doc["history"])
 
-        docs = pending_app.settle([deposit_id], timeout=180, sweep_after=60)
-        doc = docs[deposit_id]
-        assert doc is not None and doc["status"] in FINAL, doc
-        assert doc["attempts"] == 1
-        assert not any(entry["by"] == "find-new-checks" for entry in doc["history"]), doc["history"]
+
+def test_a_retry_still_queued_is_pending_at_the_next_sweep(pending_app: App) -> None:
+    stack = pending_app.stack
+    rule = stack.ns_url("rules/process-uploaded-check")
+    assert stack.wsk.post(rule, json={"status": "inactive"}, timeout=30).status_code == 200
+    try:  # the trigger is dropped: no run at all, so the sweep must retry
+        deposit_id = pending_app.deposit(pending_app.headers(unique_email("retry")), png_bytes())
     finally:
-        stack.wsk.delete(sleeper, timeout=30)
+        assert stack.wsk.post(rule, json={"status": "active"}, timeout=30).status_code == 200
+    time.sleep(2)
+    with busy_workers(stack):
+        first = pending_app.sweep()
+        assert deposit_id in first["retried"] and deposit_id in first["runs"], first
+        time.sleep(2)  # stale again, while the retry waits for a worker
+        second = pending_app.sweep()
+        assert deposit_id in second["pending"] and deposit_id not in second["retried"], second
+    settled_once(pending_app, deposit_id, attempts=2)
