@@ -52,6 +52,28 @@ class MicrFields:
         }
 
 
+def _on_us_field(
+    line: str,
+    span: Span | None,
+    name: str,
+    lengths: range,
+    spans: dict[str, Span],
+    problems: list[str],
+) -> str | None:
+    """The digits of one on-us field (account or check number): its span goes into `spans`; a missing field
+    adds `<name>_missing` to `problems`, one of a length not in `lengths` `<name>_format_invalid`."""
+    digits: str | None = None
+    if span is not None:
+        digits, span, _ = _digits(line, *span)
+    if not digits or not span:
+        problems.append(f"{name}_missing")
+        return None
+    spans[name] = span
+    if len(digits) not in lengths:
+        problems.append(f"{name}_format_invalid")
+    return digits
+
+
 def _digits(text: str, start: int, end: int) -> tuple[str, Span | None, bool]:
     """Digits of text[start:end] (spaces, dashes dropped), their span, and whether anything else was there."""
     out = []
@@ -160,27 +182,8 @@ def parse_micr_line(text: str) -> MicrFields:
     if aux_span is not None:
         serial_span = aux_span  # the auxiliary on-us field carries the serial when present
 
-    account: str | None = None
-    if account_span is not None:
-        account, account_span, _ = _digits(line, *account_span)
-    if account and account_span:
-        spans["account"] = account_span
-        if len(account) not in ACCOUNT_LENGTHS:
-            problems.append("account_format_invalid")
-    else:
-        account = None
-        problems.append("account_missing")
-
-    check_number: str | None = None
-    if serial_span is not None:
-        check_number, serial_span, _ = _digits(line, *serial_span)
-    if check_number and serial_span:
-        spans["check_number"] = serial_span
-        if len(check_number) not in CHECK_NUMBER_LENGTHS:
-            problems.append("check_number_format_invalid")
-    else:
-        check_number = None
-        problems.append("check_number_missing")
+    account = _on_us_field(line, account_span, "account", ACCOUNT_LENGTHS, spans, problems)
+    check_number = _on_us_field(line, serial_span, "check_number", CHECK_NUMBER_LENGTHS, spans, problems)
 
     return MicrFields(
         line=line,
