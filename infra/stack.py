@@ -57,8 +57,7 @@ SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run")
 UI_ACTION = "openchecks/ui"
 
 GUEST_KEY = (
-    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:"
-    "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
+    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 )
 
 log = logging.getLogger("infra.stack")
@@ -121,19 +120,44 @@ def build_services(cfg: StackConfig) -> list[ManagedProcess]:
     whisk_url = cfg.url("whisk")
     whisk = ManagedProcess(
         name="whisk",
-        argv=[python, "-m", "infra.whisk", "--host", "127.0.0.1", "--port", str(cfg.ports["whisk"]),
-              "--data-dir", str(cfg.data_dir / "whisk"),
-              "--memory-budget-mb", os.environ.get("OPENCHECKS_WHISK_MEMORY_MB", "4096"),
-              *shlex.split(os.environ.get("OPENCHECKS_WHISK_ARGS", ""))],
-        url=whisk_url, health_url=f"{whisk_url}/api/v1", log_path=logs / "whisk.log", cwd=REPO,
+        argv=[
+            python,
+            "-m",
+            "infra.whisk",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(cfg.ports["whisk"]),
+            "--data-dir",
+            str(cfg.data_dir / "whisk"),
+            "--memory-budget-mb",
+            os.environ.get("OPENCHECKS_WHISK_MEMORY_MB", "4096"),
+            *shlex.split(os.environ.get("OPENCHECKS_WHISK_ARGS", "")),
+        ],
+        url=whisk_url,
+        health_url=f"{whisk_url}/api/v1",
+        log_path=logs / "whisk.log",
+        cwd=REPO,
         start_timeout=60.0,
     )
     feeds_url = cfg.url("feeds")
     feeds = ManagedProcess(
         name="feeds",
-        argv=[python, "-m", "infra.feeds", "--port", str(cfg.ports["feeds"]),
-              "--data-dir", str(cfg.data_dir / "feeds"), "--whisk-api", whisk_url],
-        url=feeds_url, health_url=f"{feeds_url}/health", log_path=logs / "feeds.log", cwd=REPO,
+        argv=[
+            python,
+            "-m",
+            "infra.feeds",
+            "--port",
+            str(cfg.ports["feeds"]),
+            "--data-dir",
+            str(cfg.data_dir / "feeds"),
+            "--whisk-api",
+            whisk_url,
+        ],
+        url=feeds_url,
+        health_url=f"{feeds_url}/health",
+        log_path=logs / "feeds.log",
+        cwd=REPO,
     )
     services = [
         couchdb_process(cfg.data_dir / "couchdb", cfg.ports["couchdb"], logs / "couchdb.log"),
@@ -259,9 +283,13 @@ def status(cfg: StackConfig) -> dict[str, Any]:
         info = services.get(name) or {}
         pid_ = info.get("pid") if _pid_alive(info.get("pid")) else None
         state = info.get("status", "stopped") if pid else "stopped"
-        doc[name] = {"url": info.get("url", cfg.url(name)), "pid": pid_,
-                     "status": state if pid_ is not None or state != "up" else "down",
-                     "restarts": info.get("restarts", 0), "log": str(cfg.log_dir / f"{name}.log")}
+        doc[name] = {
+            "url": info.get("url", cfg.url(name)),
+            "pid": pid_,
+            "status": state if pid_ is not None or state != "up" else "down",
+            "restarts": info.get("restarts", 0),
+            "log": str(cfg.log_dir / f"{name}.log"),
+        }
     for name, info in services.items():
         if name not in SERVICES and isinstance(info, dict):
             doc[name] = {**info, "pid": info.get("pid") if _pid_alive(info.get("pid")) else None}
@@ -296,8 +324,10 @@ def _wait_ports_free(cfg: StackConfig, timeout: float = 5.0) -> None:
     for name, port in cfg.ports.items():
         while _port_taken(port):
             if time.monotonic() > deadline:
-                raise StackError(f"port {port} ({name}) is used by another program: stop it, or choose "
-                                 f"another port with OPENCHECKS_{name.upper()}_PORT")
+                raise StackError(
+                    f"port {port} ({name}) is used by another program: stop it, or choose "
+                    f"another port with OPENCHECKS_{name.upper()}_PORT"
+                )
             time.sleep(0.1)
 
 
@@ -315,7 +345,11 @@ def up(cfg: StackConfig, timeout: float = 120.0, catalog: bool = True) -> dict[s
         with open(cfg.log_dir / "supervisor.log", "ab") as out:
             subprocess.Popen(
                 [sys.executable, "-m", "infra.stack", "supervise", "--data-dir", str(cfg.data_dir)],
-                cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
     deadline = time.monotonic() + timeout
@@ -326,8 +360,10 @@ def up(cfg: StackConfig, timeout: float = 120.0, catalog: bool = True) -> dict[s
         if time.monotonic() > deadline:
             down = [n for n in SERVICES if doc[n]["status"] != "up"]
             details = "\n".join(f"--- {n}: {_tail(cfg.log_dir / f'{n}.log')}" for n in down)
-            raise StackError(f"not up after {timeout:.0f} s: {', '.join(down)}\n{details}\n"
-                             f"--- supervisor: {_tail(cfg.log_dir / 'supervisor.log')}")
+            raise StackError(
+                f"not up after {timeout:.0f} s: {', '.join(down)}\n{details}\n"
+                f"--- supervisor: {_tail(cfg.log_dir / 'supervisor.log')}"
+            )
         time.sleep(0.2)
     if catalog:
         from infra.catalog.install import install
@@ -367,12 +403,18 @@ def reset(cfg: StackConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m infra.stack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.stack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["up", "status", "stop", "reset", "supervise"])
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--no-deploy", action="store_true",
-                        help="accepted for deploy.sh: the stack itself never deploys the app manifest")
+    parser.add_argument(
+        "--no-deploy",
+        action="store_true",
+        help="accepted for deploy.sh: the stack itself never deploys the app manifest",
+    )
     parser.add_argument("--no-catalog", action="store_true", help="do not install the /whisk.system catalog")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds `up` waits for the services")
     args = parser.parse_args(argv)

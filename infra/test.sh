@@ -7,7 +7,8 @@ cd "$repo"
 bash infra/setup.sh
 export PATH="$repo/.venv/bin:$PATH"
 echo "==> ruff"; ruff check .
-echo "==> mypy"; mypy actions infra tests bench
+echo "==> ruff format"; ruff format --check .
+echo "==> mypy"; mypy
 if command -v shellcheck >/dev/null; then echo "==> shellcheck"; shellcheck deploy.sh infra/*.sh .ci/run; fi
 echo "==> pytest"
 exec python -m pytest "$@"

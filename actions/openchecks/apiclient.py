@@ -24,8 +24,13 @@ from openchecks import tokens
 FINAL_STATUSES = frozenset({"accepted", "needs_review", "duplicate", "rejected", "failed"})
 LOCAL_APIHOST = "http://127.0.0.1:3233"
 WEB_PATH = "/api/v1/web/{namespace}/openchecks/api"
-CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".tif": "image/tiff",
-                 ".tiff": "image/tiff"}
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
 
 
 class DepositApiError(RuntimeError):
@@ -97,8 +102,9 @@ class DepositClient:
         return doc
 
     def create(self, to_account: str, amount: str, content_type: str) -> dict[str, Any]:
-        return self._call("POST", "/deposits", {"to_account": to_account, "amount": amount,
-                                                "content_type": content_type})
+        return self._call(
+            "POST", "/deposits", {"to_account": to_account, "amount": amount, "content_type": content_type}
+        )
 
     def upload(self, created: dict[str, Any], image: bytes) -> None:
         headers = {str(k): str(v) for k, v in (created.get("upload_headers") or {}).items()}
@@ -128,12 +134,16 @@ class DepositClient:
             if doc.get("status") in FINAL_STATUSES:
                 return doc
             if time.monotonic() > deadline:
-                raise DepositApiError(408, f"Deposit {deposit_id} is still {doc.get('status')} after "
-                                      f"{timeout_s:.0f} s", "still_processing")
+                raise DepositApiError(
+                    408,
+                    f"Deposit {deposit_id} is still {doc.get('status')} after {timeout_s:.0f} s",
+                    "still_processing",
+                )
             time.sleep(interval_s)
 
-    def deposit(self, image_path: Path, to_account: str, amount: str, wait: bool,
-                timeout_s: float = 120.0) -> dict[str, Any]:
+    def deposit(
+        self, image_path: Path, to_account: str, amount: str, wait: bool, timeout_s: float = 120.0
+    ) -> dict[str, Any]:
         """Create, upload and confirm one deposit; with `wait`, return its final document."""
         content_type = CONTENT_TYPES.get(image_path.suffix.lower())
         if content_type is None:

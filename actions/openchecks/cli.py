@@ -75,8 +75,10 @@ def run_deposits(args: argparse.Namespace) -> int:
             print(json.dumps(doc, ensure_ascii=False))
         else:
             reading = doc.get("reading") or {}
-            print(f"{doc.get('id', '?'):<40} {doc.get('status', '?'):<13} {doc.get('amount', ''):>10} "
-                  f"{reading.get('routing') or '-':<10} {doc.get('email', '')}")
+            print(
+                f"{doc.get('id', '?'):<40} {doc.get('status', '?'):<13} {doc.get('amount', ''):>10} "
+                f"{reading.get('routing') or '-':<10} {doc.get('email', '')}"
+            )
     return 0
 
 

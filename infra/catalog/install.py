@@ -11,12 +11,10 @@ from urllib.parse import urlsplit
 import requests
 
 SYSTEM_KEY = (
-    "789c46b1-71f6-4ed5-8c54-816aa4f8c502:"
-    "abczO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
+    "789c46b1-71f6-4ed5-8c54-816aa4f8c502:abczO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 )
 GUEST_KEY = (
-    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:"
-    "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
+    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 )
 LOCAL_BINDING = "cloudant-local"
 KIND = "python:3.11"
@@ -45,7 +43,8 @@ def action_source(name: str) -> str:
         return source
     helper = (ACTIONS_DIR / "couchdb.py").read_text()
     body = "\n".join(
-        line for line in source.splitlines()
+        line
+        for line in source.splitlines()
         if not line.startswith(_HELPER_IMPORT) and line != "from __future__ import annotations"
     )
     return helper + "\n\n# ---- " + name + " ----\n" + body + "\n"
@@ -64,37 +63,85 @@ def catalog_entities(feeds_url: str, couchdb_url: str) -> list[Entity]:
     feeds_url = feeds_url.rstrip("/")
     couch = urlsplit(couchdb_url)
     entities = [
-        Entity("whisk.system/packages/alarms", {
-            "publish": True,
-            "parameters": _params({"trigger_payload": "", "provider_endpoint": feeds_url}),
-            "annotations": _annotations({"description": "Alarms and periodic triggers"}),
-        }, SYSTEM_KEY, ["publish", "parameters", "annotations"]),
-        Entity("whisk.system/packages/cloudant", {
-            "publish": True,
-            "parameters": _params({"dbname": "", "host": "", "username": "", "password": "", "url": "",
-                                   "provider_endpoint": feeds_url}),
-            "annotations": _annotations({"description": "Cloudant / CouchDB changes feed and documents"}),
-        }, SYSTEM_KEY, ["publish", "parameters", "annotations"]),
+        Entity(
+            "whisk.system/packages/alarms",
+            {
+                "publish": True,
+                "parameters": _params({"trigger_payload": "", "provider_endpoint": feeds_url}),
+                "annotations": _annotations({"description": "Alarms and periodic triggers"}),
+            },
+            SYSTEM_KEY,
+            ["publish", "parameters", "annotations"],
+        ),
+        Entity(
+            "whisk.system/packages/cloudant",
+            {
+                "publish": True,
+                "parameters": _params(
+                    {
+                        "dbname": "",
+                        "host": "",
+                        "username": "",
+                        "password": "",
+                        "url": "",
+                        "provider_endpoint": feeds_url,
+                    }
+                ),
+                "annotations": _annotations({"description": "Cloudant / CouchDB changes feed and documents"}),
+            },
+            SYSTEM_KEY,
+            ["publish", "parameters", "annotations"],
+        ),
     ]
     feeds = {"alarms": ("alarm", "interval", "once"), "cloudant": ("changes",)}
     for package, names in feeds.items():
         for name in names:
-            entities.append(Entity(f"whisk.system/actions/{package}/{name}", {
-                "exec": {"kind": KIND, "code": action_source("feed")},
-                "parameters": _params({"feed": name}),
-                "annotations": _annotations({"feed": True, "description": f"{package} feed '{name}'"}),
-                "limits": {"timeout": 60000},
-            }, SYSTEM_KEY, ["exec", "parameters", "annotations"]))
+            entities.append(
+                Entity(
+                    f"whisk.system/actions/{package}/{name}",
+                    {
+                        "exec": {"kind": KIND, "code": action_source("feed")},
+                        "parameters": _params({"feed": name}),
+                        "annotations": _annotations(
+                            {"feed": True, "description": f"{package} feed '{name}'"}
+                        ),
+                        "limits": {"timeout": 60000},
+                    },
+                    SYSTEM_KEY,
+                    ["exec", "parameters", "annotations"],
+                )
+            )
     for name in ("read", "write"):
-        entities.append(Entity(f"whisk.system/actions/cloudant/{name}", {
-            "exec": {"kind": KIND, "code": action_source(name)},
-            "annotations": _annotations({"description": f"cloudant {name} document"}),
-        }, SYSTEM_KEY, ["exec", "annotations"]))
-    entities.append(Entity(f"guest/packages/{LOCAL_BINDING}", {
-        "binding": {"namespace": "whisk.system", "name": "cloudant"},
-        "parameters": _params({"url": couchdb_url.rstrip("/"), "host": couch.netloc,
-                               "protocol": couch.scheme or "http", "username": "", "password": ""}),
-    }, GUEST_KEY, ["binding", "parameters"]))
+        entities.append(
+            Entity(
+                f"whisk.system/actions/cloudant/{name}",
+                {
+                    "exec": {"kind": KIND, "code": action_source(name)},
+                    "annotations": _annotations({"description": f"cloudant {name} document"}),
+                },
+                SYSTEM_KEY,
+                ["exec", "annotations"],
+            )
+        )
+    entities.append(
+        Entity(
+            f"guest/packages/{LOCAL_BINDING}",
+            {
+                "binding": {"namespace": "whisk.system", "name": "cloudant"},
+                "parameters": _params(
+                    {
+                        "url": couchdb_url.rstrip("/"),
+                        "host": couch.netloc,
+                        "protocol": couch.scheme or "http",
+                        "username": "",
+                        "password": "",
+                    }
+                ),
+            },
+            GUEST_KEY,
+            ["binding", "parameters"],
+        )
+    )
     return entities
 
 
@@ -103,7 +150,8 @@ def _same(current: dict[str, Any], wanted: dict[str, Any], keys: list[str]) -> b
         have, want = current.get(key), wanted[key]
         if key == "exec":
             if not isinstance(have, dict) or (have.get("kind"), have.get("code")) != (
-                want["kind"], want["code"]
+                want["kind"],
+                want["code"],
             ):
                 return False
         elif key == "annotations":
@@ -117,7 +165,8 @@ def _same(current: dict[str, Any], wanted: dict[str, Any], keys: list[str]) -> b
                 return False
         elif key == "binding":
             if not isinstance(have, dict) or (have.get("namespace"), have.get("name")) != (
-                want["namespace"], want["name"]
+                want["namespace"],
+                want["name"],
             ):
                 return False
         elif have != want:
@@ -149,8 +198,9 @@ def install(apihost: str, feeds_url: str, couchdb_url: str, wait: float = 30.0) 
         if current.status_code == 200 and _same(current.json(), entity.body, entity.compare):
             report[entity.path] = "unchanged"
             continue
-        resp = session.put(url, params={"overwrite": "true"}, json=entity.body, auth=(user, password),
-                           timeout=30)
+        resp = session.put(
+            url, params={"overwrite": "true"}, json=entity.body, auth=(user, password), timeout=30
+        )
         if resp.status_code != 200:
             raise CatalogError(f"PUT {entity.path} answered HTTP {resp.status_code}: {resp.text[:300]}")
         report[entity.path] = "updated" if current.status_code == 200 else "created"

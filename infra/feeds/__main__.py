@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3235)
     parser.add_argument("--data-dir", type=Path, required=True, help="where feeds.sqlite3 is kept")
-    parser.add_argument("--whisk-api", required=True, help="the OpenWhisk API host, e.g. http://127.0.0.1:3233")
+    parser.add_argument(
+        "--whisk-api", required=True, help="the OpenWhisk API host, e.g. http://127.0.0.1:3233"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     store = FeedStore(args.data_dir / "feeds.sqlite3")

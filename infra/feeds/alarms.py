@@ -33,9 +33,9 @@ class AlarmSpec:
     timezone: str | None = None
     minutes: int | None = None
     date: int | None = None
-    startDate: int | None = None  # noqa: N815 - the package's parameter names
-    stopDate: int | None = None  # noqa: N815
-    deleteAfterFire: str = "false"  # noqa: N815
+    startDate: int | None = None
+    stopDate: int | None = None
+    deleteAfterFire: str = "false"
     strict: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -207,6 +207,3 @@ def read_config(spec: AlarmSpec, namespace: str, name: str) -> dict[str, Any]:
     if spec.stopDate is not None:
         config["stopDate"] = spec.stopDate
     return config
-
-
-

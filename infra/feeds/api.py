@@ -59,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body in separate writes would otherwise wait on delayed ACKs (about 40 ms).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
     def _send(self, status: int, body: Any) -> None:
@@ -113,14 +113,14 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("%s %s failed", method, self.path)
             self._send(500, {"error": f"the feed provider failed: {exc}"})
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._handle("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._handle("PUT")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._handle("DELETE")

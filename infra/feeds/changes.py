@@ -32,11 +32,11 @@ class ChangesSpec:
     dbname: str
     username: str | None = None
     password: str | None = None
-    iamApiKey: str | None = None  # noqa: N815 - the package's parameter names
-    iamUrl: str | None = None  # noqa: N815
+    iamApiKey: str | None = None
+    iamUrl: str | None = None
     filter: str | None = None
     query_params: dict[str, Any] = field(default_factory=dict)
-    maxTriggers: int = -1  # noqa: N815
+    maxTriggers: int = -1
 
     def to_json(self) -> dict[str, Any]:
         """The spec as a JSON object (round-trips through `ChangesSpec(**obj)`)."""
@@ -54,8 +54,13 @@ class ChangesSpec:
 
     def read_config(self, namespace: str, name: str) -> dict[str, Any]:
         """The `config` object of READ (no password)."""
-        config: dict[str, Any] = {"name": name, "namespace": namespace, "dbname": self.dbname,
-                                  "host": urlsplit(self.url).netloc, "url": self.url}
+        config: dict[str, Any] = {
+            "name": name,
+            "namespace": namespace,
+            "dbname": self.dbname,
+            "host": urlsplit(self.url).netloc,
+            "url": self.url,
+        }
         if self.username:
             config["username"] = self.username
         if self.filter:
@@ -101,8 +106,14 @@ def parse_changes(params: dict[str, Any]) -> ChangesSpec:
     if not isinstance(dbname, str) or not dbname:
         raise FeedError("cloudant trigger feeds must include a dbname parameter")
     url, username, password = _server_url(params)
-    spec = ChangesSpec(url=url, dbname=dbname, username=username, password=password,
-                       iamApiKey=params.get("iamApiKey") or None, iamUrl=params.get("iamUrl") or None)
+    spec = ChangesSpec(
+        url=url,
+        dbname=dbname,
+        username=username,
+        password=password,
+        iamApiKey=params.get("iamApiKey") or None,
+        iamUrl=params.get("iamUrl") or None,
+    )
     flt = params.get("filter")
     if flt not in (None, ""):
         if not isinstance(flt, str) or flt.startswith("_") or flt.count("/") != 1 or flt.endswith("/"):
@@ -137,16 +148,19 @@ def check_filter(spec: ChangesSpec) -> None:
         return
     ddoc, name = spec.filter.split("/")
     try:
-        resp = requests.get(f"{spec.db_url}/_design/{quote(ddoc, safe='')}", auth=spec.auth,
-                            timeout=REQUEST_TIMEOUT)
+        resp = requests.get(
+            f"{spec.db_url}/_design/{quote(ddoc, safe='')}", auth=spec.auth, timeout=REQUEST_TIMEOUT
+        )
     except requests.RequestException as exc:
         raise FeedError(f"could not reach the database server at {spec.url}: {exc}", 503) from None
     if resp.status_code == 404:
-        raise FeedError(f"filter '{spec.filter}': design document _design/{ddoc} does not exist in "
-                        f"database {spec.dbname}")
+        raise FeedError(
+            f"filter '{spec.filter}': design document _design/{ddoc} does not exist in database {spec.dbname}"
+        )
     if resp.status_code != 200:
-        raise FeedError(f"filter '{spec.filter}': reading _design/{ddoc} answered HTTP {resp.status_code}",
-                        502)
+        raise FeedError(
+            f"filter '{spec.filter}': reading _design/{ddoc} answered HTTP {resp.status_code}", 502
+        )
     filters = resp.json().get("filters") or {}
     if name not in filters:
         raise FeedError(f"filter '{spec.filter}': design document _design/{ddoc} has no filter {name!r}")
@@ -161,8 +175,9 @@ def current_seq(spec: ChangesSpec) -> Any:
     if resp.status_code == 404:
         raise FeedError(f"database {spec.dbname} does not exist at {spec.url}")
     if resp.status_code in (401, 403):
-        raise FeedError(f"the database server refused the credentials for {spec.dbname} "
-                        f"(HTTP {resp.status_code})")
+        raise FeedError(
+            f"the database server refused the credentials for {spec.dbname} (HTTP {resp.status_code})"
+        )
     if resp.status_code != 200:
         raise FeedError(f"reading database {spec.dbname} answered HTTP {resp.status_code}", 502)
     return resp.json().get("update_seq", 0)
@@ -179,8 +194,11 @@ def fetch_changes(
     Raises FeedError (status 503 when unreachable) on failure; checks the filter first.
     """
     check_filter(spec)
-    params: dict[str, Any] = {"feed": "longpoll" if wait > 0 else "normal",
-                              "since": since if since is not None else 0, "limit": CHANGES_LIMIT}
+    params: dict[str, Any] = {
+        "feed": "longpoll" if wait > 0 else "normal",
+        "since": since if since is not None else 0,
+        "limit": CHANGES_LIMIT,
+    }
     if wait > 0:
         params["timeout"] = int(wait * 1000)  # honoured by CouchDB and Cloudant, ignored by pouchdb-server
     if spec.filter:
@@ -190,15 +208,21 @@ def fetch_changes(
     deadline = time.monotonic() + wait
     try:
         # The read timeout bounds each silent stretch: past the deadline, silence just means "no change".
-        resp = requests.get(f"{spec.db_url}/_changes", params=params, auth=spec.auth, stream=True,
-                            timeout=(REQUEST_TIMEOUT, min(wait + 1.0, HEARTBEAT_GRACE) if wait > 0
-                                     else REQUEST_TIMEOUT))
+        resp = requests.get(
+            f"{spec.db_url}/_changes",
+            params=params,
+            auth=spec.auth,
+            stream=True,
+            timeout=(REQUEST_TIMEOUT, min(wait + 1.0, HEARTBEAT_GRACE) if wait > 0 else REQUEST_TIMEOUT),
+        )
     except requests.RequestException as exc:
         raise FeedError(f"could not reach the database server at {spec.url}: {exc}", 503) from None
     with resp:
         if resp.status_code != 200:
-            raise FeedError(f"_changes of {spec.dbname} answered HTTP {resp.status_code}: "
-                            f"{resp.text[:200]}", resp.status_code)
+            raise FeedError(
+                f"_changes of {spec.dbname} answered HTTP {resp.status_code}: {resp.text[:200]}",
+                resp.status_code,
+            )
         body = bytearray()
         try:
             for chunk in resp.iter_content(chunk_size=None):
@@ -228,5 +252,9 @@ def _complete_json(body: bytearray) -> bool:
 
 def change_event(change: dict[str, Any], dbname: str) -> dict[str, Any]:
     """The trigger payload for one change: {id, seq, changes, dbname}."""
-    return {"id": change.get("id"), "seq": change.get("seq"), "changes": change.get("changes", []),
-            "dbname": dbname}
+    return {
+        "id": change.get("id"),
+        "seq": change.get("seq"),
+        "changes": change.get("changes", []),
+        "dbname": dbname,
+    }

@@ -111,8 +111,11 @@ class Provider:
             config = changes.spec_from_json(rec.config).read_config(rec.namespace, rec.name)
         else:
             config = alarms.read_config(alarms.spec_from_json(rec.config), rec.namespace, rec.name)
-        status: dict[str, Any] = {"active": rec.active, "dateChanged": rec.date_changed,
-                                  "dateChangedISO": iso(rec.date_changed)}
+        status: dict[str, Any] = {
+            "active": rec.active,
+            "dateChanged": rec.date_changed,
+            "dateChangedISO": iso(rec.date_changed),
+        }
         if rec.reason is not None:
             status["reason"] = rec.reason
         if rec.trigger in self._errors:
@@ -215,9 +218,12 @@ class Provider:
 
     def fire_disabled_reason(self, result: FireResult) -> dict[str, Any]:
         """The READ reason of a feed disabled by a refused fire."""
-        return {"kind": "AUTO", "statusCode": result.status,
-                "message": f"Automatically disabled after receiving a {result.status} status code "
-                           f"when firing the trigger: {result.message}"}
+        return {
+            "kind": "AUTO",
+            "statusCode": result.status,
+            "message": f"Automatically disabled after receiving a {result.status} status code "
+            f"when firing the trigger: {result.message}",
+        }
 
     # ---- alarms ---------------------------------------------------------------------------------
     def _schedule_loop(self) -> None:
@@ -229,8 +235,14 @@ class Provider:
                 spec = alarms.spec_from_json(rec.config)
                 due = spec.next_after(int(rec.cursor or 0))
                 if due is None:
-                    self.disable(rec.trigger, {"kind": "AUTO", "message": "Automatically disabled after "
-                                               "reaching the end of its schedule (stopDate or date passed)"})
+                    self.disable(
+                        rec.trigger,
+                        {
+                            "kind": "AUTO",
+                            "message": "Automatically disabled after "
+                            "reaching the end of its schedule (stopDate or date passed)",
+                        },
+                    )
                     continue
                 now = now_ms()
                 if due <= now:
@@ -357,8 +369,14 @@ class _Follower:
                 cursor = {"seq": change.get("seq"), "fired": int(cursor.get("fired", 0)) + 1}
                 self.provider.store.set_cursor(self.rec.trigger, cursor)
                 if 0 <= self.spec.maxTriggers <= cursor["fired"]:
-                    self.provider.disable(self.rec.trigger, {"kind": "AUTO", "message": "Automatically "
-                                          f"disabled after reaching maxTriggers ({self.spec.maxTriggers})"})
+                    self.provider.disable(
+                        self.rec.trigger,
+                        {
+                            "kind": "AUTO",
+                            "message": "Automatically "
+                            f"disabled after reaching maxTriggers ({self.spec.maxTriggers})",
+                        },
+                    )
                     return
             if last_seq is not None and last_seq != cursor["seq"]:
                 cursor = {"seq": last_seq, "fired": cursor.get("fired", 0)}

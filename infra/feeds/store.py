@@ -78,9 +78,16 @@ class FeedStore:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (rec.trigger, rec.feed, rec.auth_key, json.dumps(rec.config), int(rec.active),
-                 json.dumps(rec.reason) if rec.reason is not None else None, rec.date_changed,
-                 json.dumps(rec.cursor)),
+                (
+                    rec.trigger,
+                    rec.feed,
+                    rec.auth_key,
+                    json.dumps(rec.config),
+                    int(rec.active),
+                    json.dumps(rec.reason) if rec.reason is not None else None,
+                    rec.date_changed,
+                    json.dumps(rec.cursor),
+                ),
             )
 
     def get(self, trigger: str) -> FeedRecord | None:
@@ -118,7 +125,12 @@ class FeedStore:
 def _record(row: tuple[Any, ...]) -> FeedRecord:
     trigger, feed, auth_key, config, active, reason, date_changed, cursor = row
     return FeedRecord(
-        trigger=trigger, feed=feed, auth_key=auth_key, config=json.loads(config), active=bool(active),
-        reason=json.loads(reason) if reason else None, date_changed=date_changed,
+        trigger=trigger,
+        feed=feed,
+        auth_key=auth_key,
+        config=json.loads(config),
+        active=bool(active),
+        reason=json.loads(reason) if reason else None,
+        date_changed=date_changed,
         cursor=json.loads(cursor) if cursor is not None else None,
     )

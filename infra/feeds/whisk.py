@@ -53,8 +53,9 @@ class WhiskClient:
         """GET the trigger; the body is {} unless the answer is 200."""
         user, _, password = auth_key.partition(":")
         try:
-            resp = requests.get(self._url(namespace, "triggers", trigger), auth=(user, password),
-                                timeout=self.timeout)
+            resp = requests.get(
+                self._url(namespace, "triggers", trigger), auth=(user, password), timeout=self.timeout
+            )
         except requests.RequestException as exc:
             return FireResult(0, f"could not reach OpenWhisk at {self.api_url}: {exc}"), {}
         body = resp.json() if resp.status_code == 200 else {}

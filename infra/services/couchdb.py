@@ -29,8 +29,16 @@ def couchdb_process(data_dir: Path, port: int, log_path: Path | None = None) -> 
     url = f"http://127.0.0.1:{port}"
     return ManagedProcess(
         name="couchdb",
-        argv=[str(NODE_BIN / "pouchdb-server"), "--host", "127.0.0.1", "--port", str(port),
-              "--dir", str(data_dir), "-n"],
+        argv=[
+            str(NODE_BIN / "pouchdb-server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data_dir),
+            "-n",
+        ],
         url=url,
         health_url=f"{url}/",
         log_path=log_path or data_dir / "pouchdb-server.log",

@@ -23,8 +23,18 @@ def test_deposit_waits_for_the_final_document_and_deposits_lists_it(stack_app: A
     email = unique_email("cli")
     token = stack_app.token(email)
     image = data / "checks" / "wells-cashiers.jpg"
-    done = _run("deposit", str(image), "--to-account", "12345678", "--amount", "12000.42", "--wait",
-                "--api", stack_app.api, token=token)
+    done = _run(
+        "deposit",
+        str(image),
+        "--to-account",
+        "12345678",
+        "--amount",
+        "12000.42",
+        "--wait",
+        "--api",
+        stack_app.api,
+        token=token,
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["status"] == "accepted" and doc["reading"]["routing"] == "121000248"
@@ -39,8 +49,17 @@ def test_deposit_waits_for_the_final_document_and_deposits_lists_it(stack_app: A
 def test_deposit_reports_the_api_error_as_a_sentence(stack_app: App, tmp_path: Path) -> None:
     image = tmp_path / "note.png"
     image.write_bytes(b"not a picture at all")
-    refused = _run("deposit", str(image), "--to-account", "12345678", "--amount", "-5",
-                   "--api", stack_app.api, token=stack_app.token(unique_email("cli")))
+    refused = _run(
+        "deposit",
+        str(image),
+        "--to-account",
+        "12345678",
+        "--amount",
+        "-5",
+        "--api",
+        stack_app.api,
+        token=stack_app.token(unique_email("cli")),
+    )
     assert refused.returncode == 1
     assert "HTTP 400" in refused.stderr and "Traceback" not in refused.stderr
     expired = _run("deposits", "--api", stack_app.api, token="not-a-token")

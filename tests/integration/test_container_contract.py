@@ -420,9 +420,7 @@ def test_an_init_that_hangs_times_out(harness: Harness) -> None:
 
 # The last case is a `kill -9` from outside (an operator, or the fault suite): a process that went away,
 # not one that ran out of memory.
-@pytest.mark.parametrize(
-    "how", ["os._exit(3)", "os.abort()", "sys.exit(0)", "os.kill(os.getpid(), 9)"]
-)
+@pytest.mark.parametrize("how", ["os._exit(3)", "os.abort()", "sys.exit(0)", "os.kill(os.getpid(), 9)"])
 def test_a_process_that_exits_is_a_developer_error(harness: Harness, how: str) -> None:
     c = harness.ready(f"import os, sys\ndef main(args):\n    print('bye')\n    {how}\n")
     status, body = c.run({"value": {}}, timeout_ms=TIMEOUT_MS)

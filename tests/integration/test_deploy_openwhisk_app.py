@@ -27,7 +27,11 @@ SECRET = "deploy-openwhisk-test-secret-4e7a2b"
 def _deploy_sh(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "OPENCHECKS_SKIP_SETUP": "1", **env}
     return subprocess.run(
-        ["bash", str(REPO / "deploy.sh"), *args], cwd=REPO, env=full_env, capture_output=True, text=True,
+        ["bash", str(REPO / "deploy.sh"), *args],
+        cwd=REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
 
@@ -64,8 +68,9 @@ def test_deploy_sh_openwhisk_deploys_the_app_a_deposit_goes_through_and_uninstal
 
         app = App(stack, env_file, SECRET)
         customer = app.headers("remote-deploy@example.com")
-        deposit_id = app.deposit(customer, (data / "checks" / "silesia-1278.png").read_bytes(), "image/png",
-                                 amount="1042.00")
+        deposit_id = app.deposit(
+            customer, (data / "checks" / "silesia-1278.png").read_bytes(), "image/png", amount="1042.00"
+        )
         doc = app.settle([deposit_id], timeout=180)[deposit_id]
         assert doc is not None and doc["status"] == "accepted", doc
         assert doc["reading"]["routing"] == "063100277"

@@ -29,32 +29,44 @@ def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def _wire(stack: LocalStack, feed: str, action_code: str = ECHO, sequence_with: str | None = None) -> tuple[
-    str, str
-]:
+def _wire(
+    stack: LocalStack, feed: str, action_code: str = ECHO, sequence_with: str | None = None
+) -> tuple[str, str]:
     """Create an action (or sequence `sequence_with -> action`), a trigger annotated with `feed`, a rule."""
     action, trigger, rule = _name("act"), _name("trg"), _name("rule")
-    put = stack.wsk.put(stack.ns_url(f"actions/{action}"), params={"overwrite": "true"},
-                        json={"exec": {"kind": "python:3.11", "code": action_code}}, timeout=30)
+    put = stack.wsk.put(
+        stack.ns_url(f"actions/{action}"),
+        params={"overwrite": "true"},
+        json={"exec": {"kind": "python:3.11", "code": action_code}},
+        timeout=30,
+    )
     assert put.status_code == 200, put.text
     target = action
     if sequence_with:
         target = _name("seq")
-        put = stack.wsk.put(stack.ns_url(f"actions/{target}"), timeout=30, json={
-            "exec": {"kind": "sequence", "components": [sequence_with, f"/guest/{action}"]}})
+        put = stack.wsk.put(
+            stack.ns_url(f"actions/{target}"),
+            timeout=30,
+            json={"exec": {"kind": "sequence", "components": [sequence_with, f"/guest/{action}"]}},
+        )
         assert put.status_code == 200, put.text
-    put = stack.wsk.put(stack.ns_url(f"triggers/{trigger}"), timeout=30,
-                        json={"annotations": [{"key": "feed", "value": feed}]})
+    put = stack.wsk.put(
+        stack.ns_url(f"triggers/{trigger}"),
+        timeout=30,
+        json={"annotations": [{"key": "feed", "value": feed}]},
+    )
     assert put.status_code == 200, put.text
-    put = stack.wsk.put(stack.ns_url(f"rules/{rule}"), timeout=30,
-                        json={"trigger": f"/_/{trigger}", "action": f"/_/{target}"})
+    put = stack.wsk.put(
+        stack.ns_url(f"rules/{rule}"), timeout=30, json={"trigger": f"/_/{trigger}", "action": f"/_/{target}"}
+    )
     assert put.status_code == 200, put.text
     return action, trigger
 
 
 def _results(stack: LocalStack, action: str) -> list[dict[str, Any]]:
-    resp = stack.wsk.get(stack.ns_url("activations"), timeout=30,
-                         params={"name": action, "docs": "true", "limit": "200"})
+    resp = stack.wsk.get(
+        stack.ns_url("activations"), timeout=30, params={"name": action, "docs": "true", "limit": "200"}
+    )
     assert resp.status_code == 200, resp.text
     acts = sorted(resp.json(), key=lambda a: a["start"])
     return [a["response"]["result"] for a in acts]
@@ -84,16 +96,22 @@ def _new_db(stack: LocalStack) -> str:
 
 def test_cron_with_seconds_fires_the_rule_action_every_two_seconds(stack: LocalStack) -> None:
     action, trigger = _wire(stack, "/whisk.system/alarms/alarm")
-    created = stack.feed("CREATE", "/whisk.system/alarms/alarm", f"/guest/{trigger}",
-                         cron="*/2 * * * * *", trigger_payload="tick")
+    created = stack.feed(
+        "CREATE",
+        "/whisk.system/alarms/alarm",
+        f"/guest/{trigger}",
+        cron="*/2 * * * * *",
+        trigger_payload="tick",
+    )
     assert created.status_code == 200, created.text
     time.sleep(7.2)
     read = stack.feed("READ", "/whisk.system/alarms/alarm", f"/guest/{trigger}")
     assert read.status_code == 200, read.text
     assert read.json()["config"]["cron"] == "*/2 * * * * *" and read.json()["status"]["active"] is True
     assert stack.feed("DELETE", "/whisk.system/alarms/alarm", f"/guest/{trigger}").status_code == 200
-    fires = stack.wsk.get(stack.ns_url("activations"), timeout=30,
-                          params={"name": trigger, "docs": "true", "limit": "50"}).json()
+    fires = stack.wsk.get(
+        stack.ns_url("activations"), timeout=30, params={"name": trigger, "docs": "true", "limit": "50"}
+    ).json()
     times = sorted(a["start"] / 1000 for a in fires)
     assert 3 <= len(times) <= 4, times
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
@@ -114,8 +132,14 @@ def test_once_fires_then_deletes_its_trigger(stack: LocalStack, delete_after_fir
     action, trigger = _wire(stack, "/whisk.system/alarms/once")
     rules = stack.wsk.get(stack.ns_url(f"triggers/{trigger}"), timeout=10).json()["rules"]
     when = int((time.time() + 2) * 1000)
-    created = stack.feed("CREATE", "/whisk.system/alarms/once", f"/guest/{trigger}", date=when,
-                         deleteAfterFire=delete_after_fire, trigger_payload={"kind": "reminder"})
+    created = stack.feed(
+        "CREATE",
+        "/whisk.system/alarms/once",
+        f"/guest/{trigger}",
+        date=when,
+        deleteAfterFire=delete_after_fire,
+        trigger_payload={"kind": "reminder"},
+    )
     assert created.status_code == 200, created.text
     results = _wait_count(stack, action, 1, timeout=15)
     assert [r["got"]["kind"] for r in results] == ["reminder"]
@@ -161,8 +185,14 @@ def test_filtered_changes_fire_only_for_matching_documents(stack: LocalStack) ->
     ddoc = {"filters": {"by_kind": "function(doc, req) { return doc.kind === req.query.kind; }"}}
     assert requests.put(f"{stack.couchdb_url}/{db}/_design/app", json=ddoc, timeout=10).status_code == 201
     action, trigger = _wire(stack, "/guest/cloudant-local/changes")
-    created = stack.feed("CREATE", "/guest/cloudant-local/changes", f"/guest/{trigger}", dbname=db,
-                         filter="app/by_kind", query_params={"kind": "check"})
+    created = stack.feed(
+        "CREATE",
+        "/guest/cloudant-local/changes",
+        f"/guest/{trigger}",
+        dbname=db,
+        filter="app/by_kind",
+        query_params={"kind": "check"},
+    )
     assert created.status_code == 200, created.text
     _write_docs(stack, db, ["c1", "c2"])
     requests.put(f"{stack.couchdb_url}/{db}/other", json={"kind": "note"}, timeout=10)
@@ -176,8 +206,9 @@ def test_filtered_changes_fire_only_for_matching_documents(stack: LocalStack) ->
 
 
 @pytest.mark.parametrize(("flt", "message"), [("missing/f", "does not exist"), ("_selector", "ddoc/filter")])
-def test_a_bad_filter_is_refused_and_the_database_server_stays_up(stack: LocalStack, flt: str,
-                                                                  message: str) -> None:
+def test_a_bad_filter_is_refused_and_the_database_server_stays_up(
+    stack: LocalStack, flt: str, message: str
+) -> None:
     db = _new_db(stack)
     couch_pid = stack.pid("couchdb")
     _, trigger = _wire(stack, "/guest/cloudant-local/changes")
@@ -219,8 +250,12 @@ def test_cloudant_write_and_read_actions_through_the_local_binding(stack: LocalS
     db = _new_db(stack)
 
     def invoke(action: str, **params: Any) -> requests.Response:
-        return stack.wsk.post(stack.ns_url(f"actions/cloudant-local/{action}"), json=params, timeout=60,
-                              params={"blocking": "true", "result": "true"})
+        return stack.wsk.post(
+            stack.ns_url(f"actions/cloudant-local/{action}"),
+            json=params,
+            timeout=60,
+            params={"blocking": "true", "result": "true"},
+        )
 
     written = invoke("write", dbname=db, doc={"_id": "dep-1", "amount": 42})
     assert written.status_code == 200, written.text

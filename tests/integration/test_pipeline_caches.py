@@ -113,7 +113,7 @@ def test_provision_command_reads_an_env_file(couchdb: Any, s3: Any, tmp_path: Pa
 class _Recorder(BaseHTTPRequestHandler):
     calls: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server hook name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         _Recorder.calls.append(
             {"path": self.path, "auth": self.headers.get("Authorization"), "body": json.loads(body or b"{}")}

@@ -38,16 +38,23 @@ def test_browser_upload_preflight_is_allowed(s3: S3Server) -> None:
     bucket = s3.new_bucket()
     origin = "http://127.0.0.1:8080"
     pre = requests.options(
-        f"{s3.url}/{bucket}/incoming/x.jpg", timeout=10,
-        headers={"Origin": origin, "Access-Control-Request-Method": "PUT",
-                 "Access-Control-Request-Headers": "content-type"},
+        f"{s3.url}/{bucket}/incoming/x.jpg",
+        timeout=10,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert pre.status_code == 200
     assert pre.headers["Access-Control-Allow-Origin"] in ("*", origin)
     assert "PUT" in pre.headers["Access-Control-Allow-Methods"]
     # DELETE is not in the rule: a browser may not delete objects.
-    denied = requests.options(f"{s3.url}/{bucket}/incoming/x.jpg", timeout=10,
-                              headers={"Origin": origin, "Access-Control-Request-Method": "DELETE"})
+    denied = requests.options(
+        f"{s3.url}/{bucket}/incoming/x.jpg",
+        timeout=10,
+        headers={"Origin": origin, "Access-Control-Request-Method": "DELETE"},
+    )
     assert denied.status_code == 403
     s3.client().put_object(Bucket=bucket, Key="k", Body=b"x")
     got = requests.get(f"{s3.url}/{bucket}/k", headers={"Origin": origin}, timeout=10)

@@ -65,8 +65,14 @@ def test_read_config_round_trips_through_json() -> None:
     spec = parse_alarm("alarm", {"cron": "0 * * * *", "trigger_payload": {"k": "v"}, "timezone": "UTC"}, NOW)
     again = spec_from_json({**spec.to_json(), "_params": {"ignored": True}})
     config = read_config(again, "guest", "t")
-    assert config == {"name": "t", "namespace": "guest", "payload": {"k": "v"}, "cron": "0 * * * *",
-                      "strict": False, "timezone": "UTC"}
+    assert config == {
+        "name": "t",
+        "namespace": "guest",
+        "payload": {"k": "v"},
+        "cron": "0 * * * *",
+        "strict": False,
+        "timezone": "UTC",
+    }
 
 
 def test_dates_in_both_notations() -> None:
@@ -85,8 +91,9 @@ def test_changes_from_a_url_with_credentials() -> None:
 
 
 def test_changes_from_host_and_protocol() -> None:
-    spec = parse_changes({"dbname": "d", "host": "example.cloudant.com", "username": "u", "password": "p",
-                          "iamApiKey": "k"})
+    spec = parse_changes(
+        {"dbname": "d", "host": "example.cloudant.com", "username": "u", "password": "p", "iamApiKey": "k"}
+    )
     assert spec.url == "https://example.cloudant.com"
     assert spec.auth == ("u", "p")
     assert spec.iamApiKey == "k"
@@ -114,8 +121,9 @@ def test_bad_changes_parameters(params: dict[str, object], fragment: str) -> Non
 
 
 def test_query_params_may_be_json_text() -> None:
-    spec = parse_changes({"dbname": "d", "url": "http://x", "filter": "mail/by_status",
-                          "query_params": '{"status": "new"}'})
+    spec = parse_changes(
+        {"dbname": "d", "url": "http://x", "filter": "mail/by_status", "query_params": '{"status": "new"}'}
+    )
     assert spec.query_params == {"status": "new"}
 
 

@@ -10,8 +10,15 @@ from infra.feeds.store import FeedRecord, FeedStore
 def test_records_and_cursors_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "feeds.sqlite3"
     store = FeedStore(path)
-    store.put(FeedRecord(trigger="/guest/t", feed="changes", auth_key="u:k", config={"dbname": "d"},
-                         cursor={"seq": 0, "fired": 0}))
+    store.put(
+        FeedRecord(
+            trigger="/guest/t",
+            feed="changes",
+            auth_key="u:k",
+            config={"dbname": "d"},
+            cursor={"seq": 0, "fired": 0},
+        )
+    )
     store.set_cursor("/guest/t", {"seq": "12-abc", "fired": 4})
     store.set_status("/guest/t", False, {"kind": "AUTO", "message": "m"})
     store.close()

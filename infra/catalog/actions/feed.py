@@ -24,8 +24,10 @@ NOT_FORWARDED = ("provider_endpoint", "authKey", "lifecycleEvent", "triggerName"
 def main(params: dict[str, Any]) -> dict[str, Any]:
     event = str(params.get("lifecycleEvent", "")).upper()
     if event not in METHODS:
-        return {"error": f"unsupported lifecycleEvent {params.get('lifecycleEvent')!r}; "
-                         "expected CREATE, READ, UPDATE or DELETE"}
+        return {
+            "error": f"unsupported lifecycleEvent {params.get('lifecycleEvent')!r}; "
+            "expected CREATE, READ, UPDATE or DELETE"
+        }
     endpoint = params.get("provider_endpoint")
     if not endpoint:
         return {"error": "the package parameter provider_endpoint (the feed provider's URL) is not set"}

@@ -19,8 +19,11 @@ def main(params: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(doc_id, str) or not doc_id:
             raise CouchError("docid (or id) parameter is required")
         query = params.get("params") or {}
-        suffix = "?" + urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in query.items()}) \
-            if isinstance(query, dict) and query else ""
+        suffix = (
+            "?" + urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in query.items()})
+            if isinstance(query, dict) and query
+            else ""
+        )
         doc = call(params, "GET", f"{db_path(params)}/{quote(doc_id, safe='')}{suffix}")
     except CouchError as exc:
         return {"error": str(exc)}
