@@ -68,8 +68,39 @@ def _files_under(root: Path) -> list[Path]:
     return found
 
 
-def collect(directory: Path, base: Path, include: list[IncludeEntry], exclude: list[str]) -> dict[str, Path]:
-    """Map zip entry names to files: the directory's own files, then the includes (which may override)."""
+def _glob_root(pattern: str) -> str:
+    """The directories of a glob before its first wildcard part: ``actions/*/*/u.js`` -> ``actions``."""
+    parts = PurePosixPath(pattern).parts
+    root: list[str] = []
+    for part in parts:
+        if any(ch in part for ch in "*?["):
+            break
+        root.append(part)
+    return str(PurePosixPath(*root)) if root else "."
+
+
+def _glob_dest_dir(item: IncludeEntry) -> str:
+    """Where a glob's matches go: the destination (its directory when it names a file), cut at any
+    wildcard; without a destination, the source's own place (as wskdeploy's zip writer)."""
+    dest = item.dest if item.dest is not None else item.source
+    if not dest.endswith("/") and PurePosixPath(dest).suffix:
+        dest = os.path.dirname(dest)
+    return dest.split("*", 1)[0] or "."
+
+
+def collect(
+    directory: Path,
+    base: Path,
+    include: list[IncludeEntry],
+    exclude: list[str],
+    warnings: list[str] | None = None,
+) -> dict[str, Path]:
+    """Map zip entry names to files: the directory's own files, then the includes (which may override).
+
+    As wskdeploy's zip writer, an included file is added even when an exclude pattern matches it
+    (``exclude: [actions/*]`` with ``include: [[actions/index.js, index.js]]`` keeps just the includes);
+    a glob that matches nothing adds nothing (with a warning), a plain path that does not exist is an error.
+    """
     entries: dict[str, Path] = {}
     for file in _files_under(directory):
         if not _excluded(file, base, exclude):
@@ -79,22 +110,28 @@ def collect(directory: Path, base: Path, include: list[IncludeEntry], exclude: l
         has_glob = any(ch in item.source for ch in "*?[")
         matches = sorted(glob.glob(pattern)) if has_glob else ([pattern] if os.path.exists(pattern) else [])
         if not matches:
+            if has_glob:
+                if warnings is not None:
+                    warnings.append(f"include[{index}] {item.source!r} matches nothing; nothing added")
+                continue
             raise ArchiveError(f"include[{index}]", f"{item.source!r} matches nothing (relative to {base})")
         for match in matches:
             source = Path(match)
             if has_glob:
-                # each match lands under the destination directory with its own name
-                dest_dir = item.dest if item.dest is not None else os.path.dirname(item.source)
-                dest = PurePosixPath(dest_dir or ".") / source.name
+                # each match keeps its path below the glob's fixed directories, under the destination
+                rel = os.path.relpath(match, str(base / _glob_root(item.source)))
+                dest = PurePosixPath(_glob_dest_dir(item)) / PurePosixPath(rel)
             elif item.dest is not None:
                 dest = PurePosixPath(item.dest)
+                if item.dest.endswith("/") and source.is_file():
+                    dest = dest / source.name
             else:
                 dest = PurePosixPath(item.source)
             dest = PurePosixPath(os.path.normpath(str(dest)))
             if dest.is_absolute() or ".." in dest.parts:
                 dest = PurePosixPath(source.name)
             for file in _files_under(source):
-                if _excluded(file, base, exclude):
+                if any(fnmatch.fnmatchcase(n, pat) for n in file.parts for pat in ALWAYS_EXCLUDED):
                     continue
                 if source.is_file():
                     name = dest
@@ -104,9 +141,15 @@ def collect(directory: Path, base: Path, include: list[IncludeEntry], exclude: l
     return entries
 
 
-def build_zip(directory: Path, base: Path, include: list[IncludeEntry], exclude: list[str]) -> bytes:
+def build_zip(
+    directory: Path,
+    base: Path,
+    include: list[IncludeEntry],
+    exclude: list[str],
+    warnings: list[str] | None = None,
+) -> bytes:
     """Return the zip bytes for an action directory (see the module docstring for the rules)."""
-    entries = collect(directory, base, include, exclude)
+    entries = collect(directory, base, include, exclude, warnings)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for name in sorted(entries):

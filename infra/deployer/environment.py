@@ -2,7 +2,9 @@
 
 Substitution follows wskdeploy's rule for when a string is interpolated at all (it starts with ``$``
 or contains ``${``); then ``$${NAME}`` becomes the literal ``${NAME}``, and ``${NAME}`` and ``$NAME``
-become the variable's value, or the empty string when it is unset. Variables set in the process
+become the variable's value, or the empty string when it is unset. As in wskdeploy (wskenv), an unbraced
+name runs to the next ``$``, ``{`` or ``}``: ``$GOPATH/test`` names the variable ``GOPATH/test``, which
+is never set, so it becomes empty (write ``${GOPATH}/test`` to concatenate). Variables set in the process
 environment win over the env file (as with docker compose), so ``APIHOST=... ./deploy.sh`` works.
 """
 
@@ -19,7 +21,7 @@ from openchecks.config import parse_env_lines
 from infra.deployer.errors import ManifestError, Problem
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_TOKEN = re.compile(rf"\$\$\{{({_NAME})\}}|\$\{{({_NAME})\}}|\$({_NAME})")
+_TOKEN = re.compile(rf"\$\$\{{({_NAME})\}}|\$\{{({_NAME})\}}|\$([^${{}}]+)")
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -132,9 +132,16 @@ EXTENSION_KINDS = {
     ".rs": "rust:default",
     ".go": "go:default",
     ".ts": "nodejs:default",
+    ".jar": "java:default",  # wskdeploy: a .jar without a runtime is a Java action
 }
 BINARY_EXTENSIONS = {".zip", ".jar"}
 _KIND = re.compile(r"^[a-z][a-z0-9]*:[A-Za-z0-9._-]+$")
+_FAMILY = re.compile(r"^[a-z][a-z0-9]*$")  # a runtime written without a version: python, nodejs, java
+# the families wskdeploy knows (runtimes.go); a bare family name means the platform's default kind
+RUNTIME_FAMILIES = {"nodejs", "python", "java", "swift", "php", "ruby", "go", "rust", "dotnet", "ballerina"}
+API_VERBS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"}
+API_RESPONSE_TYPES = {"json", "http", "html", "svg", "text"}
+_PATH_PARAM = re.compile(r"\{([^{}/]+)\}")
 _ENTITY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_@.\- ]*$")
 
 
@@ -197,6 +204,10 @@ class _Loader:
         self.overlay: dict[str, JsonDict] = {}
         self.has_default = False
         self.declared_actions: set[str] = set()  # includes actions whose code had a problem
+        # wskdeploy resolves ``$X`` from the inputs around an entity when no variable X is set:
+        # package inputs from project inputs, entity names and input values from their package's inputs
+        self.lookup: JsonDict = {}
+        self.project_values: JsonDict = {}
 
     # -- helpers --------------------------------------------------------------------------------
     def problem(self, entity: str, key: str, message: str, file: str | None = None) -> None:
@@ -231,9 +242,23 @@ class _Loader:
         result, _ = self.vars.substitute(str(value))
         return result
 
+    def from_inputs(self, raw: str) -> Any:
+        """The value of the input ``raw`` names (``$X`` / ``${X}``) when X is no variable but an input."""
+        if "$" not in raw:
+            return None
+        name = raw.replace("$", "", 1).replace("{", "").replace("}", "")
+        if self.vars.get(name) is not None:
+            return None
+        value = self.lookup.get(name)
+        return value if value not in (None, "") else None
+
     def name(self, raw: Any, entity_kind: str) -> str:
-        """An entity name (a mapping key), with variables substituted and checked."""
-        value, missing = self.vars.substitute(str(raw))
+        """An entity name (a mapping key), with variables (or package inputs) substituted and checked."""
+        from_input = self.from_inputs(str(raw))
+        if from_input is not None:
+            value, missing = str(from_input), []
+        else:
+            value, missing = self.vars.substitute(str(raw))
         if not value or not _ENTITY_NAME.match(value):
             reason = f"variables unset: {', '.join(missing)}" if missing else "not a valid OpenWhisk name"
             self.problem(f"{entity_kind} {raw}", "(name)", f"{value!r}: {reason}")
@@ -296,7 +321,15 @@ class _Loader:
                 # a bare type name declares a typed input with that type's zero value
                 declared_type = TYPE_NAMES[value]
                 value = None
+        raw_value = value
         value, missing = self.vars.deep(value)
+        if isinstance(raw_value, str) and value in (None, "") and missing:
+            from_input = self.from_inputs(raw_value)
+            if from_input is not None:
+                value, missing = from_input, []
+                self.vars.unset.difference_update(
+                    {raw_value.replace("$", "", 1).replace("{", "").replace("}", "")}
+                )
         if package_level and value in (None, "") and self.vars.get(name):
             # wskdeploy: an empty package input takes the variable of the same name
             value = self.vars.get(name)
@@ -420,14 +453,19 @@ class _Loader:
         if root.get("packages") and project.get("packages"):
             self.problem("(root)", "packages", "give packages either at the root or under project, not both")
         packages = self.mapping(root.get("packages") or project.get("packages"), "(root)", "packages")
-        if not packages and not self.problems:
-            self.problem("(root)", "packages", "no packages declared")
         if project.get("namespace"):
             self.model.namespace = self.text(project["namespace"], "project", "namespace")
         for key in ("credential", "apiHost", "apigwAccessToken", "config"):
             if project.get(key):
                 self.warn("project", f"{key} ignored (give the host and key with APIHOST/AUTH or flags)")
         project_inputs = self.mapping(project.get("inputs"), "project", "inputs")
+        if project_inputs:
+            # resolved once so package inputs can name them ($X); reported per package if wrong
+            problems = len(self.problems)
+            self.project_values = self.inputs(project_inputs, None, "project", package_level=True)
+            del self.problems[problems:]
+        if not packages and not self.problems and doc is not None:
+            self.warn("(root)", "no packages declared; nothing to deploy")
         for raw_name, spec in packages.items():
             self.package(raw_name, spec, project_inputs)
         known_packages = {p.name for p in self.model.packages}
@@ -459,9 +497,11 @@ class _Loader:
         if not isinstance(public, bool):
             self.problem(entity, "public", f"expected true or false, got {public!r}")
             public = False
+        self.lookup = self.project_values
         parameters = self.inputs(
             pkg.get("inputs"), over.get("inputs"), entity, package_level=True, extra=project_inputs
         )
+        self.lookup = {**self.project_values, **parameters}
         annotations = self.annotations(pkg.get("annotations"), over.get("annotations"), entity)
         if is_default:
             self.has_default = True
@@ -480,7 +520,7 @@ class _Loader:
             self.trigger(name, trigger_name, trigger)
         for rule_name, rule in self.mapping(pkg.get("rules"), entity, "rules").items():
             self.rule(package, rule_name, rule)
-        self.apis(package, entity, pkg.get("apis"))
+        self.apis(package, entity, pkg.get("apis"), pkg)
 
     def dependency(self, package: str, raw_name: Any, spec: Any) -> None:
         name = self.name(raw_name, "dependency")
@@ -551,7 +591,7 @@ class _Loader:
         docker = self.text(act.get("docker"), entity, "docker")
         native = act.get("native") is True
         main = self.text(act.get("main"), entity, "main") or None
-        if runtime and not _KIND.match(runtime) and runtime != "blackbox":
+        if runtime and not _KIND.match(runtime) and runtime != "blackbox" and not _FAMILY.match(runtime):
             self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
             return None
         include, exclude = self.include_exclude(act, entity)
@@ -565,6 +605,12 @@ class _Loader:
             if not runtime and not docker and not native:
                 self.problem(entity, "runtime", "required with inline code")
                 return None
+            if runtime and _FAMILY.match(runtime) and runtime != "blackbox":
+                if runtime not in RUNTIME_FAMILIES:
+                    self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
+                    return None
+                kind = f"{runtime}:default"
+                self.warn(entity, f"runtime {runtime} has no version; using {kind} (the platform's default)")
             text = str(code)
         elif function:
             if function.startswith(("http://", "https://")):
@@ -574,14 +620,23 @@ class _Loader:
             if not path.exists():
                 self.problem(entity, "function", f"{function!r}: no such file or directory ({path})")
                 return None
-            if path.is_dir():
-                if not runtime and not docker and not native:
+            if path.is_dir() or path.suffix.lower() == ".zip":
+                versionless = bool(runtime) and runtime != "blackbox" and bool(_FAMILY.match(runtime))
+                if (not runtime or versionless) and not docker and not native:
+                    what = "a directory" if path.is_dir() else "a .zip"
                     self.problem(
-                        entity, "runtime", f"required for a directory action ({function!r}), e.g. python:3.11"
+                        entity,
+                        "runtime",
+                        f"{what} action ({function!r}) needs a runtime kind with a version, e.g. python:3.11"
+                        + (f" (got {runtime!r})" if runtime else ""),
                     )
                     return None
+            if path.is_dir():
                 try:
-                    data = build_zip(path, self.base, include, exclude)
+                    zip_warnings: list[str] = []
+                    data = build_zip(path, self.base, include, exclude, zip_warnings)
+                    for message in zip_warnings:
+                        self.warn(entity, message)
                 except ArchiveError as exc:
                     self.problem(entity, exc.key, str(exc))
                     return None
@@ -589,30 +644,46 @@ class _Loader:
             else:
                 ext = path.suffix.lower()
                 if ext in BINARY_EXTENSIONS:
-                    if not runtime and not docker and not native:
-                        self.problem(entity, "runtime", f"required for a {ext} action, e.g. python:3.11")
-                        return None
                     text, binary = base64.b64encode(path.read_bytes()).decode(), True
                 else:
                     try:
                         text = path.read_text(encoding="utf-8")
                     except UnicodeDecodeError:
                         text, binary = base64.b64encode(path.read_bytes()).decode(), True
-                    inferred = EXTENSION_KINDS.get(ext)
-                    if not runtime:
-                        if inferred is None and not docker and not native:
-                            self.problem(
-                                entity,
-                                "runtime",
-                                f"cannot infer the runtime from {ext or 'no'} "
-                                "extension; give runtime (e.g. python:3.11)",
-                            )
-                            return None
-                        kind = inferred or ""
-                    elif (
-                        inferred and inferred.split(":")[0] != runtime.split(":")[0] and runtime != "blackbox"
-                    ):
-                        self.warn(entity, f"runtime {runtime} does not match the {ext} file; using {runtime}")
+                inferred = EXTENSION_KINDS.get(ext)
+                if not runtime:
+                    if inferred is None and not docker and not native:
+                        self.problem(
+                            entity,
+                            "runtime",
+                            f"cannot infer the runtime from {ext or 'no'} "
+                            "extension; give runtime (e.g. python:3.11)",
+                        )
+                        return None
+                    kind = inferred or ""
+                elif runtime != "blackbox" and inferred is not None:
+                    family = runtime.split(":")[0]
+                    if family != inferred.split(":")[0]:
+                        # wskdeploy (not --strict): the file's extension decides the kind
+                        self.warn(
+                            entity,
+                            f"runtime {runtime} does not match the {ext} file; using {inferred}",
+                        )
+                        kind = inferred
+                    elif ":" not in runtime:
+                        self.warn(
+                            entity,
+                            f"runtime {runtime} has no version; using {inferred} (the platform's default)",
+                        )
+                        kind = inferred
+                elif ":" not in runtime and runtime != "blackbox" and not docker and not native:
+                    self.problem(
+                        entity,
+                        "runtime",
+                        f"{runtime!r} has no version and the {ext or 'no'} extension names no runtime; "
+                        "give a kind like python:3.11",
+                    )
+                    return None
             if (include or exclude) and not path.is_dir():
                 self.warn(entity, "include/exclude apply to directory actions only; ignored")
         elif not docker and not native:
@@ -633,11 +704,11 @@ class _Loader:
         for index, item in enumerate(raw_include):
             if isinstance(item, str):
                 item = [item]
-            if (
-                not isinstance(item, list)
-                or not 1 <= len(item) <= 2
-                or not all(isinstance(x, str) and x for x in item)
-            ):
+            if isinstance(item, list) and not 1 <= len(item) <= 2:
+                # wskdeploy skips such an entry (it logs it in verbose mode); say so plainly
+                self.warn(entity, f"include[{index}] {item!r} has {len(item)} items, not 1 or 2; skipped")
+                continue
+            if not isinstance(item, list) or not all(isinstance(x, str) and x for x in item):
                 self.problem(
                     entity, f"include[{index}]", f"{item!r}: expected [source] or [source, destination]"
                 )
@@ -729,7 +800,7 @@ class _Loader:
         if not feed and trig.get("source"):
             self.warn(entity, "source is deprecated; use feed")
             feed = self.text(trig.get("source"), entity, "source")
-        if feed and len([p for p in feed.split("/") if p]) < 2:
+        if feed and not [p for p in feed.split("/") if p]:
             self.problem(entity, "feed", f"{feed!r}: expected /namespace/package/feed or binding/feed")
         over = self.overlay_for(package_name, "triggers", str(raw_name))
         parameters = self.inputs(trig.get("inputs"), over.get("inputs"), entity)
@@ -743,8 +814,9 @@ class _Loader:
         entity = f"rule {name}"
         rule = self.mapping(spec, entity, "(rule)")
         self.check_keys(rule, RULE_KEYS, entity)
-        trigger = self.text(rule.get("trigger"), entity, "trigger")
-        action = self.text(rule.get("action"), entity, "action")
+        trigger_raw, action_raw = rule.get("trigger"), rule.get("action")
+        trigger = str(self.from_inputs(str(trigger_raw or "")) or self.text(trigger_raw, entity, "trigger"))
+        action = str(self.from_inputs(str(action_raw or "")) or self.text(action_raw, entity, "action"))
         if not trigger:
             self.problem(entity, "trigger", "missing: the trigger this rule listens to")
         if not action:
@@ -756,29 +828,119 @@ class _Loader:
             self.problem(entity, "(name)", "declared twice (rules live at namespace level)")
         self.model.rules.append(Rule(name, trigger, _qualify(action, package), annotations))
 
-    def apis(self, package: str | None, entity: str, raw: Any) -> None:
+    def apis(self, package: str | None, entity: str, raw: Any, pkg: JsonDict) -> None:
+        """``apis: {name: {basePath: {relPath: {action: {method, response}}}}}``, as wskdeploy reads it.
+
+        The action (or sequence) must be one of this package's; one without ``web`` becomes a web action
+        (with a warning), one with ``web: false`` is refused. A relative path with ``{param}`` parts
+        is served with the ``http`` response type, as wskdeploy forces it.
+        """
+        own_actions = self.mapping(pkg.get("actions"), entity, "actions")
+        own_sequences = self.mapping(pkg.get("sequences"), entity, "sequences")
         for api_name, bases in self.mapping(raw, entity, "apis").items():
-            for base_path, rels in self.mapping(bases, entity, f"apis.{api_name}").items():
-                for rel_path, actions in self.mapping(rels, entity, f"apis.{api_name}.{base_path}").items():
-                    key = f"apis.{api_name}.{base_path}.{rel_path}"
+            for base_raw, rels in self.mapping(bases, entity, f"apis.{api_name}").items():
+                base_path = (
+                    "/" + str(base_raw).lstrip("/") if not str(base_raw).startswith("/") else str(base_raw)
+                )
+                key_base = f"apis.{api_name}.{base_raw}"
+                if _PATH_PARAM.search(base_path):
+                    self.problem(
+                        entity, key_base, f"{base_raw!r}: a base path may not have {{path}} parameters"
+                    )
+                    continue
+                for rel_raw, actions in self.mapping(rels, entity, key_base).items():
+                    rel_path = str(rel_raw) if str(rel_raw).startswith("/") else "/" + str(rel_raw)
+                    key = f"{key_base}.{rel_raw}"
                     for action_name, method_spec in self.mapping(actions, entity, key).items():
-                        ms = method_spec if isinstance(method_spec, dict) else {"method": method_spec}
-                        method = str(ms.get("method", "GET")).upper()
-                        self.model.apis.append(
-                            Api(
-                                str(api_name),
-                                str(base_path),
-                                str(rel_path),
-                                _qualify(str(action_name), package),
-                                method,
-                            )
+                        self.api(
+                            package,
+                            entity,
+                            f"{key}.{action_name}",
+                            str(api_name),
+                            base_path,
+                            rel_path,
+                            str(action_name),
+                            method_spec,
+                            own_actions,
+                            own_sequences,
                         )
+
+    def api(
+        self,
+        package: str | None,
+        entity: str,
+        key: str,
+        api_name: str,
+        base_path: str,
+        rel_path: str,
+        action_name: str,
+        method_spec: Any,
+        own_actions: JsonDict,
+        own_sequences: JsonDict,
+    ) -> None:
+        if not isinstance(method_spec, dict):
+            self.problem(entity, key, f"{method_spec!r}: expected a mapping with method (and response)")
+            return
+        self.check_keys(method_spec, {"method", "response"}, entity, prefix=f"{key}.")
+        method = str(method_spec.get("method") or "").upper()
+        if method not in API_VERBS:
+            self.problem(
+                entity,
+                f"{key}.method",
+                f"{method_spec.get('method')!r}: use one of {', '.join(sorted(API_VERBS))}",
+            )
+            return
+        response = str(method_spec.get("response") or "json").lower()
+        if response not in API_RESPONSE_TYPES:
+            self.problem(
+                entity, f"{key}.response", f"{response!r}: use one of {', '.join(sorted(API_RESPONSE_TYPES))}"
+            )
+            return
+        params = _PATH_PARAM.findall(rel_path)
+        if params and response != "http":
+            self.warn(entity, f"api {api_name} {rel_path} has path parameters; its response type is http")
+            response = "http"
+        qualified = _qualify(action_name, package)
+        target: Action | Sequence | None = None
+        kind = "action"
+        if action_name in own_actions:
+            target = next((a for a in self.model.actions if a.qualified == qualified), None)
+            spec = self.mapping(own_actions[action_name], entity, key)
+        elif action_name in own_sequences:
+            kind = "sequence"
+            target = next((q for q in self.model.sequences if q.qualified == qualified), None)
+            spec = self.mapping(own_sequences[action_name], entity, key)
+        else:
+            self.problem(
+                entity,
+                key,
+                f"{action_name!r} is neither an action nor a sequence of this package (an API needs one)",
+            )
+            return
+        web_key = "web" if "web" in spec else "web-export" if "web-export" in spec else None
+        if web_key is not None and _web_mode(spec[web_key]) == "false":
+            self.problem(
+                entity, key, f"{kind} {qualified} has {web_key}: {spec[web_key]!r}; an API needs a web action"
+            )
+            return
+        if target is not None and not target.annotations.get("web-export"):
+            self.warn(
+                entity, f"api {api_name} uses {kind} {qualified}, which is not a web action; made it one"
+            )
+            target.annotations.update({"web-export": True, "raw-http": False, "final": True})
+        self.model.apis.append(
+            Api(api_name, base_path, rel_path, qualified, method, response=response, path_params=params)
+        )
 
     # -- cross references -----------------------------------------------------------------------
     def cross_check(self) -> None:
+        """References between entities. As wskdeploy, a rule or sequence may name an action, sequence
+        or trigger the manifest does not declare (it may exist in the namespace): the platform checks
+        it, and the plan warns. An API must name an action or sequence of its own package."""
         runnable = self.declared_actions | {s.qualified for s in self.model.sequences}
         bindings = {b.name for b in self.model.bindings}
         triggers = {t.name for t in self.model.triggers}
+        packages = {p.name for p in self.model.packages}
 
         def declared(name: str) -> bool:
             if name.startswith("/"):
@@ -787,39 +949,45 @@ class _Loader:
             return name in runnable or ("/" in name and head in bindings)
 
         for seq in self.model.sequences:
+            if seq.qualified in self.declared_actions:
+                self.problem(
+                    f"sequence {seq.qualified}",
+                    "(name)",
+                    "an action of the same package has this name (wskdeploy refuses it too); rename one",
+                )
             for component in seq.components:
                 if not declared(component):
-                    self.problem(
+                    self.warn(
                         f"sequence {seq.qualified}",
-                        "actions",
-                        f"{component!r} is not an action declared in the manifest",
+                        f"{component!r} is not declared in the manifest; it must exist in the namespace",
                     )
         for rule in self.model.rules:
             if rule.trigger not in triggers:
-                self.problem(
+                self.warn(
                     f"rule {rule.name}",
-                    "trigger",
-                    f"{rule.trigger!r} is not a trigger declared in the manifest",
+                    f"trigger {rule.trigger!r} is not declared in the manifest; it must exist in the namespace",
                 )
             if not declared(rule.action):
-                self.problem(
+                self.warn(
                     f"rule {rule.name}",
-                    "action",
-                    f"{rule.action!r} is not an action or sequence declared in the manifest",
+                    f"action {rule.action!r} is not declared in the manifest; it must exist in the namespace",
                 )
         for trigger in self.model.triggers:
             if trigger.feed and not trigger.feed.startswith("/"):
                 head = trigger.feed.split("/", 1)[0]
-                if head not in bindings and head not in {p.name for p in self.model.packages}:
-                    self.problem(
+                if "/" not in trigger.feed:
+                    if trigger.feed not in runnable:
+                        self.warn(
+                            f"trigger {trigger.name}",
+                            f"feed {trigger.feed!r} is an action of the default package the manifest "
+                            "does not declare; it must exist in the namespace",
+                        )
+                elif head not in bindings and head not in packages:
+                    self.warn(
                         f"trigger {trigger.name}",
-                        "feed",
-                        f"{trigger.feed!r}: package {head!r} is "
-                        "not declared; use /namespace/package/feed or a dependency binding",
+                        f"feed {trigger.feed!r}: package {head!r} is not declared in the manifest; "
+                        "it must exist in the namespace",
                     )
-        for api in self.model.apis:
-            if not declared(api.action):
-                self.problem("apis", api.name, f"{api.action!r} is not an action declared in the manifest")
 
 
 class _Skip:
@@ -840,12 +1008,18 @@ def _is_multiline(spec: Any) -> bool:
 
 
 def _overlay_param(manifest_spec: Any, deployment_spec: Any) -> Any:
-    """A deployment-file input replaces the manifest's value and keeps its type and ``required``."""
+    """A deployment-file input replaces the manifest's value and keeps ``required``.
+
+    As in wskdeploy, a plain deployment value keeps its own YAML type (``docid: 1234567`` stays a
+    number even where the manifest declares ``type: string``); a typed deployment entry is merged.
+    """
     if _is_multiline(manifest_spec):
         merged = dict(manifest_spec)
         if _is_multiline(deployment_spec):
             merged.update(deployment_spec)
         else:
+            merged.pop("type", None)
+            merged.pop("default", None)
             merged["value"] = deployment_spec
         return merged
     return deployment_spec

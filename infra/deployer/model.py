@@ -113,13 +113,19 @@ class Rule:
 
 @dataclass
 class Api:
-    """An ``apis`` entry; kept for the plan only (there is no API gateway to deploy it to)."""
+    """An ``apis`` entry: one route (base path + relative path + verb) to a web action or sequence."""
 
     name: str
     base_path: str
     relative_path: str
-    action: str
-    method: str
+    action: str  # "pkg/action" or "action" (default package)
+    method: str  # GET, POST, ...
+    response: str = "json"  # json | http | html | svg | text
+    path_params: list[str] = field(default_factory=list)
+
+    @property
+    def route(self) -> str:
+        return f"{self.base_path.rstrip('/')}{self.relative_path}"
 
 
 @dataclass
