@@ -19,6 +19,7 @@ from infra.deployer.execute import Executor
 from infra.deployer.manifest import find_deployment, find_manifest, load_manifest, parse_cli_value
 from infra.deployer.model import Model
 from infra.deployer.plan import Operation, plan_deploy, plan_uninstall
+from infra.deployer.runtimes import resolve_kinds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +96,21 @@ def _resolve_namespace(client: WhiskClient, namespace: str) -> str:
     return names[0] if names else namespace
 
 
+def _check_runtimes(client: WhiskClient, model: Model) -> None:
+    """Refuse kinds the host does not run (``GET /api/v1``), before anything changes; ``:default``
+    becomes the host's default kind. A host whose document lists no runtimes is not checked."""
+    try:
+        kinds, defaults = client.runtime_kinds()
+    except WhiskError as exc:
+        if exc.status == 0:
+            raise
+        print(f"warning: could not read the host's runtimes ({exc}); kinds not checked", file=sys.stderr)
+        return
+    problems = resolve_kinds(model, kinds, defaults)
+    if problems:
+        raise ManifestError(problems)
+
+
 def _print_plan(ops: list[Operation], out: list[str], outcomes: list[str] | None = None) -> None:
     for index, op in enumerate(ops, start=1):
         suffix = f"  -> {outcomes[index - 1]}" if outcomes else ""
@@ -152,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
     client = WhiskClient(target.apihost, target.auth, target.namespace, insecure=args.insecure)
     namespace = _resolve_namespace(client, target.namespace)
     client.namespace = namespace
+    if not args.uninstall:
+        _check_runtimes(client, model)
     ops = plan_uninstall(model, namespace) if args.uninstall else plan_deploy(model, namespace)
     verb = "Removing" if args.uninstall else "Deploying"
     print(f"{verb} {manifest} on {client.apihost} namespace {namespace} ({len(ops)} operations)")
@@ -176,6 +194,8 @@ def dry_run(model: Model, target: Target, args: argparse.Namespace, env_path: Pa
         try:
             namespace = _resolve_namespace(client, namespace)
             client.namespace = namespace
+            if not args.uninstall:
+                _check_runtimes(client, model)
             ops = plan_uninstall(model, namespace) if args.uninstall else plan_deploy(model, namespace)
             executor = Executor(client, namespace, say=lambda _line: None)
             outcomes = []

@@ -17,6 +17,9 @@ from infra.deployer.errors import ConfigError, WhiskError
 
 JsonDict = dict[str, Any]
 _RETRY_STATUSES = {429, 503}
+APIGW_PATH = "/api/v1/web/whisk.system/apimgmt"
+# wskdeploy sends this placeholder when the manifest or wskprops gives no API gateway token
+DUMMY_APIGW_TOKEN = "DUMMY TOKEN"
 
 
 def normalize_apihost(apihost: str) -> str:
@@ -154,3 +157,66 @@ class WhiskClient:
         )
         body = response.json() if response.content else {}
         return body if isinstance(body, dict) else {}
+
+    def info(self) -> JsonDict:
+        """The platform's ``GET /api/v1`` document (``runtimes`` by family, ``limits``...)."""
+        body = self.request("GET", f"{self.apihost}/api/v1").json()
+        return body if isinstance(body, dict) else {}
+
+    def runtime_kinds(self) -> tuple[set[str], dict[str, str]]:
+        """The kinds the host offers (deprecated ones left out) and each family's default kind."""
+        runtimes = self.info().get("runtimes")
+        kinds: set[str] = set()
+        defaults: dict[str, str] = {}
+        if isinstance(runtimes, dict):
+            for family, entries in runtimes.items():
+                for entry in entries if isinstance(entries, list) else []:
+                    if not isinstance(entry, dict) or not isinstance(entry.get("kind"), str):
+                        continue
+                    if not entry.get("deprecated"):
+                        kinds.add(entry["kind"])
+                    if entry.get("default"):
+                        defaults[str(family)] = entry["kind"]
+                        defaults[entry["kind"].split(":")[0]] = entry["kind"]
+        return kinds, defaults
+
+    def _apigw(self, method: str, route: str, params: JsonDict, **kwargs: Any) -> requests.Response | None:
+        """One call to the API gateway's management actions (``wsk api``'s routes); None on 404, which
+        is the answer of a host without a gateway (and, for deleteApi, of a route that does not exist)."""
+        query = {
+            "spaceguid": self.auth.partition(":")[0],
+            "accesstoken": DUMMY_APIGW_TOKEN,
+            **{k: v for k, v in params.items() if v not in (None, "")},
+        }
+        url = f"{self.apihost}{APIGW_PATH}/{route}.http"
+        response = self.request(method, url, params=query, ok=(200, 201, 202, 204, 404), **kwargs)
+        return None if response.status_code == 404 else response
+
+    def has_api_gateway(self) -> bool:
+        """True when ``GET .../apimgmt/getApi.http`` answers (a host without a gateway answers 404)."""
+        return self._apigw("GET", "getApi", {}) is not None
+
+    def get_apis(self, base_path: str) -> list[JsonDict] | None:
+        """The routes under ``base_path`` (``{id, key, value: {apidoc: swagger}}`` each); None: no gateway."""
+        response = self._apigw("GET", "getApi", {"basepath": base_path})
+        if response is None:
+            return None
+        body = response.json() if response.content else {}
+        apis = body.get("apis") if isinstance(body, dict) else None
+        return [a for a in apis if isinstance(a, dict)] if isinstance(apis, list) else []
+
+    def create_api(self, apidoc: JsonDict, response_type: str) -> JsonDict:
+        """``POST .../apimgmt/createApi.http`` with ``{"apidoc": ...}`` as ``wsk api create`` sends it."""
+        response = self._apigw("POST", "createApi", {"responsetype": response_type}, json={"apidoc": apidoc})
+        if response is None:
+            raise WhiskError(
+                404, "this host has no API gateway (apimgmt)", "POST", f"{self.apihost}{APIGW_PATH}"
+            )
+        body = response.json() if response.content else {}
+        return body if isinstance(body, dict) else {}
+
+    def delete_api(self, base_path: str, rel_path: str, verb: str) -> bool:
+        """``DELETE .../apimgmt/deleteApi.http``; False when there was no gateway or no such route."""
+        params = {"basepath": base_path, "relpath": rel_path, "operation": verb}
+        response = self._apigw("DELETE", "deleteApi", params)
+        return response is not None and response.status_code != 404

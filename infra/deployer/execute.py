@@ -147,6 +147,8 @@ class Executor:
     def step(self, op: Operation, dry_run: bool) -> Outcome:
         if op.verb == "skip":
             return Outcome(op, "skipped", op.summary)
+        if op.kind == "api":
+            return self.api_step(op, dry_run)
         if op.verb == "feed-delete":
             return self.feed_delete(op, dry_run)
         if op.verb == "remove":
@@ -228,3 +230,84 @@ class Executor:
             else:
                 raise
         return Outcome(op, "deleted" if deleted else "absent")
+
+    # -- API gateway routes ---------------------------------------------------------------------------
+    def apidoc(self, op: Operation) -> JsonDict:
+        """The ``apidoc`` ``wsk api create`` sends: the route and the web action behind it."""
+        body = op.body
+        action = str(body["action"]).strip("/")
+        package, _, name = action.rpartition("/")
+        web_path = f"{package or 'default'}/{name}"
+        return {
+            "namespace": self.namespace,
+            "gatewayBasePath": body["gatewayBasePath"],
+            "gatewayPath": body["gatewayPath"],
+            "gatewayMethod": body["gatewayMethod"],
+            "id": f"API:{self.namespace}:{body['gatewayBasePath']}",
+            "apiName": body["apiName"],
+            "pathParameters": [
+                {
+                    "name": p,
+                    "in": "path",
+                    "description": "Default description for '" + p + "'",
+                    "required": True,
+                    "type": "string",
+                }
+                for p in body.get("pathParameters") or []
+            ],
+            "action": {
+                "name": action,
+                "namespace": self.namespace,
+                "backendMethod": body["gatewayMethod"],
+                "backendUrl": f"{self.client.apihost}/api/v1/web/{self.namespace}/{web_path}.http",
+                "authkey": self.client.auth,
+            },
+        }
+
+    def _route_exists(self, op: Operation) -> bool | None:
+        """Whether the gateway already routes this path and verb to this action; None without a gateway."""
+        body = op.body
+        apis = self.client.get_apis(str(body["gatewayBasePath"]))
+        if apis is None:
+            return None
+        action = str(body["action"]).strip("/").rpartition("/")[2]
+        for item in apis:
+            value = item.get("value") if isinstance(item.get("value"), dict) else {}
+            swagger = (value or {}).get("apidoc") or {}
+            paths = swagger.get("paths") if isinstance(swagger, dict) else None
+            operations = (paths or {}).get(body["gatewayPath"]) if isinstance(paths, dict) else None
+            found = (
+                (operations or {}).get(str(body["gatewayMethod"]).lower())
+                if isinstance(operations, dict)
+                else None
+            )
+            if isinstance(found, dict):
+                ext = found.get("x-openwhisk") or {}
+                return not isinstance(ext, dict) or ext.get("action") in (None, action)
+        return False
+
+    def api_step(self, op: Operation, dry_run: bool) -> Outcome:
+        no_gateway = "no API gateway on this host (GET .../apimgmt/getApi.http answers 404); not deployed"
+        if op.verb == "remove":
+            if dry_run:
+                exists = self._route_exists(op)
+                if exists is None:
+                    return Outcome(op, "skipped", no_gateway)
+                return Outcome(op, "would delete" if exists else "absent")
+            body = op.body
+            if not self.client.has_api_gateway():
+                return Outcome(op, "skipped", no_gateway)
+            deleted = self.client.delete_api(
+                str(body["gatewayBasePath"]), str(body["gatewayPath"]), str(body["gatewayMethod"])
+            )
+            return Outcome(op, "deleted" if deleted else "absent")
+        exists = self._route_exists(op)
+        if exists is None:
+            self.say(f"warning: api {op.name}: {no_gateway}")
+            return Outcome(op, "skipped", no_gateway)
+        if exists:
+            return Outcome(op, "unchanged")
+        if dry_run:
+            return Outcome(op, "would create")
+        self.client.create_api(self.apidoc(op), str(op.body.get("responseType") or "json"))
+        return Outcome(op, "created")

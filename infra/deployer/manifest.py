@@ -255,8 +255,9 @@ class _Loader:
     def name(self, raw: Any, entity_kind: str) -> str:
         """An entity name (a mapping key), with variables (or package inputs) substituted and checked."""
         from_input = self.from_inputs(str(raw))
+        missing: list[str] = []
         if from_input is not None:
-            value, missing = str(from_input), []
+            value = str(from_input)
         else:
             value, missing = self.vars.substitute(str(raw))
         if not value or not _ENTITY_NAME.match(value):
@@ -965,7 +966,8 @@ class _Loader:
             if rule.trigger not in triggers:
                 self.warn(
                     f"rule {rule.name}",
-                    f"trigger {rule.trigger!r} is not declared in the manifest; it must exist in the namespace",
+                    f"trigger {rule.trigger!r} is not declared in the manifest; "
+                    "it must exist in the namespace",
                 )
             if not declared(rule.action):
                 self.warn(

@@ -2,8 +2,9 @@
 
 Deploy order is wskdeploy's: packages, dependencies (bindings), actions, sequences, triggers (feed
 triggers: PUT the trigger with its ``feed`` annotation, then invoke the feed with CREATE), rules,
-then apis (skipped: there is no API gateway). Uninstall is the reverse, with every feed's DELETE
-lifecycle first so no feed fires into entities being removed. Planning does no I/O, so a dry run
+then apis (``createApi`` on the API gateway, as ``wsk api create`` and wskdeploy call it). Uninstall
+is the reverse, with every feed's DELETE lifecycle first so no feed fires into entities being removed,
+then the APIs. Planning does no I/O, so a dry run
 is the plan printed.
 """
 
@@ -13,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from infra.deployer.model import Action, JsonDict, Model, Sequence, Trigger, key_values
+from infra.deployer.model import Action, Api, JsonDict, Model, Sequence, Trigger, key_values
 
 FEED_CONFIG_ANNOTATION = "deployer-feed-config"
 
@@ -184,15 +185,28 @@ def plan_deploy(model: Model, namespace: str) -> list[Operation]:
         }
         ops.append(Operation("deploy", "rule", rule.name, body, summary=f"{rule.trigger} -> {rule.action}"))
     for api in model.apis:
-        ops.append(
-            Operation(
-                "skip",
-                "api",
-                f"{api.name} {api.method} {api.base_path}{api.relative_path}",
-                summary=f"-> {api.action}; no API gateway, not deployed",
-            )
-        )
+        ops.append(_api_operation("deploy", api))
     return ops
+
+
+def _api_operation(verb: str, api: Api) -> Operation:
+    """An API route; the executor turns ``body`` into the gateway's apidoc (it adds host and key)."""
+    body: JsonDict = {
+        "apiName": api.name,
+        "gatewayBasePath": api.base_path,
+        "gatewayPath": api.relative_path,
+        "gatewayMethod": api.method,
+        "action": api.action,
+        "responseType": api.response,
+        "pathParameters": list(api.path_params),
+    }
+    return Operation(
+        verb,
+        "api",
+        f"{api.name} {api.method} {api.route}",
+        body,
+        summary=f"-> {api.action} response={api.response}",
+    )
 
 
 def plan_uninstall(model: Model, namespace: str) -> list[Operation]:
@@ -205,14 +219,7 @@ def plan_uninstall(model: Model, namespace: str) -> list[Operation]:
                 Operation("feed-delete", "trigger", trigger.name, feed=feed, summary=f"feed={feed} DELETE")
             )
     for api in model.apis:
-        ops.append(
-            Operation(
-                "skip",
-                "api",
-                f"{api.name} {api.method} {api.base_path}{api.relative_path}",
-                summary="no API gateway",
-            )
-        )
+        ops.append(_api_operation("remove", api))
     ops += [Operation("remove", "rule", r.name) for r in reversed(model.rules)]
     ops += [Operation("remove", "trigger", t.name) for t in reversed(model.triggers)]
     ops += [Operation("remove", "sequence", s.qualified) for s in reversed(model.sequences)]

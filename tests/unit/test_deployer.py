@@ -91,7 +91,7 @@ def test_deploy_plan_follows_wskdeploy_order() -> None:
         ("deploy", "sequence"),
         ("deploy", "trigger"),
         ("deploy", "rule"),
-        ("skip", "api"),
+        ("deploy", "api"),  # createApi on the API gateway, as wskdeploy
     ]
     seq = next(op for op in ops if op.kind == "sequence")
     assert seq.body["exec"] == {
