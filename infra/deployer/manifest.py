@@ -482,6 +482,7 @@ class _Loader:
         return self.model
 
     def package(self, raw_name: Any, spec: Any, project_inputs: JsonDict) -> None:
+        self.lookup = self.project_values  # wskdeploy: a package's $NAME may be a project input
         name = self.name(raw_name, "package")
         entity = f"package {name}"
         pkg = self.mapping(spec, entity, "(package)")
@@ -498,7 +499,6 @@ class _Loader:
         if not isinstance(public, bool):
             self.problem(entity, "public", f"expected true or false, got {public!r}")
             public = False
-        self.lookup = self.project_values
         parameters = self.inputs(
             pkg.get("inputs"), over.get("inputs"), entity, package_level=True, extra=project_inputs
         )
