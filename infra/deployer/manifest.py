@@ -435,10 +435,13 @@ class _Loader:
                     self.check_keys(self.mapping(entity, label, section, dfile), allowed, label, dfile)
             self.overlay[name] = pkg
 
-    def overlay_for(self, package: str, section: str, name: str) -> JsonDict:
+    def overlay_for(self, package: str, section: str, name: str, resolved: str | None = None) -> JsonDict:
+        """The deployment file's entry for an entity, under its name as written or as resolved."""
         pkg = self.overlay.get(package) or {}
         entities = pkg.get(section) if isinstance(pkg.get(section), dict) else {}
         entity = (entities or {}).get(name)
+        if entity is None and resolved is not None:
+            entity = (entities or {}).get(resolved)
         return entity if isinstance(entity, dict) else {}
 
     # -- the manifest ---------------------------------------------------------------------------
@@ -545,7 +548,7 @@ class _Loader:
         if len(parts) != 2 or not all(parts):
             self.problem(entity, "location", f"{location!r}: expected /namespace/package")
             return
-        over = self.overlay_for(package, "dependencies", str(raw_name))
+        over = self.overlay_for(package, "dependencies", str(raw_name), name)
         parameters = self.inputs(dep.get("inputs"), over.get("inputs"), entity)
         annotations = self.annotations(dep.get("annotations"), over.get("annotations"), entity)
         if any(b.name == name for b in self.model.bindings):
@@ -559,7 +562,7 @@ class _Loader:
         act = self.mapping(spec, entity, "(action)")
         self.check_keys(act, ACTION_KEYS, entity)
         self.declared_actions.add(qualified)
-        over = self.overlay_for(package_name, "actions", str(raw_name))
+        over = self.overlay_for(package_name, "actions", str(raw_name), name)
         exec_ = self.action_exec(act, entity)
         parameters = self.inputs(act.get("inputs"), over.get("inputs"), entity)
         annotations = self.annotations(act.get("annotations"), over.get("annotations"), entity)
@@ -787,7 +790,7 @@ class _Loader:
         if not components:
             self.problem(entity, "actions", "names no action")
             return
-        over = self.overlay_for(package_name, "sequences", str(raw_name))
+        over = self.overlay_for(package_name, "sequences", str(raw_name), name)
         annotations = self.annotations(seq.get("annotations"), over.get("annotations"), entity)
         self.web(seq, annotations, entity)
         self.model.sequences.append(Sequence(package, name, components, annotations))
@@ -803,7 +806,7 @@ class _Loader:
             feed = self.text(trig.get("source"), entity, "source")
         if feed and not [p for p in feed.split("/") if p]:
             self.problem(entity, "feed", f"{feed!r}: expected /namespace/package/feed or binding/feed")
-        over = self.overlay_for(package_name, "triggers", str(raw_name))
+        over = self.overlay_for(package_name, "triggers", str(raw_name), name)
         parameters = self.inputs(trig.get("inputs"), over.get("inputs"), entity)
         annotations = self.annotations(trig.get("annotations"), over.get("annotations"), entity)
         if any(t.name == name for t in self.model.triggers):

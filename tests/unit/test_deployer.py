@@ -15,10 +15,11 @@ from infra.deployer.archive import IncludeEntry, build_zip
 from infra.deployer.client import normalize_apihost
 from infra.deployer.config import read_wskprops, resolve_target
 from infra.deployer.environment import Variables
-from infra.deployer.execute import differences
+from infra.deployer.execute import Executor, differences
 from infra.deployer.manifest import load_manifest
 from infra.deployer.model import Action, Exec, Model, Package, Rule, Trigger
 from infra.deployer.plan import FEED_CONFIG_ANNOTATION, plan_deploy, plan_uninstall
+from infra.deployer.runtimes import resolve_kinds
 
 FULL = Path(__file__).resolve().parents[1] / "data" / "manifests" / "full"
 FULL_ENV = {"DFULL_NS": "guest", "DFULL_REGION": "eu"}
@@ -306,3 +307,110 @@ def test_defaults_local_env_and_deployment_yaml_are_found(
     (tmp_path / "deployment.yaml").write_text("packages:\n  dfull:\n    inptus: {}\n")
     assert main(["--check", "--dry-run"]) == 2  # deployment.yaml beside the manifest is read (and checked)
     assert "deployment.yaml: package dfull: inptus: unknown key" in capsys.readouterr().err
+
+
+# -- API routes and runtime kinds ---------------------------------------------------------------------------
+WSK = Path(__file__).resolve().parents[1] / "data" / "manifests" / "wskdeploy"
+
+
+def apis_model() -> Model:
+    return load_manifest(WSK / "apis" / "manifest.yaml", variables=Variables(environ={}))
+
+
+def test_api_routes_are_planned_last_and_removed_first() -> None:
+    ops = plan_deploy(apis_model(), "guest")
+    assert [op.kind for op in ops][-3:] == ["api", "api", "api"]
+    get = next(op for op in ops if op.name == "deposits-api GET /deposits/{id}")
+    assert get.body == {
+        "apiName": "deposits-api",
+        "gatewayBasePath": "/deposits",
+        "gatewayPath": "/{id}",
+        "gatewayMethod": "GET",
+        "action": "apis/get-deposit",
+        "responseType": "http",
+        "pathParameters": ["id"],
+    }
+    removal = plan_uninstall(apis_model(), "guest")
+    assert [(op.verb, op.kind) for op in removal][:3] == [("remove", "api")] * 3
+
+
+class FakeGateway:
+    """The API gateway part of WhiskClient, in memory (the real one is tested in tests/integration)."""
+
+    apihost = "http://whisk.example:3233"
+    auth = "uuid-1:secret"
+
+    def __init__(self, present: bool = True) -> None:
+        self.present = present
+        self.created: list[tuple[dict[str, object], str]] = []
+        self.routes: dict[tuple[str, str, str], str] = {}
+
+    def get_apis(self, base_path: str) -> list[dict[str, object]] | None:
+        if not self.present:
+            return None
+        paths: dict[str, dict[str, object]] = {}
+        for (base, rel, verb), action in self.routes.items():
+            if base == base_path:
+                paths.setdefault(rel, {})[verb.lower()] = {"x-openwhisk": {"action": action}}
+        return [{"value": {"apidoc": {"basePath": base_path, "paths": paths}}}] if paths else []
+
+    def has_api_gateway(self) -> bool:
+        return self.present
+
+    def create_api(self, apidoc: dict[str, object], response_type: str) -> dict[str, object]:
+        self.created.append((apidoc, response_type))
+        action = apidoc["action"]
+        assert isinstance(action, dict)
+        key = (str(apidoc["gatewayBasePath"]), str(apidoc["gatewayPath"]), str(apidoc["gatewayMethod"]))
+        self.routes[key] = str(action["name"]).rpartition("/")[2]
+        return {}
+
+    def delete_api(self, base_path: str, rel_path: str, verb: str) -> bool:
+        return self.routes.pop((base_path, rel_path, verb), None) is not None
+
+
+def test_executor_creates_each_route_once_as_wsk_api_create() -> None:
+    gateway = FakeGateway()
+    executor = Executor(gateway, "guest", say=lambda _line: None)  # type: ignore[arg-type]
+    ops = [op for op in plan_deploy(apis_model(), "guest") if op.kind == "api"]
+    assert [executor.step(op, dry_run=True).status for op in ops] == ["would create"] * 3
+    assert [executor.step(op, dry_run=False).status for op in ops] == ["created"] * 3
+    apidoc, response = gateway.created[1]
+    assert response == "http"
+    assert apidoc["id"] == "API:guest:/deposits" and apidoc["gatewayPath"] == "/{id}"
+    assert apidoc["action"] == {
+        "name": "apis/get-deposit",
+        "namespace": "guest",
+        "backendMethod": "GET",
+        "backendUrl": "http://whisk.example:3233/api/v1/web/guest/apis/get-deposit.http",
+        "authkey": "uuid-1:secret",
+    }
+    assert [executor.step(op, dry_run=False).status for op in ops] == ["unchanged"] * 3
+    removal = [op for op in plan_uninstall(apis_model(), "guest") if op.kind == "api"]
+    assert [executor.step(op, dry_run=False).status for op in removal] == ["deleted"] * 3
+    assert [executor.step(op, dry_run=False).status for op in removal] == ["absent"] * 3
+
+
+def test_executor_skips_routes_where_the_host_has_no_gateway() -> None:
+    lines: list[str] = []
+    executor = Executor(FakeGateway(present=False), "guest", say=lines.append)  # type: ignore[arg-type]
+    op = next(op for op in plan_deploy(apis_model(), "guest") if op.kind == "api")
+    outcome = executor.step(op, dry_run=False)
+    assert outcome.status == "skipped" and "no API gateway" in outcome.detail
+    assert lines and lines[0].startswith("warning: api deposits-api")
+
+
+def test_kinds_are_resolved_and_checked_against_the_host() -> None:
+    model = load_manifest(WSK / "runtimes" / "manifest.yaml", variables=Variables(environ={}))
+    problems = resolve_kinds(model, {"python:3.11", "python:3.12"}, {"python": "python:3.11"})
+    kinds = {a.name: a.exec.kind for a in model.actions}
+    assert kinds["python-no-version"] == "python:3.11" and kinds["explicit"] == "python:3.11"
+    refused = {p.entity: p.message for p in problems}
+    assert set(refused) == {"action runtimes/nodejs-no-version", "action runtimes/java-jar-no-runtime"}
+    assert refused["action runtimes/nodejs-no-version"] == (
+        "nodejs:default: the host has no nodejs runtime (it offers python:3.11, python:3.12)"
+    )
+    exact = Model("m", actions=[Action(None, "a", Exec("python:3.9", "x"))])
+    (problem,) = resolve_kinds(exact, {"python:3.11"}, {"python": "python:3.11"})
+    assert problem.message == "python:3.9 is not a runtime kind this host offers (it offers python:3.11)"
+    assert resolve_kinds(exact, set(), {}) == []  # a host that lists no runtimes is not checked

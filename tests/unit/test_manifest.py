@@ -659,3 +659,182 @@ def test_function_from_unset_variable_names_it(tmp_path: Path) -> None:
     path = write(tmp_path, "packages:\n  p:\n    actions:\n      a: {function: $ACTION_SRC}\n")
     (problem,) = problems_of(path)
     assert problem[:2] == ("action p/a", "function") and "$ACTION_SRC not set" in problem[2]
+
+
+# -- wskdeploy's grammar: our own manifests in the shape of wskdeploy's tests --------------------------------
+WSK = Path(__file__).resolve().parents[1] / "data" / "manifests" / "wskdeploy"
+
+
+def load_wsk(name: str, env: dict[str, str] | None = None, **kwargs: Any) -> Model:
+    return load_manifest(WSK / name, variables=Variables(environ=env or {}), **kwargs)
+
+
+def test_runtimes_without_version_take_the_kind_from_the_extension() -> None:
+    model = load_wsk("runtimes/manifest.yaml")
+    kinds = {a.name: a.exec.kind for a in model.actions}
+    assert kinds == {
+        "python-no-version": "python:default",
+        "nodejs-no-version": "nodejs:default",
+        "java-jar-no-runtime": "java:default",
+        "implicit-python": "python:default",
+        "mismatched": "python:default",  # wskdeploy: the .py file wins over runtime nodejs:default
+        "explicit": "python:3.11",
+        "inline-no-version": "python:default",
+        "directory": "python:3.11",
+    }
+    jar = next(a for a in model.actions if a.name == "java-jar-no-runtime")
+    assert jar.exec.binary and base64.b64decode(jar.exec.code or "")[:2] == b"PK" and jar.exec.main == "Hello"
+    warnings = "\n".join(model.warnings)
+    assert "python-no-version: runtime python has no version; using python:default" in warnings
+    assert "mismatched: runtime nodejs:default does not match the .py file; using python:default" in warnings
+    assert not any("explicit" in w or "implicit-python" in w for w in model.warnings)
+
+
+def test_references_outside_the_manifest_are_left_to_the_platform() -> None:
+    model = load_wsk("references/manifest.yaml")
+    assert model.sequences[0].components == [
+        "references/hello",
+        "shared-tools/format",
+        "/whisk.system/utils/echo",
+    ]
+    assert {t.name: t.feed for t in model.triggers} == {
+        "from-binding": "existing-binding/changes",
+        "from-default-package": "myfeed",
+    }
+    assert [(r.trigger, r.action) for r in model.rules] == [
+        ("made-elsewhere", "references/hello"),
+        ("from-binding", "references/not-in-this-manifest"),
+    ]
+    warnings = "\n".join(model.warnings)
+    for fragment in ("'shared-tools/format'", "'made-elsewhere'", "'existing-binding/changes'", "'myfeed'"):
+        assert fragment in warnings
+    assert "/whisk.system/utils/echo" not in warnings  # another namespace's entity: nothing to warn about
+
+
+def test_apis_make_their_actions_web_actions() -> None:
+    model = load_wsk("apis/manifest.yaml")
+    routes = [(a.name, a.method, a.route, a.action, a.response, a.path_params) for a in model.apis]
+    assert routes == [
+        ("deposits-api", "GET", "/deposits/list", "apis/list-deposits", "json", []),
+        ("deposits-api", "GET", "/deposits/{id}", "apis/get-deposit", "http", ["id"]),
+        ("deposits-api", "POST", "/deposits/formatted", "apis/list-formatted", "http", []),
+    ]
+    actions = {a.name: a.annotations for a in model.actions}
+    assert actions["get-deposit"]["web-export"] is True and actions["get-deposit"]["final"] is True
+    assert "web-export" not in actions["format"]  # not behind an API: untouched
+    assert model.sequences[0].annotations["web-export"] is True
+    warnings = "\n".join(model.warnings)
+    assert "uses action apis/get-deposit, which is not a web action; made it one" in warnings
+    assert "uses sequence apis/list-formatted" in warnings
+    assert "uses action apis/list-deposits" not in warnings  # already web: true
+    assert "/{id} has path parameters; its response type is http" in warnings
+
+
+def test_inputs_resolve_from_project_and_package_inputs() -> None:
+    model = load_wsk(
+        "inputs/manifest.yaml",
+        env={"GOPATH": "/go"},
+        deployment=WSK / "inputs" / "deployment.yaml",
+    )
+    (package,) = model.packages
+    assert package.name == "inputs-demo"  # $PACKAGE_NAME: a project input
+    assert package.parameters["owner"] == "Amy" and package.parameters["CITY"] == "Paris"
+    (action,) = model.actions
+    assert action.parameters == {
+        "name": "Amy",  # required $FIRST_NAME: from the project inputs
+        "place": "Paris",  # $CITY: from the package inputs
+        "concat_braced": "/go/test",
+        "concat_unbraced": "",  # wskdeploy: $GOPATH/test names the unset variable "GOPATH/test"
+    }
+    (trigger,) = model.triggers
+    assert trigger.name == "every-hour" and trigger.parameters == {
+        "docid": 1234567
+    }  # the deployment's number
+    (rule,) = model.rules
+    assert (rule.name, rule.trigger, rule.action) == ("greet-every-hour", "every-hour", "inputs-demo/greet")
+    assert "GOPATH/test" in model.warnings[-1]
+
+
+def test_a_variable_wins_over_an_input_of_the_same_name() -> None:
+    model = load_wsk("inputs/manifest.yaml", env={"FIRST_NAME": "Bea"})
+    assert model.actions[0].parameters["name"] == "Bea"
+
+
+def test_include_and_exclude_as_wskdeploys_zip_writer() -> None:
+    model = load_wsk("include/manifest.yaml")
+    names = {
+        a.name: sorted(zipfile.ZipFile(io.BytesIO(base64.b64decode(a.exec.code or ""))).namelist())
+        for a in model.actions
+    }
+    assert names == {
+        "skips-bad-entries": ["actions/common/utils.js", "index.js", "package.json"],
+        "glob-into-directory": ["common/strings.js", "common/utils.js", "index.js", "package.json"],
+        "glob-keeps-subpaths": [
+            "actions/libs/lib1/utils.js",
+            "actions/libs/lib2/utils.js",
+            "index.js",
+            "package.json",
+        ],
+        "exclude-then-include": ["common/utils.js", "index.js", "package.json"],
+    }
+    warnings = "\n".join(model.warnings)
+    assert "include[0] [] has 0 items, not 1 or 2; skipped" in warnings
+    assert "include[2]" in warnings and "has 3 items" in warnings
+
+
+def test_a_project_without_packages_deploys_nothing_with_a_warning() -> None:
+    model = load_wsk("empty/manifest.yaml")
+    assert (model.packages, model.actions, model.triggers) == ([], [], [])
+    assert model.warnings == ["(root): no packages declared; nothing to deploy"]
+
+
+@pytest.mark.parametrize(
+    ("name", "entity", "key", "fragment"),
+    [
+        (
+            "dir-without-version.yaml",
+            "action refusals/zipped",
+            "runtime",
+            "needs a runtime kind with a version",
+        ),
+        (
+            "api-web-false.yaml",
+            "package refusals",
+            "apis.broken-api.base./private.private",
+            "needs a web action",
+        ),
+        (
+            "api-undeclared-action.yaml",
+            "package refusals",
+            "apis.broken-api.base./nothing.nowhere",
+            "neither",
+        ),
+        ("api-bad-verb.yaml", "package refusals", "apis.broken-api.base./hello.hello.method", "use one of"),
+        (
+            "sequence-named-as-action.yaml",
+            "sequence refusals/hello",
+            "(name)",
+            "an action of the same package",
+        ),
+        ("required-project-input.yaml", "package notifier", "inputs.WEBHOOK_URL", "$WEBHOOK_URL is not set"),
+    ],
+)
+def test_wskdeploy_refusals(name: str, entity: str, key: str, fragment: str) -> None:
+    problems = problems_of(WSK / "refusals" / name)
+    assert [(e, k) for e, k, _ in problems] == [(entity, key)]
+    assert fragment in problems[0][2]
+
+
+def test_network_features_are_refused_with_a_clear_message() -> None:
+    problems = problems_of(WSK / "refusals" / "network.yaml")
+    assert [(e, k) for e, k, _ in problems] == [
+        ("dependency refusals/helloworlds", "location"),
+        ("action refusals/remote", "function"),
+    ]
+    assert "GitHub dependencies are not supported" in problems[0][2]
+    assert "remote code is not supported" in problems[1][2]
+
+
+def test_required_project_input_is_satisfied_by_its_variable() -> None:
+    model = load_wsk("refusals/required-project-input.yaml", env={"WEBHOOK_URL": "https://hooks.example/x"})
+    assert model.packages[0].parameters["WEBHOOK_URL"] == "https://hooks.example/x"

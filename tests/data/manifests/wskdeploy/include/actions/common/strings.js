@@ -1,0 +1,1 @@
+exports.trim = (s) => s.trim();

@@ -1,0 +1,1 @@
+function main() { return {greeting: "hi"}; }

@@ -1,0 +1,3 @@
+function main(params) {
+    return {greeting: "Hello, " + (params.name || "stranger")};
+}
