@@ -26,6 +26,7 @@ from tests.fixtures.whisk import REPO, Whisk, annotation
 
 FULL = REPO / "tests" / "data" / "manifests" / "full"
 FEEDS = REPO / "tests" / "data" / "manifests" / "feeds"
+WSK = REPO / "tests" / "data" / "manifests" / "wskdeploy"
 ENTITIES = [
     ("packages", "dfull"),
     ("packages", "dfull-bound"),
@@ -93,12 +94,22 @@ def deployed(whisk: Whisk, full_env: dict[str, str]) -> Iterator[subprocess.Comp
         )
 
 
-def test_first_deploy_creates_every_entity(deployed: subprocess.CompletedProcess[str]) -> None:
+def has_api_gateway(whisk: Whisk) -> bool:
+    """What the deployer checks too: a host without a gateway answers 404 on apimgmt/getApi."""
+    url = f"{whisk.api_host}/api/v1/web/whisk.system/apimgmt/getApi.http"
+    return whisk.session.get(url, timeout=30).status_code != 404
+
+
+def test_first_deploy_creates_every_entity(deployed: subprocess.CompletedProcess[str], whisk: Whisk) -> None:
     out = deployed.stdout
     for _collection, name in ENTITIES:
         assert f" {name}\n" in out or f" {name}  " in out, out
-    assert out.count("created ") == len(ENTITIES)
-    assert "skipped       api      dfull-api" in out
+    if has_api_gateway(whisk):
+        assert out.count("created ") == len(ENTITIES) + 1
+        assert "created       api      dfull-api GET /dfull/hello" in out
+    else:
+        assert out.count("created ") == len(ENTITIES)
+        assert "skipped       api      dfull-api" in out and "no API gateway on this host" in out
 
 
 def test_package_and_binding_read_back(
@@ -313,3 +324,72 @@ def test_platform_refusal_is_reported_with_status(whisk: Whisk, tmp_path: Path) 
     finally:
         deployer(whisk.api_host, whisk.auth, "--manifest", str(manifest), "--uninstall")
     assert whisk.session.get(whisk.url("packages", "drefuse"), timeout=30).status_code == 404
+
+
+def test_dry_run_refuses_kinds_the_host_does_not_offer(whisk: Whisk) -> None:
+    """GET /api/v1 lists the host's runtimes; a kind it lacks stops the plan before anything changes."""
+    result = deployer(
+        whisk.api_host, whisk.auth, "--manifest", str(WSK / "runtimes" / "manifest.yaml"), "--dry-run"
+    )
+    kinds = whisk.session.get(f"{whisk.api_host}/api/v1", timeout=30).json()["runtimes"]
+    offered = sorted(e["kind"] for entries in kinds.values() for e in entries if not e.get("deprecated"))
+    if any(k.startswith("nodejs:") for k in offered):
+        pytest.skip(f"this host offers nodejs ({', '.join(offered)}); nothing to refuse")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "nothing was deployed" in result.stderr
+    assert (
+        "action runtimes/nodejs-no-version: runtime: nodejs:default: the host has no nodejs runtime"
+        in result.stderr
+    )
+    assert f"it offers {', '.join(offered)}" in result.stderr
+    assert "Dry run:" not in result.stdout  # refused before the plan was printed
+    assert whisk.session.get(whisk.url("packages", "runtimes"), timeout=30).status_code == 404
+
+
+def test_versionless_runtime_deploys_with_the_hosts_default_kind(whisk: Whisk, tmp_path: Path) -> None:
+    (tmp_path / "hello.py").write_text("def main(args):\n    return {'hello': args.get('name', 'you')}\n")
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        "packages:\n  druntime:\n    actions:\n      hello:\n        function: hello.py\n"
+        "        runtime: python\n"
+    )
+    info = whisk.session.get(f"{whisk.api_host}/api/v1", timeout=30).json()
+    default = next(e["kind"] for e in info["runtimes"]["python"] if e.get("default"))
+    try:
+        result = deployer(whisk.api_host, whisk.auth, "--manifest", str(manifest))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "runtime python has no version; using python:default" in result.stderr
+        assert get(whisk, "actions", "druntime/hello")["exec"]["kind"] == default
+        again = deployer(whisk.api_host, whisk.auth, "--manifest", str(manifest))
+        assert "unchanged     action   druntime/hello" in again.stdout
+    finally:
+        deployer(whisk.api_host, whisk.auth, "--manifest", str(manifest), "--uninstall")
+
+
+def test_apis_deploy_through_the_api_gateway(whisk: Whisk) -> None:
+    """`apis:` go through apimgmt createApi/getApi/deleteApi, as `wsk api` and wskdeploy call them."""
+    if not has_api_gateway(whisk):
+        pytest.skip(
+            "this platform has no API gateway yet (GET /api/v1/web/whisk.system/apimgmt/getApi.http "
+            "answers 404); the apis deployment is checked once infra/whisk serves apimgmt"
+        )
+    manifest = str(WSK / "apis" / "manifest.yaml")
+    namespace = namespace_of(whisk)
+    getapi = f"{whisk.api_host}/api/v1/web/whisk.system/apimgmt/getApi.http"
+    try:
+        result = deployer(whisk.api_host, whisk.auth, "--manifest", manifest)
+        assert result.returncode == 0, result.stdout + result.stderr
+        for route in ("GET /deposits/list", "GET /deposits/{id}", "POST /deposits/formatted"):
+            assert f"created       api      deposits-api {route}" in result.stdout
+        assert annotation(get(whisk, "actions", "apis/get-deposit"), "web-export") is True
+        listed = whisk.session.get(getapi, params={"basepath": "/deposits"}, timeout=30).json()
+        paths = listed["apis"][0]["value"]["apidoc"]["paths"]
+        assert set(paths) == {"/list", "/{id}", "/formatted"} and "post" in paths["/formatted"]
+        assert paths["/{id}"]["get"]["x-openwhisk"]["namespace"] == namespace
+        again = deployer(whisk.api_host, whisk.auth, "--manifest", manifest)
+        assert again.stdout.count("unchanged     api") == 3, again.stdout
+    finally:
+        removed = deployer(whisk.api_host, whisk.auth, "--manifest", manifest, "--uninstall")
+    assert removed.stdout.count("deleted       api") == 3, removed.stdout
+    after = whisk.session.get(getapi, params={"basepath": "/deposits"}, timeout=30)
+    assert after.status_code == 404 or not after.json().get("apis")
