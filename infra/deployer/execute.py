@@ -288,7 +288,7 @@ class Executor:
 
     def api_step(self, op: Operation, dry_run: bool) -> Outcome:
         no_gateway = "no API gateway on this host (GET .../apimgmt/getApi.http answers 404); not deployed"
-        if op.verb == "remove":
+        if op.verb == "api-delete":
             if dry_run:
                 exists = self._route_exists(op)
                 if exists is None:

@@ -21,7 +21,8 @@ FEED_CONFIG_ANNOTATION = "deployer-feed-config"
 
 @dataclass(frozen=True)
 class Operation:
-    """One step: ``verb`` is deploy | remove | feed-delete | skip; ``name`` is relative to the namespace."""
+    """One step: ``verb`` is deploy | remove | feed-delete | api-delete | skip; ``name`` is relative to the
+    namespace. feed-delete and api-delete are calls to a feed action or the API gateway, not REST DELETEs."""
 
     verb: str
     kind: str  # package | binding | action | sequence | trigger | rule | api
@@ -219,7 +220,7 @@ def plan_uninstall(model: Model, namespace: str) -> list[Operation]:
                 Operation("feed-delete", "trigger", trigger.name, feed=feed, summary=f"feed={feed} DELETE")
             )
     for api in model.apis:
-        ops.append(_api_operation("remove", api))
+        ops.append(_api_operation("api-delete", api))
     ops += [Operation("remove", "rule", r.name) for r in reversed(model.rules)]
     ops += [Operation("remove", "trigger", t.name) for t in reversed(model.triggers)]
     ops += [Operation("remove", "sequence", s.qualified) for s in reversed(model.sequences)]

@@ -331,7 +331,7 @@ def test_api_routes_are_planned_last_and_removed_first() -> None:
         "pathParameters": ["id"],
     }
     removal = plan_uninstall(apis_model(), "guest")
-    assert [(op.verb, op.kind) for op in removal][:3] == [("remove", "api")] * 3
+    assert [(op.verb, op.kind) for op in removal][:3] == [("api-delete", "api")] * 3
 
 
 class FakeGateway:
