@@ -157,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
             "sequences": len(model.sequences),
             "triggers": len(model.triggers),
             "rules": len(model.rules),
+            "apis": len(model.apis),
         }
         print(f"manifest OK: {model.manifest_path}: " + ", ".join(f"{n} {k}" for k, n in sizes.items()))
         if target.apihost and target.auth:

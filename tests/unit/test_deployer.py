@@ -414,3 +414,19 @@ def test_kinds_are_resolved_and_checked_against_the_host() -> None:
     (problem,) = resolve_kinds(exact, {"python:3.11"}, {"python": "python:3.11"})
     assert problem.message == "python:3.9 is not a runtime kind this host offers (it offers python:3.11)"
     assert resolve_kinds(exact, set(), {}) == []  # a host that lists no runtimes is not checked
+
+
+def test_zip_glob_matching_nothing_warns_and_included_files_beat_exclude(tmp_path: Path) -> None:
+    (tmp_path / "act").mkdir()
+    (tmp_path / "act" / "index.js").write_text("x\n")
+    (tmp_path / "act" / "notes.md").write_text("n\n")
+    warnings: list[str] = []
+    data = build_zip(
+        tmp_path / "act",
+        tmp_path,
+        [IncludeEntry("nothing/*.js", "lib/"), IncludeEntry("act/notes.md", "docs/notes.md")],
+        ["*.md"],
+        warnings,
+    )
+    assert zip_names(data) == ["docs/notes.md", "index.js"]  # excluded in place, included where asked
+    assert warnings == ["include[0] 'nothing/*.js' matches nothing; nothing added"]
