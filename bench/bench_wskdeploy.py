@@ -263,7 +263,10 @@ CASES: list[Case] = [
         D + "manifest_validate_package_inputs_4.yaml",
         "plan",
         "package $FIRST_NAME from project inputs",
-        checks=(("param", "package helloworldapp name", "Amy"),),
+        checks=(
+            ("param", "package helloworldapp name", "Amy"),
+            ("param", "package helloworldapp FIRST_NAME", "<absent>"),  # project inputs are not deployed
+        ),
     ),
     Case(
         D + "manifest_validate_package_inputs_5.yaml", "plan", "package and action inputs from project inputs"

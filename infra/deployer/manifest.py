@@ -506,6 +506,12 @@ class _Loader:
             pkg.get("inputs"), over.get("inputs"), entity, package_level=True, extra=project_inputs
         )
         self.lookup = {**self.project_values, **parameters}
+        # wskdeploy (projectreader.go): project inputs serve substitution and the required check; they
+        # are not deployed as package parameters unless the package (or its overlay) declares them
+        own = set(self.mapping(pkg.get("inputs"), entity, "inputs")) | set(
+            self.mapping(over.get("inputs"), entity, "inputs", str(self.deployment))
+        )
+        parameters = {k: v for k, v in parameters.items() if k in own or k not in project_inputs}
         annotations = self.annotations(pkg.get("annotations"), over.get("annotations"), entity)
         if is_default:
             self.has_default = True

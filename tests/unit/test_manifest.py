@@ -738,7 +738,7 @@ def test_inputs_resolve_from_project_and_package_inputs() -> None:
     )
     (package,) = model.packages
     assert package.name == "inputs-demo"  # $PACKAGE_NAME: a project input
-    assert package.parameters["owner"] == "Amy" and package.parameters["CITY"] == "Paris"
+    assert package.parameters == {"CITY": "Paris", "RULE_NAME": "greet-every-hour", "owner": "Amy"}
     (action,) = model.actions
     assert action.parameters == {
         "name": "Amy",  # required $FIRST_NAME: from the project inputs
@@ -837,4 +837,4 @@ def test_network_features_are_refused_with_a_clear_message() -> None:
 
 def test_required_project_input_is_satisfied_by_its_variable() -> None:
     model = load_wsk("refusals/required-project-input.yaml", env={"WEBHOOK_URL": "https://hooks.example/x"})
-    assert model.packages[0].parameters["WEBHOOK_URL"] == "https://hooks.example/x"
+    assert model.packages[0].parameters == {}  # wskdeploy: project inputs are not deployed as parameters
