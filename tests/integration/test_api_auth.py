@@ -54,9 +54,8 @@ def test_the_default_python_runtime_is_the_manifests(whisk: Whisk) -> None:
 
 
 def test_limits_are_in_openwhisks_units(whisk: Whisk) -> None:
-    limits = requests.get(
-        f"{whisk.api_host}/api/v1/namespaces/_/limits", auth=tuple(whisk.auth.split(":")), timeout=10
-    ).json()
+    user, key = whisk.auth.split(":")
+    limits = requests.get(f"{whisk.api_host}/api/v1/namespaces/_/limits", auth=(user, key), timeout=10).json()
     # UserLimits as JSON: memory and logs in MB, timeouts in ms, the parameter size a ByteSize string
     assert limits == {
         "invocationsPerMinute": 60,

@@ -108,10 +108,10 @@ def test_trigger_activations_have_no_end_nor_duration(wsk: Whisk) -> None:
 
 def test_updating_a_trigger_or_rule_replaces_its_annotations(wsk: Whisk) -> None:
     action, trigger, rule = _setup(wsk)
-    for collection, name, body in (("triggers", trigger, {}), ("rules", rule, {})):
-        first = {**body, "annotations": [{"key": "a", "value": 1}]}
+    for collection, name in (("triggers", trigger), ("rules", rule)):
+        first = {"annotations": [{"key": "a", "value": 1}]}
         assert wsk.put(collection, name, first, overwrite=True).status_code == 200
-        second = {**body, "annotations": [{"key": "b", "value": 2}]}
+        second = {"annotations": [{"key": "b", "value": 2}]}
         doc = wsk.put(collection, name, second, overwrite=True).json()
         assert doc["annotations"] == [{"key": "b", "value": 2}], collection
         kept = wsk.put(collection, name, {}, overwrite=True).json()  # not given: kept
