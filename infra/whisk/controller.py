@@ -159,9 +159,11 @@ class Controller:
         self.activator = Activator(store, pool, self.keys, nonblocking_workers=background_workers)
         self._write_lock = threading.RLock()
         # imported here: webactions depends on this module's Request/Response
+        from infra.whisk.apigateway import ApiGateway
         from infra.whisk.webactions import WebActions
 
         self.web = WebActions(self)
+        self.gateway = ApiGateway(self)
 
     def shutdown(self) -> None:
         self.activator.shutdown()
@@ -170,7 +172,7 @@ class Controller:
     def handle(self, req: Request) -> Response:
         """Answer one request; never raises (internal errors become a 500 JSON reply, logged)."""
         txid = uuid.uuid4().hex
-        web = req.path.startswith("/api/v1/web/")
+        web = req.path.startswith("/api/v1/web/") or self.gateway.is_gateway_path(req.path)
         try:
             if req.method == "OPTIONS" and not web:
                 return Response(200, b"", list(API_CORS))
@@ -212,6 +214,8 @@ class Controller:
             return json_response(200, info_document())
         if path.startswith("/api/v1/web/"):
             return self.web.handle(req, path[len("/api/v1/web/") :], txid)
+        if self.gateway.is_gateway_path(path):
+            return self.gateway.serve(req, txid)
         if path in ("/api/v1", "/api/v1/", "/api"):
             return json_response(200, {**info_document(), **API_INFO})
         if path == "/api/v1/api-docs":
