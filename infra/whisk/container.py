@@ -10,24 +10,28 @@
 What a caller may rely on:
 - ``init``/``run`` return ``(http_status, body)`` as the Python runtime's ActionLoop proxy answers /init and
   /run: init 200 ``{"ok": true}``; 403 on a second init or empty code; 400 for bad base64 or a bad archive;
-  502 with ``{"error": ...}`` when the code cannot be loaded (detail in ``last_logs``). run 200 with the
-  action's dict or list (a dict with ``error`` is the action's own error); 500 "no action defined yet" before
-  init; 502 when the result is not a dict or array. Failures that OpenWhisk's invoker detects itself come back
-  as 502 with the invoker's message, so a caller can treat every non-200 ``error`` as a developer error:
-  exited/crashed ("The action did not produce a valid response and exited unexpectedly." / "The action did not
-  initialize and exited unexpectedly."), out of memory ("The action exhausted its memory and was aborted."),
-  timeout ("The action exceeded its time limits of N milliseconds[ during initialization]."; ``timed_out``
-  set). A result over ``result_limit_bytes`` is a 200 ``{"error": "The action produced a response that
-  exceeded ..."}``.
-- After a timeout, crash or out-of-memory the process is gone and ``healthy`` is False: destroy the container.
-- Each container has its own directory ``work_dir/<id>`` with ``action/`` (cwd, the code) and ``tmp/`` (its
-  TMPDIR/TEMP/TMP, so ``tempfile.gettempdir()`` in the action points there); ``destroy()`` deletes both.
-- The process runs in its own session (a timeout kills the whole process group) with ``__OW_API_HOST`` and the
-  init ``env`` (stringified as OpenWhisk does) in its environment, and its address space capped at the memory
-  limit plus ``launcher.ADDRESS_SPACE_MARGIN_MB``; a MemoryError ends it like the OOM killer ends a Docker
-  container.
+  502 "The action failed to generate or locate a binary. See logs for details." when compile's steps fail
+  (see ``compile_action``), 502 "Cannot start action. Check logs for details." when the process exits
+  before its ack (the reason and "Command exited abruptly during initialization." in ``last_logs``). run 200
+  with the action's dict or list (a dict with ``error`` is the action's own error) or ``None`` (the proxy
+  passes ``null`` on); 502 when the result is another JSON value; 400 "command exited" when the action
+  process ended (a result that is not JSON, ``exit()``, a crash). Failures that OpenWhisk's invoker detects
+  itself come back as 502 with the invoker's message: the container killed ("The action did not produce a
+  valid response and exited unexpectedly." / "... did not initialize ..."), out of memory ("The action
+  exhausted its memory and was aborted."), timeout ("The action exceeded its time limits of N
+  milliseconds[ during initialization]."; ``timed_out`` set). A result over ``result_limit_bytes`` is a 200
+  ``{"error": "The action produced a response that exceeded ..."}``.
+- After a timeout, crash, exit or out-of-memory the process is gone and ``healthy`` is False: destroy it.
+- Each container has its own directory ``work_dir/<id>`` with ``action/`` (cwd, the code) and ``tmp/`` (the
+  container's own /tmp: the launcher sets ``tempfile.tempdir`` to it); ``destroy()`` deletes both.
+- The process runs in its own session (a timeout kills the whole process group) with exactly the proxy's
+  environment (``action_environment``; the init ``env`` stringified as OpenWhisk does), and its address space
+  capped at the memory limit plus ``launcher.ADDRESS_SPACE_MARGIN_MB``; a MemoryError ends it like the OOM
+  killer ends a Docker container.
 - Logs: ``last_logs`` holds the formatted lines of the last init failure or run (import-time output goes to
-  the first run), bounded by the run's log limit. Output floods cost CPU, never unbounded memory.
+  the first run), bounded by the run's log limit; like the proxy, the container writes the end-of-activation
+  sentinels into the action's stdout/stderr pipes after each result. Output floods cost CPU, never
+  unbounded memory.
 - Methods are serialised by an internal lock; the pool runs one activation per container at a time anyway.
 """
 
