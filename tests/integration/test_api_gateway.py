@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,25 @@ def test_routes_survive_a_restart(tmp_path: Path) -> None:
     finally:
         session.close()
         platform.stop()
+
+
+def test_a_whole_swagger_through_create_api_http_as_wskdeploy_sends_it(wsk: Whisk, routes: list[str]) -> None:
+    action, base = wsk.unique("gws"), "/" + wsk.unique("swag")
+    wsk.put_action(action, WEB_ECHO, annotations=[{"key": "web-export", "value": True}])
+    url = f"{wsk.api_host}/api/v1/web/{wsk.namespace}/default/{action}.json"
+    swagger = {
+        "swagger": "2.0",
+        "info": {"title": "imported", "version": "1.0.0"},
+        "basePath": base,
+        "paths": {"/s": {"get": {"operationId": "getS", "x-openwhisk": {"url": url, "action": action}}}},
+    }
+    routes.append(base)
+    body = {"apidoc": {"namespace": "_", "swagger": json.dumps(swagger)}}
+    made = wsk.session.post(
+        wsk.api_host + f"{MGMT}/createApi.http", params={"accesstoken": "t", "spaceguid": "g"}, json=body
+    )
+    assert made.status_code == 200, made.text
+    by_name = wsk.session.get(wsk.api_host + f"{MGMT}/getApi.http", params={"basepath": "imported"}).json()
+    assert [a["value"]["apidoc"]["basePath"] for a in by_name["apis"]] == [base]  # an API name finds it too
+    served = requests.get(made.json()["value"]["gwApiUrl"] + "/s", params={"q": "swagger"}, timeout=30)
+    assert served.status_code == 200 and served.json()["q"] == "swagger"
