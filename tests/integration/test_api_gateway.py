@@ -12,7 +12,7 @@ import requests
 
 from tests.fixtures.whisk import GUEST_AUTH, LocalPlatform, Whisk
 
-pytestmark = pytest.mark.local_only
+pytestmark = [pytest.mark.integration, pytest.mark.local_only]
 
 MGMT = "/api/v1/web/whisk.system/apimgmt"
 WEB_ECHO = """

@@ -33,6 +33,9 @@ from infra.whisk.pool import classify_run, init_failure_message
         (500, {"error": {"nested": True}, "other": 1}, (DEVELOPER_ERROR, {"error": {"nested": True}})),
         (502, "plain", (DEVELOPER_ERROR,
                         {"error": "The action did not produce a valid JSON or JSON Array response: plain"})),
+        (200, None, (DEVELOPER_ERROR,  # the proxy's 200 "null\n": the invoker's not-an-object error
+                     {"error": "The action did not produce a valid JSON or JSON Array response: null\n"})),
+        (400, {"error": "command exited"}, (DEVELOPER_ERROR, {"error": "command exited"})),
     ],
 )  # fmt: skip
 def test_run_answers_map_to_openwhisk_statuses(
