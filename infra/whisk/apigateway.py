@@ -389,6 +389,19 @@ class ApiGateway:
         ns = unquote(ns)
         tail = "/" + tail
         route = self._match(ns, tail, req.method.lower())
+        if route is None and req.method == "OPTIONS":
+            verbs = self._verbs(ns, tail)
+            if verbs:  # the API's CORS setting (enabled, as apimgmt creates it) answers the preflight
+                allow = req.headers.get("access-control-request-headers", "Authorization, Content-Type")
+                return Response(
+                    200,
+                    b"",
+                    [
+                        ("Access-Control-Allow-Origin", "*"),
+                        ("Access-Control-Allow-Methods", ", ".join(v.upper() for v in verbs)),
+                        ("Access-Control-Allow-Headers", allow),
+                    ],
+                )
         if route is None:
             return json_response(404, {"status": 404, "message": ROUTE_NOT_FOUND})
         swagger, operation, relative = route
@@ -415,6 +428,10 @@ class ApiGateway:
             return self.controller.web.handle(forwarded, web_path, txid)
         except ApiError as exc:
             return error_response(exc.status, exc.message, txid, exc.headers)
+
+    def _verbs(self, ns: str, tail: str) -> list[str]:
+        """The verbs routed for a request path (for a CORS preflight)."""
+        return [v for v in VERBS if v != "options" and self._match(ns, tail, v) is not None]
 
     def _match(self, ns: str, tail: str, verb: str) -> tuple[dict[str, Any], dict[str, Any], str] | None:
         """The operation for a request path under one of the namespace's base paths, and its relpath."""

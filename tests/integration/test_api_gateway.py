@@ -95,6 +95,9 @@ def test_create_list_serve_and_delete_a_route(wsk: Whisk, routes: list[str]) -> 
     assert served.status_code == 200, served.text
     assert served.json() == {"method": "post", "path": "", "q": "x", "body": 5, "auth": None}
     assert requests.get(value["gwApiUrl"] + "/list", timeout=30).status_code == 404  # only the POST verb
+    preflight = requests.options(value["gwApiUrl"] + "/list", timeout=30)
+    assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Methods"] == "POST"
+    assert served.headers["Access-Control-Allow-Origin"] == "*"
     assert requests.post(value["gwApiUrl"] + "/other", timeout=30).status_code == 404
 
     deleted = wsk.session.delete(
