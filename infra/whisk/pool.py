@@ -45,10 +45,11 @@ What a caller may rely on (OpenWhisk's ContainerPool semantics, on OS processes)
   the local Python launcher.
 - Limits honoured per activation: ``timeout_ms`` (init and run each), ``memory_mb`` (budget share and the
   process's address-space cap, see infra.whisk.container), ``logs_mb`` (log truncation); concurrency is 1.
-- Containers live under ``work_dir/<container id>/`` (``action/`` = cwd, ``tmp/`` = TMPDIR); dirs left there
-  by a platform that died are deleted when a pool starts. ``extra_env`` is the invoker's configured extra
-  container variables: as the runtime's proxy, only their ``__OW_*`` names reach the action process; the
-  platform's own environment is never passed on (see infra.whisk.container.action_environment).
+- Containers live under ``work_dir/<container id>/`` (``action/`` = cwd, ``tmp/`` = its /tmp, through
+  ``tempfile``); dirs left there by a platform that died are deleted when a pool starts. ``extra_env`` is
+  the invoker's configured extra container variables: as through the runtime's proxy, only their ``__OW_*``
+  names reach the action process; the platform's own environment is never passed on (see
+  infra.whisk.container.action_environment).
 """
 
 from __future__ import annotations
