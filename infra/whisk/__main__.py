@@ -25,13 +25,6 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / ".data" / "whisk"
 
 
-def local_runtime_env() -> dict[str, str]:
-    """The environment the action image sets (infra/runtime/Dockerfile's ENV), for this machine's install."""
-    from infra.models import TESSDATA
-
-    return {"OPENCHECKS_TESSDATA": str(TESSDATA)}
-
-
 def parse_env_pairs(pairs: list[str]) -> dict[str, str]:
     env = {}
     for pair in pairs:
@@ -79,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="add to the action image's environment (default: OPENCHECKS_TESSDATA of this install)",
+        help="the invoker's extra container variables; as OpenWhisk's runtime proxy passes only __OW_* "
+        "variables to the action process, other names never reach an action",
     )
     parser.add_argument("--log-level", default=os.environ.get("OPENCHECKS_WHISK_LOG", "INFO"))
     args = parser.parse_args(argv)
@@ -95,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--starve-after-s must be >= 0, --background-workers >= 1")
     data_dir = args.data_dir or default_data_dir()
     try:
-        runtime_env = {**local_runtime_env(), **parse_env_pairs(args.runtime_env)}
+        runtime_env = parse_env_pairs(args.runtime_env)
     except ValueError as exc:
         parser.error(str(exc))
     try:

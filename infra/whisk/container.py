@@ -10,29 +10,34 @@
 What a caller may rely on:
 - ``init``/``run`` return ``(http_status, body)`` as the Python runtime's ActionLoop proxy answers /init and
   /run: init 200 ``{"ok": true}``; 403 on a second init or empty code; 400 for bad base64 or a bad archive;
-  502 with ``{"error": ...}`` when the code cannot be loaded (detail in ``last_logs``). run 200 with the
-  action's dict or list (a dict with ``error`` is the action's own error); 500 "no action defined yet" before
-  init; 502 when the result is not a dict or array. Failures that OpenWhisk's invoker detects itself come back
-  as 502 with the invoker's message, so a caller can treat every non-200 ``error`` as a developer error:
-  exited/crashed ("The action did not produce a valid response and exited unexpectedly." / "The action did not
-  initialize and exited unexpectedly."), out of memory ("The action exhausted its memory and was aborted."),
-  timeout ("The action exceeded its time limits of N milliseconds[ during initialization]."; ``timed_out``
-  set). A result over ``result_limit_bytes`` is a 200 ``{"error": "The action produced a response that
-  exceeded ..."}``.
-- After a timeout, crash or out-of-memory the process is gone and ``healthy`` is False: destroy the container.
-- Each container has its own directory ``work_dir/<id>`` with ``action/`` (cwd, the code) and ``tmp/`` (its
-  TMPDIR/TEMP/TMP, so ``tempfile.gettempdir()`` in the action points there); ``destroy()`` deletes both.
-- The process runs in its own session (a timeout kills the whole process group) with ``__OW_API_HOST`` and the
-  init ``env`` (stringified as OpenWhisk does) in its environment, and its address space capped at the memory
-  limit plus ``launcher.ADDRESS_SPACE_MARGIN_MB``; a MemoryError ends it like the OOM killer ends a Docker
-  container.
+  502 "The action failed to generate or locate a binary. See logs for details." when compile's steps fail
+  (see ``compile_action``), 502 "Cannot start action. Check logs for details." when the process exits
+  before its ack (the reason and "Command exited abruptly during initialization." in ``last_logs``). run 200
+  with the action's dict or list (a dict with ``error`` is the action's own error) or ``None`` (the proxy
+  passes ``null`` on); 502 when the result is another JSON value; 400 "command exited" when the action
+  process ended (a result that is not JSON, ``exit()``, a crash). Failures that OpenWhisk's invoker detects
+  itself come back as 502 with the invoker's message: the container killed ("The action did not produce a
+  valid response and exited unexpectedly." / "... did not initialize ..."), out of memory ("The action
+  exhausted its memory and was aborted."), timeout ("The action exceeded its time limits of N
+  milliseconds[ during initialization]."; ``timed_out`` set). A result over ``result_limit_bytes`` is a 200
+  ``{"error": "The action produced a response that exceeded ..."}``.
+- After a timeout, crash, exit or out-of-memory the process is gone and ``healthy`` is False: destroy it.
+- Each container has its own directory ``work_dir/<id>`` with ``action/`` (cwd, the code) and ``tmp/`` (the
+  container's own /tmp: the launcher sets ``tempfile.tempdir`` to it); ``destroy()`` deletes both.
+- The process runs in its own session (a timeout kills the whole process group) with exactly the proxy's
+  environment (``action_environment``; the init ``env`` stringified as OpenWhisk does), and its address space
+  capped at the memory limit plus ``launcher.ADDRESS_SPACE_MARGIN_MB``; a MemoryError ends it like the OOM
+  killer ends a Docker container.
 - Logs: ``last_logs`` holds the formatted lines of the last init failure or run (import-time output goes to
-  the first run), bounded by the run's log limit. Output floods cost CPU, never unbounded memory.
+  the first run), bounded by the run's log limit; like the proxy, the container writes the end-of-activation
+  sentinels into the action's stdout/stderr pipes after each result. Output floods cost CPU, never
+  unbounded memory.
 - Methods are serialised by an internal lock; the pool runs one activation per container at a time anyway.
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import io
@@ -49,22 +54,39 @@ import time
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from infra.whisk.logs import DEFAULT_LIMIT_BYTES, LogCollector
+from infra.whisk.logs import DEFAULT_LIMIT_BYTES, SENTINEL, LogCollector
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 RESULT_LIMIT_BYTES = 1024 * 1024  # OpenWhisk's whisk.activation.payload.max
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # an archive may not unpack to more (the code limit is 48 MB packed)
 READ_CHUNK = 64 * 1024
-SENTINEL_WAIT_S = 2.0  # the launcher writes both sentinels before the result: they are normally here already
-PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TESSDATA_PREFIX")
+SENTINEL_WAIT_S = 2.0  # the container writes both sentinels after the result: they are normally here already
+SENTINEL_LINE = SENTINEL + b"\n"
+# What the Python runtime image's ActionLoop proxy adds to the action process's (otherwise empty) environment:
+# the image's OW_WAIT_FOR_ACK / OW_EXECUTION_ENV as __OW_*, its own version (openwhisk/actionProxy.go SetEnv).
+PROXY_ENV = {
+    "__OW_WAIT_FOR_ACK": "1",
+    "__OW_EXECUTION_ENV": "openwhisk/action-python-v3.11",
+    "__OW_PROXY_VERSION": "1.17.1",
+}
+# What bin/compile's generated `exec` wrapper (bash: export, cd, exec python) adds before Python starts; an
+# action shipped as its own executable is started without it.
+WRAPPER_ENV_KEYS = ("PYTHONIOENCODING", "PWD", "SHLVL", "OLDPWD")
+EXECUTABLE = "exec"
+REQUIREMENTS = "requirements.txt"
+VIRTUALENV = "virtualenv"
 
 ALREADY_INITIALIZED = "Cannot initialize the action more than once."
 NO_CODE = "Missing main/no code to execute."
 NOT_INITIALIZED = "no action defined yet"
 NOT_DICT = "The action did not return a dictionary or array."
 NOT_COMPILED = "The action failed to generate or locate a binary. See logs for details."
+CANNOT_START = "Cannot start action. Check logs for details."
+EXITED_AT_INIT = "Command exited abruptly during initialization."
+NOT_ACKED = "The action did not initialize properly."
+COMMAND_EXITED = "command exited"  # the proxy's 400 when the action process ended during a run
 ABNORMAL_INIT = "The action did not initialize and exited unexpectedly."
 ABNORMAL_RUN = "The action did not produce a valid response and exited unexpectedly."
 MEMORY_EXHAUSTED = "The action exhausted its memory and was aborted."
@@ -105,20 +127,115 @@ class CodeError(Exception):
 
 
 def install_code(code: str, binary: bool, action_dir: Path) -> None:
-    """Write source text as __main__.py, or unpack a base64 zip / tar.gz (other binaries are the source)."""
+    """Extract code as the proxy does: a zip or tar.gz is unpacked, else becomes the file ``exec``."""
     if not binary:
-        (action_dir / "__main__.py").write_text(code, encoding="utf-8")
-        return
-    try:
-        data = base64.b64decode(code, validate=True)
-    except (binascii.Error, ValueError) as ex:
-        raise CodeError(400, f"Error decoding base64 code: {ex}") from ex
-    if data[:4] == b"PK\x03\x04":
+        data = code.encode("utf-8")
+    else:
+        try:
+            data = base64.b64decode(code, validate=True)
+        except (binascii.Error, ValueError) as ex:
+            raise CodeError(400, f"Error decoding base64 code: {ex}") from ex
+    if (
+        data[:2] == b"PK"
+        and data[2:3] in (b"\x03", b"\x05", b"\x07")
+        and data[3:4] in (b"\x04", b"\x06", b"\x08")
+    ):
         _unzip(data, action_dir)
-    elif data[:2] == b"\x1f\x8b":
+    elif data[:3] == b"\x1f\x8b\x08":
         _untar(data, action_dir)
     else:
-        (action_dir / "__main__.py").write_bytes(data)
+        (action_dir / EXECUTABLE).write_bytes(data)
+    executable = action_dir / EXECUTABLE
+    if executable.is_file():
+        executable.chmod(0o755)
+
+
+def is_executable(head: bytes) -> bool:
+    """The proxy's test for code that is already compiled on Linux: an ELF binary or a ``#!`` script."""
+    return (len(head) > 52 and head[:4] == b"\x7fELF") or (len(head) > 2 and head[:2] == b"#!")
+
+
+def is_compiled(action_dir: Path) -> bool:
+    executable = action_dir / EXECUTABLE
+    if not executable.is_file():
+        return False
+    with executable.open("rb") as f:
+        return is_executable(f.read(64))
+
+
+def compile_action(action_dir: Path, python: str, deadline: float) -> str:
+    """What the Python runtime's ``bin/compile`` does to source code; returns its error output ("" = fine).
+
+    ``exec`` (the single file, or a zip entry) becomes ``__main__.py``; a ``requirements.txt`` without a
+    ``virtualenv/`` is installed into a new ``virtualenv/``; ``__main__.py`` must exist and parse as UTF-8
+    text (so a byte order mark or a syntax error fails here, with the parser's message). Any output fails
+    the init with NOT_COMPILED and the output in the logs.
+    """
+    errors: list[str] = []
+    source = action_dir / EXECUTABLE
+    main_py = action_dir / "__main__.py"
+    if source.is_file():
+        source.replace(main_py)
+    venv = action_dir / VIRTUALENV
+    if (action_dir / REQUIREMENTS).is_file() and not venv.is_dir():
+        errors.append(build_virtualenv(action_dir, python, deadline))
+    if venv.is_dir() and not any((venv / d / "activate_this.py").is_file() for d in ("bin", "Scripts")):
+        errors.append("Invalid virtualenv. Zip file does not include 'activate_this.py'.\n")
+    if not main_py.is_file():
+        errors.append("Zip file does not include main__\n")
+    else:
+        try:
+            ast.parse(main_py.read_bytes().decode("utf-8"))
+        except SyntaxError as ex:
+            errors.append(str(ex.msg))
+        except (UnicodeDecodeError, ValueError, OSError) as ex:
+            errors.append(str(ex))
+    return "".join(errors)
+
+
+ACTIVATE_THIS = """# Activates this virtualenv in a running interpreter (as virtualenv's activate_this.py).
+import os, site, sys
+base = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+before = list(sys.path)
+for lib in ("lib", "lib64"):
+    root = os.path.join(base, lib)
+    if os.path.isdir(root):
+        for name in sorted(os.listdir(root)):
+            site.addsitedir(os.path.join(root, name, "site-packages"))
+sys.path[:] = [p for p in sys.path if p not in before] + before
+sys.prefix = base
+"""
+
+
+def build_virtualenv(action_dir: Path, python: str, deadline: float) -> str:
+    """``python -m venv`` + ``pip install -r requirements.txt`` into ``virtualenv/``; output on failure."""
+    venv = action_dir / VIRTUALENV
+    steps = [
+        [python, "-m", "venv", "--without-pip", str(venv)],
+        [
+            python, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+            "--disable-pip-version-check", "--no-input", "-q", "-r", str(action_dir / REQUIREMENTS),
+        ],
+    ]  # fmt: skip
+    for step in steps:
+        remaining = deadline - time.monotonic()
+        try:
+            done = subprocess.run(
+                step, cwd=action_dir, capture_output=True, timeout=max(remaining, 0.1), env=_build_env()
+            )
+        except subprocess.TimeoutExpired:
+            return (
+                "Building the virtualenv from requirements.txt did not finish within the init time limit.\n"
+            )
+        if done.returncode != 0:
+            return (done.stdout + done.stderr).decode("utf-8", errors="replace") or f"{step[2]} failed\n"
+    (venv / "bin" / "activate_this.py").write_text(ACTIVATE_THIS, encoding="utf-8")
+    return ""
+
+
+def _build_env() -> dict[str, str]:
+    """bin/compile runs with the proxy's PATH only (plus init env); pip needs a writable cache-free home."""
+    return {"PATH": os.environ.get("PATH", os.defpath), "PIP_NO_CACHE_DIR": "1", "LC_ALL": "C.UTF-8"}
 
 
 def _unzip(data: bytes, action_dir: Path) -> None:
@@ -178,6 +295,24 @@ class _Channel:
             self._buffer += chunk
 
 
+def action_environment(
+    api_host: str, action_dir: Path, extra_env: Mapping[str, str] | None
+) -> dict[str, str]:
+    """The action process's environment before /init, as in the runtime image: nothing of the platform's.
+
+    The proxy starts the action with an empty environment plus the ``__OW_*`` variables of its own (the
+    invoker's ``__OW_API_HOST``, the image's ``OW_WAIT_FOR_ACK`` and ``OW_EXECUTION_ENV``, its version) and
+    the /init ``env``; compile's bash wrapper adds PYTHONIOENCODING, PWD, SHLVL and OLDPWD; Python itself
+    adds LC_CTYPE=C.UTF-8 (locale coercion). Of ``extra_env`` (the invoker's extra container variables) only
+    ``__OW_*`` names get through, as the proxy passes nothing else on.
+    """
+    env = {"PYTHONIOENCODING": "UTF-8", "PWD": str(action_dir), "SHLVL": "0", "OLDPWD": "/"}
+    env.update(PROXY_ENV)
+    env["__OW_API_HOST"] = api_host
+    env.update({k: v for k, v in (extra_env or {}).items() if k.startswith("__OW_")})
+    return env
+
+
 class Container:
     """One action container (an OS process); see the module docstring for the contract."""
 
@@ -196,6 +331,7 @@ class Container:
         self.tmp_dir = self.directory / "tmp"
         self.action_dir.mkdir(parents=True)
         self.tmp_dir.mkdir()
+        self.python = python
         self.initialized = False
         self.timed_out = False
         self.last_logs: list[str] = []
@@ -204,38 +340,49 @@ class Container:
         self._dead = False
         self._destroyed = False
         self._logs = LogCollector()
-        env = {key: os.environ[key] for key in PASS_ENV if key in os.environ}
-        env.setdefault("LANG", "C.UTF-8")
-        tmp = str(self.tmp_dir)
-        env.update({"TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, "__OW_API_HOST": api_host})
-        env.update(extra_env or {})
+        env = action_environment(api_host, self.action_dir, extra_env)
         read_fd, write_fd = os.pipe()
+        # stdout/stderr are pipes whose write ends the container keeps too: like the proxy, which shares its
+        # log files with the action, it writes the end-of-activation sentinels after the action's output.
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
         try:
             self._process = subprocess.Popen(
-                [python, "-I", "-u", "-X", "utf8", str(LAUNCHER), "--result-fd", str(write_fd)],
+                [
+                    python,
+                    "-I",
+                    "-u",
+                    str(LAUNCHER),
+                    "--result-fd",
+                    str(write_fd),
+                    "--tmp-dir",
+                    str(self.tmp_dir),
+                ],  # fmt: skip
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdout=out_w,
+                stderr=err_w,
                 cwd=self.action_dir,
                 env=env,
                 pass_fds=(write_fd,),
                 start_new_session=True,
             )
         except BaseException:
-            os.close(read_fd)
+            for fd in (read_fd, out_r, out_w, err_r, err_w):
+                os.close(fd)
             shutil.rmtree(self.directory, ignore_errors=True)
             raise
         finally:
             os.close(write_fd)
         self.pid = self._process.pid
         self._channel = _Channel(read_fd)
-        assert self._process.stdin is not None and self._process.stdout is not None
-        assert self._process.stderr is not None
+        self._guards = {"stdout": out_w, "stderr": err_w}
+        assert self._process.stdin is not None
         self._stdin_fd = self._process.stdin.fileno()
         os.set_blocking(self._stdin_fd, False)
+        self._read_fds = (out_r, err_r)
         self._readers = [
-            threading.Thread(target=self._pump, args=(name, pipe), name=f"{container_id}-{name}", daemon=True)
-            for name, pipe in (("stdout", self._process.stdout), ("stderr", self._process.stderr))
+            threading.Thread(target=self._pump, args=(name, fd), name=f"{container_id}-{name}", daemon=True)
+            for name, fd in (("stdout", out_r), ("stderr", err_r))
         ]
         for reader in self._readers:
             reader.start()
@@ -245,11 +392,10 @@ class Container:
         """True while the process can take another activation (not crashed, timed out or destroyed)."""
         return not self._dead and not self._destroyed and self._process.poll() is None
 
-    def _pump(self, stream: str, pipe: IO[bytes]) -> None:
-        read = getattr(pipe, "read1", pipe.read)
+    def _pump(self, stream: str, fd: int) -> None:
         try:
             while True:
-                chunk = read(READ_CHUNK)
+                chunk = os.read(fd, READ_CHUNK)
                 if not chunk:
                     break
                 self._logs.feed(stream, chunk)
@@ -257,6 +403,17 @@ class Container:
             pass  # the pipe was closed by destroy()
         finally:
             self._logs.close(stream)
+
+    def _guard(self, message: str | None = None) -> None:
+        """End an activation's logs as the proxy does: optional stderr line, then each sentinel."""
+        for stream, fd in self._guards.items():
+            data = SENTINEL_LINE
+            if message is not None and stream == "stderr":
+                data = message.encode("utf-8", errors="replace").rstrip(b"\n") + b"\n" + SENTINEL_LINE
+            try:
+                os.write(fd, data)
+            except OSError:
+                pass
 
     def init(
         self, value: Any, *, timeout_ms: int | None = None, memory_mb: int = 0
@@ -271,18 +428,22 @@ class Container:
             if not isinstance(code, str) or not code:
                 return 403, {"error": NO_CODE}
             self._init_started = True
+            deadline = self._deadline(timeout_ms)
             try:
                 install_code(code, bool(value.get("binary")), self.action_dir)
             except CodeError as ex:
                 self._dead = True
                 return ex.status, {"error": str(ex)}
-            if not (self.action_dir / "__main__.py").is_file():
-                self._logs.note("stderr", "Zip file does not include a top-level __main__.py.")
-                return self._init_failed(502, NOT_COMPILED)
+            executable = is_compiled(self.action_dir)
+            if not executable:
+                problems = compile_action(self.action_dir, self.python, deadline)
+                if problems:
+                    return self._init_failed(502, NOT_COMPILED, problems)
+                if time.monotonic() >= deadline:
+                    return self._after_failure(deadline, timeout_ms, init=True, timed_out=True)
             env = value.get("env") if isinstance(value.get("env"), dict) else {}
             main = value.get("main") if isinstance(value.get("main"), str) and value.get("main") else "main"
-            line = {"main": main, "env": stringify_env(env or {}), "memory_mb": memory_mb}
-            deadline = self._deadline(timeout_ms)
+            line = {"main": main, "env": stringify_env(env or {}), "memory_mb": memory_mb, "exec": executable}
             if not self._send(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n", deadline):
                 return self._after_failure(deadline, timeout_ms, init=True)
             kind, data, _ = self._channel.read_line(deadline, RESULT_LIMIT_BYTES)
@@ -291,16 +452,17 @@ class Container:
             try:
                 ack = json.loads(data)
             except ValueError:
-                ack = {"ok": False, "error": f"The action wrote an invalid acknowledgement: {data[:200]!r}"}
+                ack = None
             if isinstance(ack, dict) and ack.get("ok") is True:
                 self.initialized = True
                 return 200, {"ok": True}
-            error = ack.get("error") if isinstance(ack, dict) else None
-            return self._init_failed(502, str(error or "Cannot start action. Check logs for details."))
+            return self._init_failed(502, CANNOT_START, NOT_ACKED)
 
-    def _init_failed(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
-        self._kill()
+    def _init_failed(self, status: int, message: str, detail: str) -> tuple[int, dict[str, Any]]:
+        """OW_LOG_INIT_ERROR: the detail goes to stderr, then the sentinels; the answer is generic text."""
+        self._guard(detail)
         self.last_logs = self._logs.take(SENTINEL_WAIT_S)
+        self._kill()
         return status, {"error": message}
 
     def run(
@@ -317,7 +479,7 @@ class Container:
             if not self.initialized:
                 return 500, {"error": NOT_INITIALIZED}
             if not self.healthy:
-                return 502, {"error": ABNORMAL_RUN}
+                return 500, {"error": COMMAND_EXITED}
             self._logs.limit_bytes = log_limit_bytes
             deadline = self._deadline(timeout_ms)
             try:
@@ -329,6 +491,7 @@ class Container:
             kind, data, length = self._channel.read_line(deadline, result_limit_bytes)
             if kind in ("eof", "timeout"):
                 return self._after_failure(deadline, timeout_ms, init=False, timed_out=kind == "timeout")
+            self._guard()
             self.last_logs = self._logs.take(SENTINEL_WAIT_S)
             if kind == "long":
                 return 200, {"error": truncated_response(data, length, result_limit_bytes)}
@@ -336,6 +499,8 @@ class Container:
                 result = json.loads(data)
             except ValueError:
                 return 502, {"error": NOT_DICT}
+            if result is None:  # Go's json.Unmarshal takes `null` for an empty object: the proxy passes it on
+                return 200, None
             if not isinstance(result, dict | list):
                 return 502, {"error": NOT_DICT}
             return 200, result
@@ -364,23 +529,40 @@ class Container:
     def _after_failure(
         self, deadline: float, timeout_ms: int | None, *, init: bool, timed_out: bool = False
     ) -> tuple[int, dict[str, Any]]:
-        """The process died, hung or refused input: kill its group, keep its logs, say why like OpenWhisk."""
+        """The process died, hung or refused input: kill its group, keep its logs, answer like the runtime.
+
+        A timeout or the container being killed (SIGKILL, as `docker kill` or the OOM killer) are the
+        invoker's own findings; an action process that ended by itself is what the proxy reports ("command
+        exited" on a run, "Cannot start action" at init, the reason in the logs).
+        """
         timed_out = timed_out or time.monotonic() >= deadline
         if not timed_out:
-            try:  # it is exiting: give it a moment so the exit code says whether memory ran out
+            try:  # it is exiting: give it a moment so the exit code says how it ended
                 self._process.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 pass
         exit_code = self._process.poll()
         self._kill()
-        self.last_logs = self._logs.take(SENTINEL_WAIT_S if not timed_out else 0.5)
         if timed_out:
+            self._guard()
+            self.last_logs = self._logs.take(0.5)
             self.timed_out = True
             return 502, {"error": timed_out_message(timeout_ms or 0, init)}
         if exit_code == OOM_EXIT_CODE:  # the launcher's own exit on MemoryError (RLIMIT_AS is the limit)
+            self._guard()
+            self.last_logs = self._logs.take(SENTINEL_WAIT_S)
             return 502, {"error": MEMORY_EXHAUSTED}
-        # Anything else, a `kill -9` from outside included, is a process that went away.
-        return 502, {"error": ABNORMAL_INIT if init else ABNORMAL_RUN}
+        if exit_code == -signal.SIGKILL:  # the whole container went away
+            self._guard()
+            self.last_logs = self._logs.take(SENTINEL_WAIT_S)
+            return 502, {"error": ABNORMAL_INIT if init else ABNORMAL_RUN}
+        if init:
+            self._guard(EXITED_AT_INIT)
+            self.last_logs = self._logs.take(SENTINEL_WAIT_S)
+            return 502, {"error": CANNOT_START}
+        self._guard()
+        self.last_logs = self._logs.take(SENTINEL_WAIT_S)
+        return 400, {"error": COMMAND_EXITED}
 
     def _kill(self) -> None:
         """Kill the whole process group (the action's own children too) and reap the launcher."""
@@ -405,16 +587,21 @@ class Container:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def _close(self) -> None:
+        for fd in self._guards.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         for reader in self._readers:
             reader.join(timeout=1.0)
-        for pipe in (self._process.stdin, self._process.stdout, self._process.stderr):
+        for fd in (*self._read_fds, self._channel.fd):
             try:
-                if pipe is not None:
-                    pipe.close()
+                os.close(fd)
             except OSError:
                 pass
         try:
-            os.close(self._channel.fd)
+            if self._process.stdin is not None:
+                self._process.stdin.close()
         except OSError:
             pass
 

@@ -28,7 +28,7 @@ from infra.whisk.invocation import (
     http_status_for,
     summary,
 )
-from infra.whisk.store import Store
+from infra.whisk.store import COLLECTIONS, Store
 
 log = logging.getLogger("infra.whisk")
 
@@ -105,13 +105,14 @@ def info_document() -> dict[str, Any]:
         "runtimes": {
             "python": [
                 {
-                    "kind": entities.DEFAULT_KIND,
-                    "default": True,
+                    "kind": kind,
+                    "default": kind == entities.DEFAULT_KIND,
                     "deprecated": False,
                     "requireMain": False,
-                    "image": "openwhisk/action-python-v3.11:nightly",
+                    "image": f"openwhisk/action-python-v{kind.split(':')[1]}:nightly",
                     "attached": False,
                 }
+                for kind in entities.PYTHON_KINDS
             ],
         },
         "limits": {
@@ -158,9 +159,11 @@ class Controller:
         self.activator = Activator(store, pool, self.keys, nonblocking_workers=background_workers)
         self._write_lock = threading.RLock()
         # imported here: webactions depends on this module's Request/Response
+        from infra.whisk.apigateway import ApiGateway
         from infra.whisk.webactions import WebActions
 
         self.web = WebActions(self)
+        self.gateway = ApiGateway(self)
 
     def shutdown(self) -> None:
         self.activator.shutdown()
@@ -169,7 +172,7 @@ class Controller:
     def handle(self, req: Request) -> Response:
         """Answer one request; never raises (internal errors become a 500 JSON reply, logged)."""
         txid = uuid.uuid4().hex
-        web = req.path.startswith("/api/v1/web/")
+        web = req.path.startswith("/api/v1/web/") or self.gateway.is_gateway_path(req.path)
         try:
             if req.method == "OPTIONS" and not web:
                 return Response(200, b"", list(API_CORS))
@@ -211,6 +214,8 @@ class Controller:
             return json_response(200, info_document())
         if path.startswith("/api/v1/web/"):
             return self.web.handle(req, path[len("/api/v1/web/") :], txid)
+        if self.gateway.is_gateway_path(path):
+            return self.gateway.serve(req, txid)
         if path in ("/api/v1", "/api/v1/", "/api"):
             return json_response(200, {**info_document(), **API_INFO})
         if path == "/api/v1/api-docs":
@@ -247,10 +252,20 @@ class Controller:
         }.get(collection)
         if handler is None:
             raise not_found()
+        top_level = len(rest) == 1 or (collection != "actions" and rest[1:] == [""])  # not "actions/pkg/"
+        if collection in COLLECTIONS and rest and rest[0] and top_level:
+            self._conform(ns, collection, rest[0])
         if req.method == "GET" or (req.method == "POST" and collection in ("actions", "triggers")):
             return handler(req, ident, ns, rest, txid)
         with self._write_lock:  # entity writes read-modify-write documents (rule status lives on triggers)
             return handler(req, ident, ns, rest, txid)
+
+    def _conform(self, ns: str, collection: str, name: str) -> None:
+        """One name per namespace across actions, packages, triggers and rules (OpenWhisk's document id)."""
+        if self.store.get(ns, collection, name) is not None:
+            return
+        if any(self.store.get(ns, other, name) is not None for other in COLLECTIONS if other != collection):
+            raise conflict(errors.CONFORMANCE)
 
     @staticmethod
     def _own(ident: Identity, ns: str) -> None:
@@ -290,8 +305,9 @@ class Controller:
             if req.method != "GET":
                 raise ApiError(405, "HTTP method not allowed, supported methods: GET")
             self._own(ident, ns)
+            # as OpenWhisk: the namespace's actions include those in its packages
             return self._entity_list(
-                req, self.store.list_entities(ns, "actions"), "actions", entities.action_summary
+                req, self.store.list_entities(ns, "actions", prefix=""), "actions", entities.action_summary
             )
         if len(rest) == 2 and rest[1] == "" and req.method == "GET":
             return self._package_actions(req, ident, ns, check_name(rest[0]))
@@ -405,8 +421,8 @@ class Controller:
             if not 1 <= wait_ms <= MAX_BLOCKING_WAIT_MS:
                 raise bad_request(errors.invalid_timeout(MAX_BLOCKING_WAIT_MS))
         payload = parse_json_body(req.body)
-        if payload is not None and not isinstance(payload, dict | list):
-            raise bad_request(errors.malformed("the invoke payload must be a JSON object"))
+        if payload is not None and not isinstance(payload, dict):
+            raise bad_request(errors.malformed("Object expected"))  # arrays too, as OpenWhisk
         resolved = self.activator.resolve(ident.namespace, ns, pkg, name)
         args = self.activator.merge_args(resolved, payload)
         activation_id, record = self.activator.invoke(
@@ -503,6 +519,9 @@ class Controller:
             if target.get("binding"):
                 raise bad_request(errors.BINDING_CANNOT_REFERENCE_BINDING)
             doc["binding"] = {"namespace": target_ns, "name": target_name}
+        # the binding annotation is always the controller's: dropped from the PUT, set from the binding
+        doc["annotations"] = [kv for kv in doc["annotations"] if kv["key"] != "binding"]
+        if doc.get("binding"):
             doc["annotations"] = entities.kv_set(doc["annotations"], "binding", dict(doc["binding"]))
         self.store.put(ns, "packages", name, doc)
         return json_response(200, public(doc))
@@ -643,8 +662,10 @@ class Controller:
             "namespace": ns,
             "name": name,
             "version": "0.0.1" if old is None else entities.bump_version(old.get("version", "0.0.1")),
-            "publish": bool(body.get("publish", False)),
-            "annotations": annotations if old is None else entities.kv_merge(old["annotations"], annotations),
+            "publish": bool(
+                body["publish"] if body.get("publish") is not None else (old or {}).get("publish")
+            ),
+            "annotations": entities.replaced_annotations(body, annotations, old),
             "trigger": trigger,
             "action": action,
             "updated": entities.now_ms(),
@@ -697,20 +718,23 @@ class Controller:
 
     def _limits(self, req: Request, ident: Identity, ns: str, rest: list[str], txid: str) -> Response:
         self._own(ident, ns)
+        # OpenWhisk's UserLimits as JSON: memory and logs in MB, timeouts in ms, parameter size a ByteSize
         return json_response(
             200,
             {
                 "invocationsPerMinute": 60,
                 "concurrentInvocations": 30,
                 "firesPerMinute": 60,
-                "minActionMemory": entities.MEMORY_MB[1] * 1024 * 1024,
-                "maxActionMemory": entities.MEMORY_MB[2] * 1024 * 1024,
+                "minActionMemory": entities.MEMORY_MB[1],
+                "maxActionMemory": entities.MEMORY_MB[2],
+                "minActionLogs": entities.LOGS_MB[1],
+                "maxActionLogs": entities.LOGS_MB[2],
                 "minActionTimeout": entities.TIMEOUT_MS[1],
                 "maxActionTimeout": entities.TIMEOUT_MS[2],
-                "minActionLogs": 0,
-                "maxActionLogs": entities.LOGS_MB[2] * 1024 * 1024,
-                "maxActionConcurrency": 1,
-                "maxParameterSize": MAX_PAYLOAD,
+                "minActionConcurrency": entities.CONCURRENCY[1],
+                "maxActionConcurrency": entities.CONCURRENCY[2],
+                "maxParameterSize": f"{MAX_PAYLOAD // (1024 * 1024)} MB",
+                "maxActionInstances": 30,
             },
         )
 

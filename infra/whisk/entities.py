@@ -19,9 +19,13 @@ from infra.whisk.errors import ApiError, bad_request
 
 NAME_RE = re.compile(r"\A([\w]|[\w][\w@ .-]*[\w@.-]+)\Z")
 NAME_MAX = 256
-DEFAULT_KIND = "python:3.11"
-KIND_ALIASES = {"python:default": DEFAULT_KIND, "python:3": DEFAULT_KIND, "python": DEFAULT_KIND}
-KINDS = (DEFAULT_KIND, "blackbox", "sequence")
+# apache/openwhisk's runtimes manifest (ansible/files/runtimes.json), Python family: python:3.10 is the
+# default, so `python:default` resolves to it; there is no `python` nor `python:3` kind. Both run on this
+# machine's Python (see the README's local platform section).
+PYTHON_KINDS = ("python:3.10", "python:3.11")
+DEFAULT_KIND = "python:3.10"
+KIND_ALIASES = {"python:default": DEFAULT_KIND}
+KINDS = (*PYTHON_KINDS, "blackbox", "sequence")
 SEQUENCE_MAX = 50
 CODE_MAX = 48 * 1024 * 1024  # OpenWhisk's action code size limit
 
@@ -174,15 +178,15 @@ def resolve_kind(kind: Any) -> str:
     kind = kind.lower()
     kind = KIND_ALIASES.get(kind, kind)
     if kind not in KINDS:
-        valid = ", ".join(("python:default", *KINDS))
+        valid = "', '".join(PYTHON_KINDS)
         raise bad_request(
-            f"The specified runtime '{kind}' is not supported by this platform. Valid values are: {valid}."
+            f"The specified runtime '{kind}' is not supported by this platform. Valid values are: '{valid}'."
         )
     return kind
 
 
 def check_exec(value: Any) -> dict[str, Any]:
-    """Validate `exec` (kinds python:3.11, blackbox with code, sequence); sequence components unresolved."""
+    """Validate `exec` (Python kinds, blackbox with code, sequence); sequence components unresolved."""
     if not isinstance(value, dict):
         raise bad_request(errors.malformed("'exec' must be an object with a 'kind'"))
     kind = resolve_kind(value.get("kind"))
@@ -209,9 +213,9 @@ def check_exec(value: Any) -> dict[str, Any]:
             )
         out: dict[str, Any] = {"kind": "blackbox", "image": image}
     else:
-        if not isinstance(code, str) or not code.strip():
+        if not isinstance(code, str):  # empty code is accepted, as by OpenWhisk (its init then fails)
             raise bad_request(
-                errors.malformed("'exec.code' must be a non-empty string (source or base64 zip)")
+                errors.malformed(f"'code' must be a string defined in 'exec' for '{kind}' actions")
             )
         out = {"kind": kind}
     if len(code) > CODE_MAX:
@@ -244,6 +248,7 @@ def new_action(
     if not isinstance(del_annotations, list):
         raise bad_request(errors.malformed("'delAnnotations' must be an array of keys"))
     publish = body.get("publish")
+    given_exec = exec_
     if old is None:
         if exec_ is None:
             raise bad_request(errors.malformed("'exec' is required to create an action"))
@@ -256,15 +261,23 @@ def new_action(
     else:
         exec_ = exec_ or old["exec"]
         limits = check_limits(body.get("limits"), old["limits"])
-        merged_ann = kv_merge(old.get("annotations", []), annotations)
+        # OpenWhisk's update: delAnnotations are removed from the old annotations, then the new ones added
+        kept = [kv for kv in old.get("annotations", []) if kv["key"] not in del_annotations]
+        merged_ann = kv_merge(kept, annotations)
         version = bump_version(old.get("version", "0.0.1"))
-        parameters = params if params is not None else old.get("parameters", [])
+        old_is_sequence = old["exec"]["kind"] == "sequence"
+        if given_exec is None and old_is_sequence:
+            parameters = old.get("parameters", [])  # a sequence keeps its _actions, given parameters or not
+        elif params is not None:
+            parameters = params
+        else:
+            parameters = [] if old_is_sequence else old.get("parameters", [])
         if publish is None:
             publish = old.get("publish", False)
-    merged_ann = [kv for kv in merged_ann if kv["key"] not in del_annotations]
     merged_ann = kv_set(merged_ann, "exec", exec_["kind"])
-    if exec_["kind"] == "sequence":
-        parameters = []  # the sequence's own parameters are not used by OpenWhisk
+    if exec_["kind"] == "sequence" and given_exec is not None:
+        # as OpenWhisk: a sequence's parameters are exactly `_actions`, its components with a leading slash
+        parameters = [{"key": "_actions", "value": ["/" + c.lstrip("/") for c in exec_["components"]]}]
     doc: dict[str, Any] = {
         "namespace": namespace,
         "name": name,
@@ -307,7 +320,7 @@ def new_package(
         "name": name,
         "version": "0.0.1" if old is None else bump_version(old.get("version", "0.0.1")),
         "publish": bool(publish if publish is not None else (old or {}).get("publish", False)),
-        "annotations": annotations if old is None else kv_merge(old.get("annotations", []), annotations),
+        "annotations": replaced_annotations(body, annotations, old),
         "parameters": params if params is not None else (old or {}).get("parameters", []),
         "binding": (old or {}).get("binding", {}),
         "updated": now_ms(),
@@ -315,10 +328,20 @@ def new_package(
     return doc
 
 
+def replaced_annotations(
+    body: dict[str, Any], annotations: list[dict[str, Any]], old: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Packages, triggers and rules: given annotations replace the old ones."""
+    if old is None or body.get("annotations") is not None:
+        return annotations
+    return list(old.get("annotations", []))
+
+
 def package_summary(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: doc[k] for k in ("namespace", "name", "version", "publish", "annotations", "binding", "updated")
-    }
+    """The list view: `binding` is the binding object, or false for a plain package."""
+    out = {k: doc[k] for k in ("namespace", "name", "version", "publish", "annotations", "updated")}
+    out["binding"] = doc.get("binding") or False
+    return out
 
 
 def new_trigger(
@@ -335,7 +358,7 @@ def new_trigger(
         "name": name,
         "version": "0.0.1" if old is None else bump_version(old.get("version", "0.0.1")),
         "publish": bool(publish if publish is not None else (old or {}).get("publish", False)),
-        "annotations": annotations if old is None else kv_merge(old.get("annotations", []), annotations),
+        "annotations": replaced_annotations(body, annotations, old),
         "parameters": params if params is not None else (old or {}).get("parameters", []),
         "limits": {},
         "rules": (old or {}).get("rules", {}),

@@ -11,6 +11,7 @@ NOT_AUTHORIZED = "The supplied authentication is not authorized to access this r
 AUTH_MISSING = "The resource requires authentication, which was not supplied with the request"
 AUTH_INVALID = "The supplied authentication is invalid"
 ALREADY_EXISTS = "resource already exists"
+CONFORMANCE = "Resource by this name exists but is not in this collection."
 ENTITY_NAME_ILLEGAL = "The name of the entity contains illegal characters."
 NAMESPACE_ILLEGAL = "The namespace contains illegal characters."
 PARAMETERS_NOT_ALLOWED = "Request defines parameters that are not allowed (e.g., reserved properties)."

@@ -118,8 +118,9 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
         )
         if k in record
     }
-    out["end"] = record.get("end", 0)
-    out["duration"] = record.get("duration", 0)
+    for key in ("end", "duration"):  # a trigger's activation has neither, as on OpenWhisk
+        if key in record:
+            out[key] = record[key]
     if "cause" in record:
         out["cause"] = record["cause"]
     out["statusCode"] = record.get("response", {}).get("statusCode", 0)
@@ -219,7 +220,8 @@ class Activator:
         init_env: dict[str, str] = {}
         for kv in (*pkg_params, *binding_params):
             params[kv["key"]] = kv.get("value")
-        for kv in doc.get("parameters", []):
+        own = [] if doc["exec"]["kind"] == "sequence" else doc.get("parameters", [])  # not its `_actions`
+        for kv in own:
             if kv.get("init"):
                 init_env[kv["key"]] = _stringify(kv.get("value"))
                 params.pop(kv["key"], None)
@@ -487,8 +489,6 @@ class Activator:
             "subject": identity.namespace,
             "activationId": activation_id,
             "start": start,
-            "end": 0,
-            "duration": 0,
             "publish": False,
             "annotations": [{"key": "path", "value": f"{trigger['namespace']}/{trigger['name']}"}],
             "logs": logs,

@@ -1,22 +1,28 @@
-"""The process inside a local action container: the Python runtime's ActionLoop launcher, as a script.
+"""The local stand-in for the Python runtime's ActionLoop launcher (and the proxy's start of it), as a script.
 
-Run as ``python -I -u -X utf8 launcher.py --result-fd N`` with cwd = the container's action directory
-(which holds ``__main__.py``, helper modules and an optional ``virtualenv/``). It is started before the
-code is known (that is what a prewarmed container is), so the protocol has one extra first line:
+Run as ``python -I -u launcher.py --result-fd N --tmp-dir DIR`` with cwd = the container's action directory
+and the environment the proxy gives an action (see ``infra.whisk.container.action_environment``). It is
+started before the code is known (that is what a prewarmed container is), so the protocol has one extra
+first line:
 
-1. stdin, one JSON line: ``{"main": "main", "env": {...}, "memory_mb": 256}`` (the init). The launcher
-   exports ``env``, caps its address space (see ``limit_memory``), activates ``./virtualenv`` if present,
-   imports ``__main__.py`` as module ``main__`` and picks the function named by ``main``.
-2. fd 3, one JSON line: ``{"ok": true}`` (the ack), or ``{"ok": false, "error": ...}`` with the detail on
-   stderr; a process that exits before the ack failed too (its traceback is on stderr).
-3. then per activation: stdin gets the /run body as one JSON line; every key but ``value`` is exported as
-   ``__OW_<KEY>``; ``main(value)`` is called; its return value goes to fd 3 as one JSON line (whatever it is:
-   the container, like ActionLoop's proxy, rejects non-dict/array results); an exception prints its
-   traceback to stderr and yields ``{"error": str(ex)}``. After every activation the sentinel line is
-   written to stdout and stderr, before the result, so a reader has all logs once it has the result.
+1. stdin, one JSON line: ``{"main": "main", "env": {...}, "memory_mb": 256, "exec": false}`` (the init,
+   after the container ran the runtime's compile step). The launcher exports ``env``, caps its address space
+   (see ``limit_memory``) and points ``tempfile`` at the container's own temp dir. With ``"exec": true`` the
+   action is its own executable (``./exec``, a ``#!`` script or an ELF binary): it replaces this process,
+   without compile's wrapper variables, and must speak the ActionLoop protocol itself. Otherwise it
+   activates ``./virtualenv`` if present and imports ``__main__.py`` as module ``main__``, taking the name
+   given by ``main`` from it (a missing name is an ImportError, as ``from main__ import x as main``).
+2. fd 3, one JSON line: ``{"ok": true}`` (the ack). A process that exits before the ack failed its init
+   (its traceback is on stderr).
+3. then per activation, as the runtime's launcher: stdin gets the /run body as one JSON line; every key but
+   ``value`` is exported as ``__OW_<KEY>``; ``main(value)`` is called; an Exception prints its traceback
+   to stderr and yields ``{"error": str(ex)}``; the result goes to fd 3 as one JSON line. A result that is
+   not JSON serialisable, SystemExit or any other BaseException ends the process (the proxy then answers
+   "command exited"). The container writes the end-of-activation sentinels, not this script.
 
-A MemoryError ends the process (as the kernel's OOM killer ends a Docker container), so the platform sees
-"exited unexpectedly". Only the standard library is imported here: the interpreter start is the cold start.
+A MemoryError ends the process with code 137 (as the kernel's OOM killer ends a Docker container), so the
+platform reports memory exhaustion. Only the standard library is imported here: the interpreter start is
+the cold start.
 """
 
 from __future__ import annotations
@@ -31,11 +37,9 @@ TYPE_CHECKING = False  # `typing` costs milliseconds of every cold start; only t
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 # The interpreter, shared libraries (numpy+Pillow+COS SDK map ~180 MB) and thread stacks need room.
 ADDRESS_SPACE_MARGIN_MB = 384
-NOT_COMPILED = "The action failed to generate or locate a binary. See logs for details."
-CANNOT_START = "Cannot start action. Check logs for details."
+WRAPPER_ENV_KEYS = ("PYTHONIOENCODING", "PWD", "SHLVL", "OLDPWD")  # what compile's bash `exec` adds
 
 
 def limit_memory(memory_mb: int) -> None:
@@ -46,59 +50,41 @@ def limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
+def use_temp_dir(path: str) -> None:
+    """The container's own /tmp: ``tempfile`` (and so every library using it) works in ``path``.
+
+    Imported before the init line is read (~5 ms), so a prewarmed container has paid for it already."""
+    import tempfile
+
+    tempfile.tempdir = path
+
+
 def activate_virtualenv(action_dir: str) -> None:
-    """Run ./virtualenv/bin/activate_this.py as virtualenv's own script would; exit 1 when it is missing."""
+    """Run ./virtualenv/bin/activate_this.py as the runtime's launcher does; exit 1 when it is missing."""
     venv = os.path.join(action_dir, "virtualenv")
     if not os.path.isdir(venv):
         return
-    for folder in ("bin", "Scripts"):
-        script = os.path.join(venv, folder, "activate_this.py")
-        if os.path.isfile(script):
-            with open(script, encoding="utf-8") as source:
-                code = compile(source.read(), script, "exec")
-            exec(code, {"__file__": script, "__name__": "activate_this"})
-            return
-    sys.stderr.write("Invalid virtualenv. Zip file does not include 'activate_this.py'.\n")
-    sys.stderr.flush()
-    sys.exit(1)
+    script = os.path.join(venv, "bin", "activate_this.py")
+    if not os.path.exists(script):
+        sys.stderr.write("Invalid virtualenv. Zip file does not include /virtualenv/bin/activate_this.py\n")
+        sys.exit(1)
+    with open(script, encoding="utf-8") as source:
+        code = compile(source.read(), script, "exec")
+    exec(code, {"__file__": script})
 
 
 def load_main(action_dir: str, main_name: str) -> Any:
-    """Import __main__.py as ``main__`` and return its function ``main_name``; errors go to stderr, exit 1."""
+    """``from main__ import <main_name> as main`` with ``__main__.py`` as module main__ (errors propagate)."""
     path = os.path.join(action_dir, "__main__.py")
-    try:
-        with open(path, "rb") as source:
-            code = compile(source.read(), path, "exec")
-    except (OSError, SyntaxError, ValueError):
-        print_traceback()
-        fail(NOT_COMPILED)
     spec = importlib.util.spec_from_file_location("main__", path)
-    assert spec is not None
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["main__"] = module
+    spec.loader.exec_module(module)
     try:
-        exec(code, module.__dict__)
-    except BaseException:  # any failure at import time (even SystemExit) fails the init
-        print_traceback()
-        fail(CANNOT_START)
-    function = getattr(module, main_name, None)
-    if not callable(function):
-        sys.stderr.write(f"The action does not define a function named '{main_name}'.\n")
-        fail(CANNOT_START)
-    return function
-
-
-def print_traceback() -> None:
-    import traceback  # only failures pay for it
-
-    traceback.print_exc(file=sys.stderr)
-
-
-def fail(message: str) -> None:
-    """Report a failed init on fd 3 and exit; the detail was written to stderr."""
-    write_line(RESULT, {"ok": False, "error": message})
-    end_activation()
-    os._exit(1)
+        return getattr(module, main_name)
+    except AttributeError:
+        raise ImportError(f"cannot import name '{main_name}' from 'main__' ({path})", name="main__") from None
 
 
 def write_line(stream: BinaryIO, obj: Any) -> None:
@@ -106,88 +92,92 @@ def write_line(stream: BinaryIO, obj: Any) -> None:
     stream.flush()
 
 
-def end_activation() -> None:
-    """Write the sentinel to stdout and stderr, flushed: log readers count two of them per activation."""
-    for current, original in ((sys.stdout, sys.__stdout__), (sys.stderr, sys.__stderr__)):
-        try:
-            current.flush()  # the action may have swapped sys.stdout; its output still comes first
-            if original is not None:
-                original.write(SENTINEL + "\n")
-                original.flush()
-        except (OSError, ValueError, AttributeError):
-            pass  # a stream the action closed carries no sentinel; the reader says logs may be missing
-
-
-def serve(main: Any) -> None:
+def serve(main: Any, result: BinaryIO) -> None:
     """The activation loop: one JSON line in on stdin, one JSON line out on fd 3, until stdin closes."""
     stdin = sys.stdin.buffer
+    environ = os.environ
     while True:
         line = stdin.readline()
         if not line:
             return
+        request = json.loads(line)
+        value: Any = {}
+        for key, item in request.items():
+            if key == "value":
+                value = item
+            else:
+                environ["__OW_" + key.upper()] = item if isinstance(item, str) else json.dumps(item)
         try:
-            request = json.loads(line)
-            value = request.pop("value", {}) if isinstance(request, dict) else {}
-            for key, item in request.items():
-                os.environ["__OW_" + key.upper()] = item if isinstance(item, str) else json.dumps(item)
-            result = main(value)
-            encoded = json.dumps(result, ensure_ascii=False).encode("utf-8") + b"\n"
+            res = main(value)
         except MemoryError:
             die_of_memory()
         except Exception as ex:
-            print_traceback()
-            encoded = json.dumps({"error": str(ex)}, ensure_ascii=False).encode("utf-8") + b"\n"
-        end_activation()
-        RESULT.write(encoded)
-        RESULT.flush()
+            import traceback  # only failures pay for it
+
+            print(traceback.format_exc(), file=sys.stderr)
+            res = {"error": str(ex)}
+        encoded = json.dumps(res, ensure_ascii=False).encode("utf-8") + b"\n"  # TypeError ends the process
+        sys.stdout.flush()
+        sys.stderr.flush()
+        result.write(encoded)
+        result.flush()
 
 
 def die_of_memory() -> None:
     """Leave as an OOM-killed container would: no result, the process gone."""
     try:
         sys.stderr.write("MemoryError: the action exceeded its memory limit\n")
-        end_activation()
+        sys.stderr.flush()
     finally:
         os._exit(137)
 
 
-def result_fd(argv: list[str]) -> int:
-    return int(argv[argv.index("--result-fd") + 1]) if "--result-fd" in argv else 3
+def option(argv: list[str], name: str, default: str) -> str:
+    return argv[argv.index(name) + 1] if name in argv else default
 
 
-def start() -> Any:
+def start(tmp_dir: str) -> Any:
     """Read the init line, set the process up as the action's container, and return the action's function."""
+    use_temp_dir(tmp_dir)
     line = sys.stdin.buffer.readline()
     if not line:
         os._exit(0)  # the pool closed a prewarmed container before using it
     init = json.loads(line)
-    for key, item in (init.get("env") or {}).items():
-        os.environ[str(key)] = str(item)
+    init_env = {str(key): str(item) for key, item in (init.get("env") or {}).items()}
+    os.environ.update(init_env)
     action_dir = os.getcwd()
-    sys.path[0:0] = [action_dir]
-    try:
-        limit_memory(int(init.get("memory_mb") or 0))
-        activate_virtualenv(action_dir)
-    except SystemExit:
-        fail(CANNOT_START)
-    except BaseException:  # a broken activate_this.py fails the init, never the platform
-        print_traceback()
-        fail(CANNOT_START)
+    limit_memory(int(init.get("memory_mb") or 0))
+    if init.get("exec"):
+        executable = os.path.join(action_dir, "exec")
+        # without compile's wrapper nor Python's locale coercion (LC_CTYPE), unless /init asked for them
+        dropped = {*WRAPPER_ENV_KEYS, "LC_CTYPE"} - init_env.keys()
+        env = {k: v for k, v in os.environ.items() if k not in dropped}
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(executable, [executable], env)
+    sys.path[0] = action_dir  # as exec__.py next to main__.py: the action dir first, never the launcher's
+    activate_virtualenv(action_dir)
     return load_main(action_dir, str(init.get("main") or "main"))
 
 
 if __name__ == "__main__":
-    _fd = result_fd(sys.argv)
+    _fd = int(option(sys.argv, "--result-fd", "3"))
+    _tmp = option(sys.argv, "--tmp-dir", "/tmp")
     if _fd != 3:
-        os.dup2(_fd, 3, inheritable=False)  # the action's own subprocesses must not hold the result pipe
+        os.dup2(_fd, 3, inheritable=True)  # an executable action writes its answers to fd 3
         os.close(_fd)
     else:
-        os.set_inheritable(3, False)
-    RESULT: BinaryIO = os.fdopen(3, "wb")
+        os.set_inheritable(3, True)
     sys.argv = [sys.argv[0]]
-    _main = start()
-    write_line(RESULT, {"ok": True})
     try:
-        serve(_main)
+        _main = start(_tmp)
+    except MemoryError:
+        die_of_memory()
+    os.set_inheritable(3, False)  # the action's own subprocesses must not hold the result pipe
+    RESULT: BinaryIO = os.fdopen(3, "wb")
+    if os.environ.get("__OW_WAIT_FOR_ACK", ""):
+        write_line(RESULT, {"ok": True})
+    try:
+        serve(_main, RESULT)
     except MemoryError:
         die_of_memory()

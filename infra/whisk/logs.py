@@ -1,11 +1,12 @@
 """Per-activation log collection for a local action container, in OpenWhisk's format and limits.
 
 A container's stdout and stderr are read line by line on background threads and fed to a LogCollector. The
-launcher ends every activation with a sentinel line on both streams; ``take()`` returns the lines of one
-activation once both sentinels (or end of file) have been seen. Lines are formatted as OpenWhisk stores them:
-``<ISO-8601 UTC timestamp with nanoseconds, padded to 30> <stream>: <message trimmed>``. Memory is bounded by
-the log limit: once an activation's log bytes exceed it, further lines are dropped and the truncation notice
-is added.
+container (like the proxy) ends every activation with a sentinel line on both streams; ``take()`` returns
+the lines of one activation once both sentinels (or end of file) have been seen. Lines are formatted as
+OpenWhisk stores them: ``<ISO-8601 UTC timestamp with nanoseconds, padded to 30> <stream>: <message>``
+(indentation kept). A last line without a newline ends up on the sentinel's line and is dropped, as
+OpenWhisk's reader drops it. Memory is bounded by the log limit: once an activation's log bytes exceed it,
+further lines are dropped and the truncation notice is added.
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ def format_timestamp(ns: int) -> str:
 
 
 def format_line(ns: int, stream: str, message: str) -> str:
-    """One stored log line, as OpenWhisk's LogLine.toFormattedString."""
-    return f"{format_timestamp(ns):<30} {stream}: {message.strip()}"
+    """One stored log line, as OpenWhisk's LogLine.toFormattedString: only the line end is stripped."""
+    if message.endswith("\n"):
+        message = message[:-1]
+    if message.endswith("\r"):
+        message = message[:-1]
+    return f"{format_timestamp(ns):<30} {stream}: {message}"
 
 
 @dataclass
@@ -89,9 +94,8 @@ class LogCollector:
 
     def _line(self, stream: str, text: bytes, ns: int) -> None:
         if text.endswith(SENTINEL):
-            head = text[: -len(SENTINEL)]
-            if head:  # output without a final newline shares the sentinel's line
-                self._add(stream, head, ns)
+            # Output without a final newline shares the sentinel's line, and OpenWhisk's log reader drops
+            # every line containing the sentinel: that output is lost, as on OpenWhisk.
             if stream in self._ended:
                 self._next = _Segment()  # a second sentinel before take(): an activation nobody collected
             self._ended.add(stream)

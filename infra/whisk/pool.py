@@ -45,14 +45,17 @@ What a caller may rely on (OpenWhisk's ContainerPool semantics, on OS processes)
   the local Python launcher.
 - Limits honoured per activation: ``timeout_ms`` (init and run each), ``memory_mb`` (budget share and the
   process's address-space cap, see infra.whisk.container), ``logs_mb`` (log truncation); concurrency is 1.
-- Containers live under ``work_dir/<container id>/`` (``action/`` = cwd, ``tmp/`` = TMPDIR); dirs left there
-  by a platform that died are deleted when a pool starts. ``extra_env`` is added to every container's
-  environment (as the invoker's configured extra env vars); the platform's own environment is not passed on.
+- Containers live under ``work_dir/<container id>/`` (``action/`` = cwd, ``tmp/`` = its /tmp, through
+  ``tempfile``); dirs left there by a platform that died are deleted when a pool starts. ``extra_env`` is
+  the invoker's configured extra container variables: as through the runtime's proxy, only their ``__OW_*``
+  names reach the action process; the platform's own environment is never passed on (see
+  infra.whisk.container.action_environment).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import secrets
@@ -96,13 +99,21 @@ def init_failure_message(body: Any) -> str:
 def classify_run(status: int, body: Any) -> tuple[int, Any]:
     """Map a /run answer to (activation status, result) as OpenWhisk's ActivationResponse does."""
     if status == 200:
-        if isinstance(body, dict) and "error" in body:
-            return APPLICATION_ERROR, body
-        return SUCCESS, body
+        if isinstance(body, dict):
+            return (APPLICATION_ERROR if "error" in body else SUCCESS), body
+        if isinstance(body, list):
+            return SUCCESS, body
+        # The proxy passes `null` on (with its line end): the invoker's "not an object" developer error.
+        raw = "null\n" if body is None else json.dumps(body) + "\n"
+        return DEVELOPER_ERROR, {"error": invalid_run_response(raw)}
     if isinstance(body, dict) and "error" in body:
         return DEVELOPER_ERROR, {"error": body["error"]}
-    message = f"The action did not produce a valid JSON or JSON Array response: {body}"
-    return DEVELOPER_ERROR, {"error": message}
+    return DEVELOPER_ERROR, {"error": invalid_run_response("" if body is None else str(body))}
+
+
+def invalid_run_response(raw: str) -> str:
+    """OpenWhisk's Messages.invalidRunResponse."""
+    return "The action did not produce a valid JSON or JSON Array response" + (f": {raw}" if raw else ".")
 
 
 def remove_stale_container_dirs(work_dir: Path) -> list[Path]:
@@ -296,8 +307,9 @@ class ContainerPool:
         end_ns = time.time_ns()
         logs = container.last_logs
         timed_out = container.timed_out
-        self._release(slot, container)
         code, result = classify_run(status, body)
+        # As OpenWhisk's ContainerProxy: an activation that failed as a developer error ends its container.
+        self._release(slot, container, force_destroy=code == DEVELOPER_ERROR)
         run_ms = (end_ns - run_start_ns) // 1_000_000
         return RunResult(
             status_code=code,

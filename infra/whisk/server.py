@@ -154,7 +154,7 @@ class Platform:
     `pool` may be given (anything with run/shutdown); otherwise the real ContainerPool is created with the
     given budget, idle timeout, prewarm count and interactive reserve (default: see
     default_interactive_reserve), working under `<data_dir>/containers`. `runtime_env` is the
-    environment the action image would set (the Dockerfile's ENV lines): every container gets it.
+    invoker's extra container variables: only their `__OW_*` names reach actions, as through the proxy.
     """
 
     def __init__(

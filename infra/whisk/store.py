@@ -78,7 +78,10 @@ class Store:
     def list_entities(
         self, namespace: str, collection: str, prefix: str | None = None
     ) -> list[dict[str, Any]]:
-        """Entities of one collection, newest update first; `prefix` "pkg/" keeps a package's actions only."""
+        """Entities of one collection, newest update first.
+
+        `prefix` None: top-level entities only; "pkg/": that package's actions; "": all (packaged too).
+        """
         docs = [
             doc
             for (ns, coll, name), doc in list(self._entities.items())

@@ -68,6 +68,17 @@ class WebActions:
                 name, ext = action_segment[: -len(candidate)], candidate
                 break
         ow_path = "/" + "/".join(extra) if extra else ""
+        gateway = self.controller.gateway
+        if not extra and gateway.is_management(ns, pkg_segment, action_segment):
+            mgmt_cors = self._cors(req)
+            if req.method == "OPTIONS":
+                return Response(200, b"", mgmt_cors)
+            try:
+                managed = gateway.manage(req, action_segment, txid)
+            except ApiError as exc:
+                managed = error_response(exc.status, exc.message, txid, exc.headers)
+            managed.headers.extend(mgmt_cors)
+            return managed
         for part in (ns, pkg_segment, name):
             if not part or not NAME_RE.match(part):
                 raise not_found()
@@ -88,14 +99,7 @@ class WebActions:
         custom_options = kv_get(annotations, "web-custom-options") is True
         cors: list[tuple[str, str]] = []
         if not custom_options:
-            cors = [
-                ("Access-Control-Allow-Origin", "*"),
-                ("Access-Control-Allow-Methods", CORS_METHODS),
-                (
-                    "Access-Control-Allow-Headers",
-                    req.headers.get("access-control-request-headers", CORS_HEADERS),
-                ),
-            ]
+            cors = self._cors(req)
             if req.method == "OPTIONS":
                 return Response(200, b"", cors)
         try:
@@ -106,6 +110,14 @@ class WebActions:
             response = error_response(exc.status, exc.message, txid, exc.headers)
         response.headers.extend(cors)
         return response
+
+    @staticmethod
+    def _cors(req: Request) -> list[tuple[str, str]]:
+        return [
+            ("Access-Control-Allow-Origin", "*"),
+            ("Access-Control-Allow-Methods", CORS_METHODS),
+            ("Access-Control-Allow-Headers", req.headers.get("access-control-request-headers", CORS_HEADERS)),
+        ]
 
     @staticmethod
     def _check_auth(annotations: list[dict[str, Any]], req: Request, caller: Identity | None) -> None:

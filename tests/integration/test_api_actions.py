@@ -57,18 +57,61 @@ def test_conflict_without_overwrite_and_update_bumps_version(wsk: Whisk) -> None
     assert updated.json()["exec"]["code"] == ECHO  # kept when not given
 
 
-@pytest.mark.parametrize("kind", ["python:default", "python:3", "python:3.11"])
-def test_python_kind_aliases(wsk: Whisk, kind: str) -> None:
+# apache/openwhisk's runtimes manifest: python:3.10 (the default) and python:3.11; no python, no python:3.
+@pytest.mark.parametrize(
+    ("kind", "stored"),
+    [("python:default", "python:3.10"), ("python:3.10", "python:3.10"), ("python:3.11", "python:3.11")],
+)
+def test_python_kinds_are_the_runtimes_manifests(wsk: Whisk, kind: str, stored: str) -> None:
     name = wsk.unique("kind")
     doc = wsk.put_action(name, ECHO, kind=kind)
-    assert doc["exec"]["kind"] == "python:3.11"
+    assert doc["exec"]["kind"] == stored and annotation(doc, "exec") == stored
     assert wsk.invoke(name, {"k": 1}, result=True).json() == {"k": 1}
 
 
-def test_unknown_kind_is_400(wsk: Whisk) -> None:
-    resp = wsk.put("actions", wsk.unique("kind"), {"exec": {"kind": "cobol:85", "code": ECHO}})
+@pytest.mark.parametrize("kind", ["cobol:85", "python", "python:3", "nodejs"])
+def test_unknown_kind_is_400(wsk: Whisk, kind: str) -> None:
+    resp = wsk.put("actions", wsk.unique("kind"), {"exec": {"kind": kind, "code": ECHO}})
     assert resp.status_code == 400
-    assert "cobol:85" in resp.json()["error"] and "not supported" in resp.json()["error"]
+    assert resp.json()["error"] == (
+        f"The specified runtime '{kind}' is not supported by this platform. "
+        "Valid values are: 'python:3.10', 'python:3.11'."
+    )
+
+
+def test_the_info_document_lists_the_manifests_python_kinds(wsk: Whisk) -> None:
+    python = wsk.session.get(wsk.api_host + "/").json()["runtimes"]["python"]
+    assert [(r["kind"], r["default"]) for r in python] == [("python:3.10", True), ("python:3.11", False)]
+
+
+def test_empty_code_is_accepted_at_put_and_fails_at_init(wsk: Whisk) -> None:
+    name = wsk.unique("empty")
+    doc = wsk.put_action(name, "")
+    assert doc["exec"]["code"] == "" and doc["exec"]["binary"] is False
+    record = wsk.invoke(name).json()
+    assert record["response"]["status"] == "action developer error"
+    assert record["response"]["result"] == {"error": "Missing main/no code to execute."}
+
+
+def test_list_and_count_include_packaged_actions(wsk: Whisk) -> None:
+    pkg, top, inner = wsk.unique("lpkg"), wsk.unique("ltop"), wsk.unique("linner")
+    assert wsk.put("packages", pkg, {}).status_code == 200
+    wsk.put_action(top, ECHO)
+    wsk.put_action(f"{pkg}/{inner}", ECHO)
+    listed = wsk.session.get(wsk.url("actions"), params={"limit": 200}).json()
+    pairs = {(a["namespace"], a["name"]) for a in listed}
+    assert (wsk.namespace, top) in pairs and (f"{wsk.namespace}/{pkg}", inner) in pairs
+    count = wsk.session.get(wsk.url("actions"), params={"count": "true"}).json()["actions"]
+    assert count == len(wsk.session.get(wsk.url("actions"), params={"limit": 200}).json()) >= 2
+
+
+def test_update_removes_del_annotations_before_adding_the_new_ones(wsk: Whisk) -> None:
+    name = wsk.unique("del")
+    wsk.put_action(name, ECHO, annotations=[{"key": "a", "value": 1}, {"key": "b", "value": 2}])
+    body = {"annotations": [{"key": "b", "value": 3}], "delAnnotations": ["a", "b"]}
+    doc = wsk.put("actions", name, body, overwrite=True).json()
+    assert annotation(doc, "a") is None
+    assert annotation(doc, "b") == 3  # deleted from the old ones, then the given one added
 
 
 def test_zip_with_main_and_helper_module_is_binary(wsk: Whisk) -> None:

@@ -47,10 +47,46 @@ def test_info_documents(whisk: Whisk) -> None:
 
 
 @pytest.mark.local_only
-def test_python_311_is_the_default_python_runtime(whisk: Whisk) -> None:
+def test_the_default_python_runtime_is_the_manifests(whisk: Whisk) -> None:
     root = requests.get(f"{whisk.api_host}/", timeout=10).json()
     defaults = [r["kind"] for r in root["runtimes"]["python"] if r.get("default")]
-    assert defaults == ["python:3.11"]
+    assert defaults == ["python:3.10"]  # apache/openwhisk ansible/files/runtimes.json
+
+
+def test_limits_are_in_openwhisks_units(whisk: Whisk) -> None:
+    user, key = whisk.auth.split(":")
+    limits = requests.get(f"{whisk.api_host}/api/v1/namespaces/_/limits", auth=(user, key), timeout=10).json()
+    # UserLimits as JSON: memory and logs in MB, timeouts in ms, the parameter size a ByteSize string
+    assert limits == {
+        "invocationsPerMinute": 60,
+        "concurrentInvocations": 30,
+        "firesPerMinute": 60,
+        "minActionMemory": 128,
+        "maxActionMemory": 512,
+        "minActionLogs": 0,
+        "maxActionLogs": 10,
+        "minActionTimeout": 100,
+        "maxActionTimeout": 300000,
+        "minActionConcurrency": 1,
+        "maxActionConcurrency": 1,
+        "maxParameterSize": "1 MB",
+        "maxActionInstances": 30,
+    }
+
+
+def test_one_name_is_shared_by_actions_packages_triggers_and_rules(wsk: Whisk) -> None:
+    name = wsk.unique("shared")
+    wsk.put_action(name, "def main(args):\n    return args\n")
+    conformance = "Resource by this name exists but is not in this collection."
+    for collection in ("packages", "triggers", "rules"):
+        put = wsk.put(
+            collection, name, {"trigger": "/_/x", "action": "/_/y"} if collection == "rules" else {}
+        )
+        assert (put.status_code, put.json()["error"]) == (409, conformance), collection
+        got = wsk.session.get(wsk.url(collection, name))
+        assert (got.status_code, got.json()["error"]) == (409, conformance), collection
+        assert wsk.session.delete(wsk.url(collection, name)).status_code == 409
+    assert wsk.session.get(wsk.url("actions", name)).status_code == 200
 
 
 def test_unknown_collection_and_path_are_404(whisk: Whisk) -> None:

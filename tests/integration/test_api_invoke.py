@@ -197,3 +197,44 @@ def test_action_that_exits_its_process_is_developer_error(wsk: Whisk) -> None:
     assert resp.status_code == 502
     assert resp.json()["response"]["status"] == "action developer error"
     assert wsk.invoke(name).status_code == 502  # a fresh container, same outcome, platform still serving
+
+
+def test_blocking_result_of_an_array_is_the_array(wsk: Whisk) -> None:
+    name = wsk.unique("array")
+    wsk.put_action(name, "def main(args):\n    return [1, {'two': 2}, 'three']\n")
+    resp = wsk.invoke(name, result=True)
+    assert (resp.status_code, resp.json()) == (200, [1, {"two": 2}, "three"])
+
+
+def test_an_array_payload_is_refused(wsk: Whisk) -> None:
+    name = wsk.unique("arrayin")
+    wsk.put_action(name, "def main(args):\n    return {'got': args}\n")
+    resp = wsk.session.post(wsk.url("actions", name), params={"blocking": "true"}, json=[1, 2])
+    assert resp.status_code == 400
+    assert resp.json()["error"] == "The request content was malformed:\nObject expected"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("return None", "The action did not produce a valid JSON or JSON Array response: null\n"),
+        ("return {'o': object()}", "command exited"),
+        ("exit()", "command exited"),
+    ],
+)
+def test_none_non_json_and_exit_are_openwhisks_developer_errors(wsk: Whisk, body: str, message: str) -> None:
+    name = wsk.unique("deverr")
+    wsk.put_action(name, f"def main(args):\n    {body}\n")
+    resp = wsk.invoke(name)
+    assert resp.status_code == 502
+    assert resp.json()["response"]["status"] == "action developer error"
+    assert resp.json()["response"]["result"] == {"error": message}
+
+
+def test_a_main_that_is_not_callable_is_an_application_error_per_run(wsk: Whisk) -> None:
+    name = wsk.unique("notcallable")
+    wsk.put_action(name, "main = 5\n")
+    for _ in range(2):
+        record = wsk.invoke(name).json()
+        assert record["response"]["status"] == "application error"
+        assert record["response"]["result"] == {"error": "'int' object is not callable"}

@@ -130,3 +130,19 @@ def test_public_package_of_whisk_system_is_bindable(wsk: Whisk) -> None:
         system.delete(f"{base}/packages/{shared}", params={"force": "true"})
         system.delete(f"{base}/packages/{private}")
         system.close()
+
+
+def test_a_plain_package_lists_binding_false_and_updates_replace_annotations(wsk: Whisk) -> None:
+    pkg, bound = wsk.unique("plain"), wsk.unique("bound")
+    assert wsk.put("packages", pkg, {"annotations": [{"key": "a", "value": 1}]}).status_code == 200
+    assert wsk.put("packages", bound, {"binding": {"namespace": "_", "name": pkg}}).status_code == 200
+    listed = {p["name"]: p for p in wsk.session.get(wsk.url("packages"), params={"limit": 200}).json()}
+    assert listed[pkg]["binding"] is False
+    assert listed[bound]["binding"] == {"namespace": wsk.namespace, "name": pkg}
+    doc = wsk.put("packages", pkg, {"annotations": [{"key": "b", "value": 2}]}, overwrite=True).json()
+    assert doc["annotations"] == [{"key": "b", "value": 2}]
+    rebound = wsk.put("packages", bound, {"annotations": [{"key": "c", "value": 3}]}, overwrite=True).json()
+    assert rebound["annotations"] == [
+        {"key": "c", "value": 3},
+        {"key": "binding", "value": {"namespace": wsk.namespace, "name": pkg}},
+    ]

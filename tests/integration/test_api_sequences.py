@@ -60,3 +60,18 @@ def test_sequence_naming_errors(wsk: Whisk) -> None:
     resp = wsk.put("actions", seq, {"exec": {"kind": "sequence", "components": [add, seq]}}, overwrite=True)
     assert resp.status_code == 400
     assert resp.json()["error"] == "Sequence may not refer to itself."
+
+
+def test_a_sequence_carries_its_components_as_the_actions_parameter(wsk: Whisk) -> None:
+    one, seq = wsk.unique("one"), wsk.unique("seq")
+    wsk.put_action(one, ADD)
+    body = {
+        "exec": {"kind": "sequence", "components": [f"/_/{one}"]},
+        "parameters": [{"key": "x", "value": 1}],
+    }
+    doc = wsk.put("actions", seq, body).json()
+    expected = [{"key": "_actions", "value": [f"/{wsk.namespace}/{one}"]}]
+    assert doc["parameters"] == expected  # given parameters are discarded, as by OpenWhisk
+    updated = wsk.put("actions", seq, {"parameters": [{"key": "y", "value": 2}]}, overwrite=True).json()
+    assert updated["parameters"] == expected
+    assert wsk.invoke(seq, {"n": 1}, result=True).json() == {"n": 2}  # `_actions` is not an argument

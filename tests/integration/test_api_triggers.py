@@ -95,3 +95,24 @@ def test_rule_errors(wsk: Whisk) -> None:
     deleted = wsk.session.delete(wsk.url("rules", rule))
     assert deleted.status_code == 200 and deleted.json()["status"] == "inactive"
     assert wsk.session.post(wsk.url("triggers", trigger), json={}).status_code == 204
+
+
+def test_trigger_activations_have_no_end_nor_duration(wsk: Whisk) -> None:
+    _, trigger, _ = _setup(wsk)
+    fired = wsk.session.post(wsk.url("triggers", trigger), json={"p": 1}).json()["activationId"]
+    record = wsk.wait_activation(fired)
+    assert "end" not in record and "duration" not in record
+    listed = wsk.session.get(wsk.url("activations"), params={"name": trigger}).json()
+    assert listed and all("end" not in a and "duration" not in a for a in listed)
+
+
+def test_updating_a_trigger_or_rule_replaces_its_annotations(wsk: Whisk) -> None:
+    action, trigger, rule = _setup(wsk)
+    for collection, name in (("triggers", trigger), ("rules", rule)):
+        first = {"annotations": [{"key": "a", "value": 1}]}
+        assert wsk.put(collection, name, first, overwrite=True).status_code == 200
+        second = {"annotations": [{"key": "b", "value": 2}]}
+        doc = wsk.put(collection, name, second, overwrite=True).json()
+        assert doc["annotations"] == [{"key": "b", "value": 2}], collection
+        kept = wsk.put(collection, name, {}, overwrite=True).json()  # not given: kept
+        assert kept["annotations"] == [{"key": "b", "value": 2}], collection

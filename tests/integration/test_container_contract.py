@@ -24,11 +24,15 @@ import pytest
 from infra.whisk.container import (
     ABNORMAL_RUN,
     ALREADY_INITIALIZED,
+    CANNOT_START,
+    COMMAND_EXITED,
+    EXITED_AT_INIT,
     MEMORY_EXHAUSTED,
     NO_CODE,
     NOT_COMPILED,
     NOT_DICT,
     NOT_INITIALIZED,
+    PROXY_ENV,
     Container,
 )
 from infra.whisk.logs import SENTINEL
@@ -154,8 +158,156 @@ def test_every_ow_variable_is_exported(harness: Harness) -> None:
     }
     status, env = run(c, {}, **context)
     assert status == 200
-    expected = {"__OW_API_HOST": API_HOST} | {f"__OW_{k.upper()}": v for k, v in context.items()}
+    expected = {"__OW_API_HOST": API_HOST, **PROXY_ENV} | {f"__OW_{k.upper()}": v for k, v in context.items()}
     assert env == expected
+
+
+def test_the_environment_is_exactly_the_proxys(harness: Harness) -> None:
+    """Empty but for the __OW_* variables, the init env and what compile's bash wrapper and Python add."""
+    c = harness.ready(
+        "import os\ndef main(args):\n    return dict(os.environ)\n", env={"FROM_INIT": "yes", "N": 3}
+    )
+    status, env = run(c, {}, activation_id="b" * 32)
+    assert status == 200
+    assert env == {
+        "__OW_API_HOST": API_HOST,
+        **PROXY_ENV,
+        "__OW_ACTIVATION_ID": "b" * 32,
+        "FROM_INIT": "yes",
+        "N": "3",
+        "PYTHONIOENCODING": "UTF-8",
+        "PWD": str(c.action_dir),
+        "SHLVL": "0",
+        "OLDPWD": "/",
+        "LC_CTYPE": "C.UTF-8",
+    }
+    for absent in ("PATH", "HOME", "LANG", "TMPDIR", "TEMP", "TMP", "OPENCHECKS_TESSDATA"):
+        assert absent not in env
+
+
+def test_extra_container_env_reaches_the_action_only_as_ow_variables(tmp_path: Path) -> None:
+    c = Container("x", tmp_path, API_HOST, extra_env={"__OW_EXTRA": "1", "OPENCHECKS_TESSDATA": "/models"})
+    try:
+        code = "import os\ndef main(args):\n    return dict(os.environ)\n"
+        assert c.init({"main": "main", "code": code}, timeout_ms=TIMEOUT_MS)[0] == 200
+        status, env = c.run({"value": {}}, timeout_ms=TIMEOUT_MS)
+        assert status == 200 and env["__OW_EXTRA"] == "1" and "OPENCHECKS_TESSDATA" not in env
+    finally:
+        c.destroy()
+
+
+def test_a_single_file_starting_with_a_shebang_is_run_as_an_executable_and_fails_the_init(
+    harness: Harness,
+) -> None:
+    # The proxy takes `#!` code as already compiled and starts it directly; a script that does not speak
+    # the ActionLoop protocol (an ack on fd 3) exits and fails the init.
+    c = harness.new()
+    code = "#!/usr/bin/env python3\nprint('started')\ndef main(args):\n    return {}\n"
+    assert c.init({"main": "main", "code": code}, timeout_ms=TIMEOUT_MS) == (502, {"error": CANNOT_START})
+    assert messages(c.last_logs, "stderr")[-1] == EXITED_AT_INIT
+
+
+def test_a_utf8_byte_order_mark_fails_the_init(harness: Harness) -> None:
+    c = harness.new()
+    code = "\ufeffdef main(args):\n    return {}\n"
+    assert c.init({"main": "main", "code": code}, timeout_ms=TIMEOUT_MS) == (502, {"error": NOT_COMPILED})
+    assert messages(c.last_logs, "stderr") == ["invalid non-printable character U+FEFF"]
+
+
+def test_a_zip_whose_entry_is_exec_source_runs_as_main(harness: Harness) -> None:
+    code = zip_b64({"exec": "def main(args):\n    return {'from': 'exec'}\n"})
+    c = harness.ready("", code=code, binary=True)
+    assert run(c) == (200, {"from": "exec"})
+
+
+def test_a_zip_whose_entry_is_an_executable_exec_speaks_actionloop_itself(harness: Harness) -> None:
+    script = textwrap.dedent(
+        """\
+        #!/bin/sh
+        echo '{"ok": true}' >&3
+        while read -r line; do
+          echo "shell got a line"
+          echo "{\\"shell\\": true, \\"pyio\\": \\"${PYTHONIOENCODING:-unset}\\"}" >&3
+        done
+        """
+    )
+    c = harness.ready("", code=zip_b64({"exec": script}), binary=True)
+    status, body = run(c)
+    assert status == 200 and body["shell"] is True
+    assert body["pyio"] == "unset"  # no compile wrapper around an executable
+    assert "shell got a line" in messages(c.last_logs, "stdout")
+    assert run(c)[0] == 200
+
+
+def tiny_wheel(folder: Path) -> Path:
+    """A pure-Python wheel built by hand (no build backend, no network): module tinywheel, ANSWER = 7."""
+    path = folder / "tinywheel-0.1-py3-none-any.whl"
+    info = "tinywheel-0.1.dist-info"
+    files = {
+        "tinywheel.py": "ANSWER = 7\n",
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: tinywheel\nVersion: 0.1\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in {**files, f"{info}/RECORD": record}.items():
+            archive.writestr(name, text)
+    return path
+
+
+WHEEL_MAIN = """\
+import tinywheel
+def main(args):
+    return {"n": tinywheel.ANSWER, "at": tinywheel.__file__}
+"""
+
+
+def test_requirements_txt_is_built_into_a_virtualenv_at_init(harness: Harness, tmp_path: Path) -> None:
+    wheel = tiny_wheel(tmp_path)
+    code = zip_b64(
+        {
+            "__main__.py": WHEEL_MAIN,
+            "requirements.txt": f"--no-index\n{wheel}\n",
+        }
+    )
+    c = harness.new()
+    assert c.init({"main": "main", "code": code, "binary": True}, timeout_ms=120_000) == (200, {"ok": True})
+    status, body = run(c)
+    assert status == 200 and body["n"] == 7
+    assert body["at"].startswith(str(c.action_dir / "virtualenv"))
+
+
+def test_a_requirement_that_cannot_be_installed_fails_the_init_with_pips_output(harness: Harness) -> None:
+    code = zip_b64(
+        {
+            "__main__.py": "def main(args):\n    return {}\n",
+            "requirements.txt": "--no-index\nno-such-dist-x\n",
+        }
+    )
+    c = harness.new()
+    status, body = c.init({"main": "main", "code": code, "binary": True}, timeout_ms=120_000)
+    assert (status, body) == (502, {"error": NOT_COMPILED})
+    assert any("no-such-dist-x" in line for line in messages(c.last_logs, "stderr"))
+
+
+def test_a_main_that_is_not_callable_fails_each_run_not_the_init(harness: Harness) -> None:
+    c = harness.ready("main = 5\n")
+    assert run(c) == (200, {"error": "'int' object is not callable"})
+    assert c.healthy
+    assert run(c) == (200, {"error": "'int' object is not callable"})
+
+
+def test_a_result_that_is_not_json_ends_the_process(harness: Harness) -> None:
+    c = harness.ready("def main(args):\n    return {'when': object()}\n")
+    assert run(c) == (400, {"error": COMMAND_EXITED})
+    assert messages(c.last_logs, "stderr")[-1] == "TypeError: Object of type object is not JSON serializable"
+    assert not c.healthy
+
+
+def test_the_last_line_without_a_newline_is_dropped(harness: Harness) -> None:
+    c = harness.ready("def main(args):\n    print('  first')\n    print('last', end='')\n    return {}\n")
+    assert run(c) == (200, {})
+    assert messages(c.last_logs, "stdout") == ["  first"]
 
 
 def test_init_env_is_exported_stringified_before_the_code_loads(harness: Harness) -> None:
@@ -171,10 +323,16 @@ def test_init_env_is_exported_stringified_before_the_code_loads(harness: Harness
     assert run(c) == (200, {"PLAIN": "text", "NUM": "5", "FLAG": "true", "OBJ": '{"a":[1,2]}', "NONE": ""})
 
 
-@pytest.mark.parametrize("returned", ['"a string"', "42", "None", "True"])
+@pytest.mark.parametrize("returned", ['"a string"', "42", "True"])
 def test_non_dict_results_are_rejected(harness: Harness, returned: str) -> None:
     c = harness.ready(f"def main(args):\n    return {returned}\n")
     assert run(c) == (502, {"error": NOT_DICT})
+
+
+def test_none_passes_the_proxy_as_null(harness: Harness) -> None:
+    # Go's json.Unmarshal accepts `null` for a map: the proxy answers 200 and the invoker rejects it.
+    c = harness.ready("def main(args):\n    return None\n")
+    assert run(c) == (200, None)
 
 
 def test_a_list_result_is_accepted(harness: Harness) -> None:
@@ -201,7 +359,8 @@ def test_an_exception_is_an_application_error_with_traceback_and_the_container_s
     assert run(c, {"fail": True}) == (200, {"error": "boom"})
     stderr = messages(c.last_logs, "stderr")
     assert stderr[0] == "Traceback (most recent call last):"
-    assert stderr[-1] == "ValueError: boom"
+    assert stderr[1].startswith('  File "')  # indentation is kept
+    assert stderr[-2:] == ["ValueError: boom", ""]  # print(traceback.format_exc()) ends with an empty line
     assert c.healthy
     assert run(c, {}) == (200, {"fine": True})
 
@@ -236,15 +395,17 @@ def test_a_syntax_error_fails_the_init_with_details_in_the_logs(harness: Harness
     c = harness.new()
     status, body = c.init({"main": "main", "code": "def main(args)\n    return {}\n"}, timeout_ms=TIMEOUT_MS)
     assert (status, body) == (502, {"error": NOT_COMPILED})
-    assert any("SyntaxError" in line for line in messages(c.last_logs, "stderr"))
+    assert messages(c.last_logs, "stderr") == ["expected ':'"]  # what compile's check writes: the message
     assert not c.healthy
 
 
 def test_an_import_error_fails_the_init_with_the_traceback_in_the_logs(harness: Harness) -> None:
     c = harness.new()
     status, body = c.init({"main": "main", "code": "import no_such_module_here\n"}, timeout_ms=TIMEOUT_MS)
-    assert status == 502 and "Cannot start action" in body["error"]
-    assert "ModuleNotFoundError: No module named 'no_such_module_here'" in messages(c.last_logs, "stderr")
+    assert (status, body) == (502, {"error": CANNOT_START})
+    stderr = messages(c.last_logs, "stderr")
+    assert "ModuleNotFoundError: No module named 'no_such_module_here'" in stderr
+    assert stderr[-1] == EXITED_AT_INIT
 
 
 def test_a_non_default_main(harness: Harness) -> None:
@@ -277,7 +438,7 @@ def test_a_zip_without_main_py_fails_the_init(harness: Harness) -> None:
     c = harness.new()
     status, body = c.init({"main": "main", "code": zip_b64({"other.py": "x = 1\n"}), "binary": True})
     assert (status, body) == (502, {"error": NOT_COMPILED})
-    assert any("__main__.py" in line for line in c.last_logs)
+    assert messages(c.last_logs, "stderr") == ["Zip file does not include main__"]
 
 
 ACTIVATE_THIS = '''\
@@ -322,8 +483,8 @@ def test_a_zip_with_a_virtualenv(harness: Harness, tmp_path: Path) -> None:
 def test_a_virtualenv_without_activate_this_fails_the_init(harness: Harness, tmp_path: Path) -> None:
     code = build_virtualenv_zip(tmp_path / "build", with_activate_this=False)
     c = harness.new()
-    status, _ = c.init({"main": "main", "code": code, "binary": True}, timeout_ms=TIMEOUT_MS)
-    assert status == 502
+    status, body = c.init({"main": "main", "code": code, "binary": True}, timeout_ms=TIMEOUT_MS)
+    assert (status, body) == (502, {"error": NOT_COMPILED})
     assert "Invalid virtualenv. Zip file does not include 'activate_this.py'." in messages(
         c.last_logs, "stderr"
     )
@@ -418,16 +579,24 @@ def test_an_init_that_hangs_times_out(harness: Harness) -> None:
     assert c.timed_out
 
 
-# The last case is a `kill -9` from outside (an operator, or the fault suite): a process that went away,
-# not one that ran out of memory.
-@pytest.mark.parametrize("how", ["os._exit(3)", "os.abort()", "sys.exit(0)", "os.kill(os.getpid(), 9)"])
-def test_a_process_that_exits_is_a_developer_error(harness: Harness, how: str) -> None:
+# An action process that ends during a run is the proxy's 400 "command exited" (the proxy lives on); a
+# `kill -9` (an operator, the fault suite, the OOM killer) takes the whole container: the invoker's message.
+@pytest.mark.parametrize(
+    ("how", "answer"),
+    [
+        ("os._exit(3)", (400, {"error": COMMAND_EXITED})),
+        ("os.abort()", (400, {"error": COMMAND_EXITED})),
+        ("sys.exit(0)", (400, {"error": COMMAND_EXITED})),
+        ("exit()", (400, {"error": COMMAND_EXITED})),
+        ("os.kill(os.getpid(), 9)", (502, {"error": ABNORMAL_RUN})),
+    ],
+)
+def test_a_process_that_exits_is_a_developer_error(
+    harness: Harness, how: str, answer: tuple[int, dict[str, str]]
+) -> None:
     c = harness.ready(f"import os, sys\ndef main(args):\n    print('bye')\n    {how}\n")
     status, body = c.run({"value": {}}, timeout_ms=TIMEOUT_MS)
-    assert (status, body) == (
-        502,
-        {"error": ABNORMAL_RUN},
-    )  # SystemExit too ends the process, as in the runtime
+    assert (status, body) == answer
     assert "bye" in messages(c.last_logs, "stdout")
     assert not c.healthy
 

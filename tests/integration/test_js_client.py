@@ -45,3 +45,10 @@ def test_official_js_client(whisk: Whisk) -> None:
     assert out["listedCount"] >= 4
     assert out["firedWhileDisabled"] is True
     assert out["missingStatus"] == 404
+    # API gateway routes through the client's `routes` (whisk.system/apimgmt), and the route served
+    if whisk.local:  # the local gateway's URL scheme; a real one has its own host and tenant
+        assert out["routeUrl"] == f"{whisk.api_host}/api/guest/{prefix}-api"
+    assert out["routeListed"] == {"count": 1, "basePath": f"/{prefix}-api", "action": f"{prefix}-web"}
+    assert out["routeGot"] == 1
+    assert out["routeServed"] == {"status": 200, "body": {"greeting": "hello route"}}
+    assert out["routesAfterDelete"] == 0 and out["routeAfterDelete"] == 404

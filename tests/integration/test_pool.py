@@ -450,7 +450,21 @@ def test_container_dirs_left_by_a_dead_platform_are_removed_at_start(
     assert removed == [stale] and not stale.exists() and live_dir.is_dir()
 
 
-def test_extra_env_reaches_every_container(make_pool: PoolFactory) -> None:
-    pool = make_pool(extra_env={"OPENCHECKS_LOCAL": "yes"})
-    code = "import os\ndef main(args):\n    return {'v': os.environ.get('OPENCHECKS_LOCAL')}\n"
-    assert pool.run(request(code)).result == {"v": "yes"}
+def test_extra_env_reaches_every_container_only_as_ow_variables(make_pool: PoolFactory) -> None:
+    # as the runtime's proxy: the invoker's extra container variables reach the action only if __OW_*
+    pool = make_pool(extra_env={"__OW_LOCAL": "yes", "OPENCHECKS_LOCAL": "yes"})
+    names = ("__OW_LOCAL", "OPENCHECKS_LOCAL")
+    code = f"import os\ndef main(a):\n    return {{k: os.environ.get(k) for k in {names!r}}}\n"
+    assert pool.run(request(code)).result == {"__OW_LOCAL": "yes", "OPENCHECKS_LOCAL": None}
+
+
+def test_none_not_json_and_exit_are_developer_errors_that_end_the_container(make_pool: PoolFactory) -> None:
+    pool = make_pool()
+    none = pool.run(request("def main(args):\n    return None\n", fqn="/guest/none"))
+    assert none.status_code == DEVELOPER_ERROR
+    assert none.result == {"error": "The action did not produce a valid JSON or JSON Array response: null\n"}
+    again = pool.run(request("def main(args):\n    return None\n", fqn="/guest/none"))
+    assert again.cold and again.container_id != none.container_id  # OpenWhisk destroys it after the failure
+    for fqn, body in (("/guest/obj", "return {'o': object()}"), ("/guest/exit", "exit()")):
+        result = pool.run(request(f"def main(args):\n    {body}\n", fqn=fqn))
+        assert (result.status_code, result.result) == (DEVELOPER_ERROR, {"error": "command exited"})

@@ -26,7 +26,7 @@ def messages(lines: list[str]) -> list[str]:
 def test_timestamp_has_nanoseconds_and_the_line_is_padded_like_openwhisk() -> None:
     assert format_timestamp(1_700_000_000_000_000_123) == "2023-11-14T22:13:20.000000123Z"
     line = format_line(1_700_000_000_000_000_123, "stdout", "  hello  \n")
-    assert line == "2023-11-14T22:13:20.000000123Z stdout: hello"
+    assert line == "2023-11-14T22:13:20.000000123Z stdout:   hello  "  # only the line end goes (stripLineEnd)
     assert re.match(r"^.{30} stderr: x$", format_line(0, "stderr", "x"))
 
 
@@ -41,11 +41,11 @@ def test_an_activation_ends_when_both_streams_sent_their_sentinel() -> None:
     assert messages(logs.take(1)) == ["stdout: next activation"]
 
 
-def test_output_without_newline_before_the_sentinel_is_kept() -> None:
+def test_output_without_newline_before_the_sentinel_is_dropped_as_openwhisk_drops_it() -> None:
     logs = LogCollector()
-    logs.feed("stdout", b"no newline" + END)
+    logs.feed("stdout", b"kept\n    indented\nno newline" + END)
     logs.feed("stderr", END)
-    assert messages(logs.take(1)) == ["stdout: no newline"]
+    assert messages(logs.take(1)) == ["stdout: kept", "stdout:     indented"]
 
 
 def test_a_sentinel_split_across_chunks_is_found() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import tarfile
 import zipfile
 from pathlib import Path
@@ -32,6 +33,9 @@ from infra.whisk.pool import classify_run, init_failure_message
         (500, {"error": {"nested": True}, "other": 1}, (DEVELOPER_ERROR, {"error": {"nested": True}})),
         (502, "plain", (DEVELOPER_ERROR,
                         {"error": "The action did not produce a valid JSON or JSON Array response: plain"})),
+        (200, None, (DEVELOPER_ERROR,  # the proxy's 200 "null\n": the invoker's not-an-object error
+                     {"error": "The action did not produce a valid JSON or JSON Array response: null\n"})),
+        (400, {"error": "command exited"}, (DEVELOPER_ERROR, {"error": "command exited"})),
     ],
 )  # fmt: skip
 def test_run_answers_map_to_openwhisk_statuses(
@@ -67,13 +71,14 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def test_source_text_and_non_archive_binaries_become_main_py(tmp_path: Path) -> None:
+def test_source_text_and_non_archive_binaries_become_the_file_exec(tmp_path: Path) -> None:
     install_code("def main(a):\n    return {}\n", False, tmp_path)
-    assert (tmp_path / "__main__.py").read_text().startswith("def main")
+    assert (tmp_path / "exec").read_text().startswith("def main")
     other = tmp_path / "other"
     other.mkdir()
     install_code(b64(b"def main(a):\n    return {'b': 1}\n"), True, other)
-    assert "'b': 1" in (other / "__main__.py").read_text()
+    assert "'b': 1" in (other / "exec").read_text()
+    assert os.access(other / "exec", os.X_OK)
 
 
 def test_zip_entries_cannot_escape_the_action_dir(tmp_path: Path) -> None:
@@ -103,7 +108,7 @@ def test_a_tar_gz_is_unpacked(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("code", "fragment"),
-    [("@@@not base64", "base64"), (b64(b"PK\x03\x04broken"), "zip"), (b64(b"\x1f\x8bbroken"), "tar.gz")],
+    [("@@@not base64", "base64"), (b64(b"PK\x03\x04broken"), "zip"), (b64(b"\x1f\x8b\x08broken"), "tar.gz")],
 )
 def test_bad_code_is_a_400_with_a_clear_message(tmp_path: Path, code: str, fragment: str) -> None:
     with pytest.raises(CodeError) as error:

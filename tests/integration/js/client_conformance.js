@@ -9,6 +9,8 @@ const ow = openwhisk({ apihost: process.env.OW_APIHOST, api_key: process.env.OW_
 const actionName = `${prefix}-act`;
 const triggerName = `${prefix}-trig`;
 const ruleName = `${prefix}-rule`;
+const webName = `${prefix}-web`;
+const basepath = `/${prefix}-api`;
 const code = [
   'def main(args):',
   "    print('js says', args.get('who'))",
@@ -73,16 +75,32 @@ async function main() {
     out.missingStatus = err.statusCode;
   }
 
+  // API gateway routes (routes.create/list/get/delete call whisk.system/apimgmt), then the route itself
+  await ow.actions.create({ name: webName, action: code, kind: 'python:3.11', annotations: { 'web-export': true } });
+  const route = await ow.routes.create({ action: webName, basepath, relpath: '/hello', operation: 'GET' });
+  out.routeUrl = route.value.gwApiUrl;
+  const routes = await ow.routes.list({ basepath });
+  const apidoc = routes.apis[0].value.apidoc;
+  out.routeListed = { count: routes.apis.length, basePath: apidoc.basePath, action: apidoc.paths['/hello'].get['x-openwhisk'].action };
+  out.routeGot = (await ow.routes.get({ basepath })).apis.length;
+  const served = await fetch(`${out.routeUrl}/hello?who=route`);
+  out.routeServed = { status: served.status, body: await served.json() };
+  await ow.routes.delete({ basepath });
+  out.routesAfterDelete = (await ow.routes.list({ basepath })).apis.length;
+  out.routeAfterDelete = (await fetch(`${out.routeUrl}/hello`)).status;
+
   await ow.rules.delete({ name: ruleName });
   await ow.triggers.delete({ name: triggerName });
   await ow.actions.delete({ name: actionName });
+  await ow.actions.delete({ name: webName });
   console.log(JSON.stringify(out));
 }
 
 main().catch(async (err) => {
   console.error(err && err.stack ? err.stack : err);
-  for (const [kind, name] of [['rules', ruleName], ['triggers', triggerName], ['actions', actionName]]) {
+  for (const [kind, name] of [['rules', ruleName], ['triggers', triggerName], ['actions', actionName], ['actions', webName]]) {
     try { await ow[kind].delete({ name }); } catch (_) { /* cleaning up */ }
   }
+  try { await ow.routes.delete({ basepath }); } catch (_) { /* cleaning up */ }
   process.exit(1);
 });
