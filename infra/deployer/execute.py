@@ -115,6 +115,9 @@ def differences(op: Operation, current: JsonDict) -> list[str]:
             changed.append("status")
     elif op.feed is None:
         want_params, have_params = as_dict(body.get("parameters")), as_dict(current.get("parameters"))
+        if op.kind == "sequence":
+            # OpenWhisk adds the components as the sequence's `_actions` parameter; it is not the manifest's
+            have_params.pop("_actions", None)
         # OpenWhisk's GET of an action in a package shows the package's parameters merged in
         if have_params != want_params and have_params != {**op.inherited, **want_params}:
             changed.append("parameters")
@@ -295,8 +298,12 @@ class Executor:
                     return Outcome(op, "skipped", no_gateway)
                 return Outcome(op, "would delete" if exists else "absent")
             body = op.body
-            if not self.client.has_api_gateway():
+            exists = self._route_exists(op)
+            if exists is None:
                 return Outcome(op, "skipped", no_gateway)
+            if not exists:
+                # OpenWhisk's deleteApi fails on a route that is gone; uninstalling twice is not a failure
+                return Outcome(op, "absent")
             deleted = self.client.delete_api(
                 str(body["gatewayBasePath"]), str(body["gatewayPath"]), str(body["gatewayMethod"])
             )
