@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -66,6 +67,10 @@ def _matches(doc: dict[str, Any], selector: dict[str, Any]) -> bool:
         elif value != cond:
             return False
     return True
+
+
+def _sort_key(key: str, doc: dict[str, Any]) -> str:
+    return str(doc.get(key, ""))
 
 
 class FakeCouch:
@@ -133,7 +138,7 @@ class FakeCouch:
             docs = [copy.deepcopy(d) for d in self.dbs.get(db, {}).values() if _matches(d, selector)]
         for spec in reversed(sort or []):
             ((key, direction),) = spec.items()
-            docs.sort(key=lambda d, k=key: str(d.get(k, "")), reverse=direction == "desc")
+            docs.sort(key=partial(_sort_key, key), reverse=direction == "desc")
         docs = docs[:limit]
         if fields:
             docs = [{k: d[k] for k in fields if k in d} for d in docs]
@@ -325,7 +330,7 @@ def test_an_export_takes_every_accepted_deposit_once() -> None:
 def test_two_exports_at_once_share_no_item() -> None:
     world = World()
     world.add(8)
-    inner: list[dict[str, Any]] = []
+    inner: list[Any] = []
     # Export A has claimed its first deposit when export B runs from start to end.
     a = world.exporter(
         _hook_at("claimed:*", lambda: inner.append(world.exporter(at=NOW).run()) if not inner else None)
@@ -342,9 +347,9 @@ def test_two_exports_at_once_share_no_item() -> None:
 def test_two_exports_in_threads_share_no_item() -> None:
     world = World()
     world.add(12)
-    results: list[dict[str, Any]] = []
+    results: list[Any] = []
     switch = threading.Event()
-    world.couch.on_call = lambda name: switch.wait(0.001)  # give the other thread a chance at every call
+    world.couch.on_call = lambda name: None if switch.wait(0.001) else None  # let the other thread in
 
     def run() -> None:
         results.append(world.exporter(at=NOW).run())
