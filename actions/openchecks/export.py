@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openchecks.deposits import (
     ACCEPTED,
+    EXPORTED,
     DepositStore,
     _status_of,
     iso,
@@ -44,7 +45,6 @@ from openchecks.deposits import (
 )
 from openchecks.errors import ConfigurationError, Conflict, NotFound, OpenChecksError, ServiceUnavailable
 
-EXPORTED = "exported"
 ExportState = Literal["claiming", "claimed", "written", "done", "empty", "rolled_back", "failed"]
 UNFINISHED: tuple[ExportState, ...] = ("claiming", "claimed", "written")
 FINAL: tuple[ExportState, ...] = ("done", "empty", "rolled_back", "failed")
@@ -657,3 +657,27 @@ __all__ = [
     "micr_indicators",
     "public_export",
 ]
+
+
+def export_cash_letter(ctx: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The action body: recover, export, and return the export (public view). `args`: `trigger` (alarm |
+    manual), `by` (who asked), `export_id` (the id the API promised the caller). A run that cannot start
+    (configuration missing) leaves a `failed` export under that id, so whoever waits for it learns why."""
+    settings = ctx.settings
+    trigger = "manual" if args.get("trigger") == "manual" else "alarm"
+    by = str(args.get("by") or trigger)[:120]
+    export_id = args.get("export_id")
+    if export_id is not None and not (
+        isinstance(export_id, str) and export_id.startswith(EXPORT_ID_PREFIX) and len(export_id) <= 60
+    ):
+        raise ConfigurationError("export_id must be an id the API made (exp-...).")
+    exports = ExportStore(ctx.store().client, settings.exports_db)
+    try:
+        config = ExportConfig.from_mapping(ctx.app_config().extra.get("export"))
+    except ConfigurationError as exc:
+        if export_id:
+            record_failure(exports, export_id, by, exc.message)
+        raise
+    exporter = Exporter(ctx.store(), exports, ctx.storage(), config, settings.bucket_exports)
+    doc = exporter.run(trigger, by, export_id)
+    return {"export": public_export(doc)}

@@ -91,6 +91,64 @@ def run_validate(args: argparse.Namespace) -> int:
     return worst
 
 
+def run_export(args: argparse.Namespace) -> int:
+    """POST /exports as a reviewer, wait for the export to end, download its file."""
+    import time
+
+    import requests
+
+    from openchecks.apiclient import DepositApiError, DepositClient, api_url, resolve_token
+
+    try:
+        api = api_url(args.api)
+        client = DepositClient(api, resolve_token(args.token, args.email, "reviewer", api))
+        started = client._call("POST", "/exports")
+        export_id = str(started.get("id", ""))
+        print(f"openchecks x9 export: {export_id} started", file=sys.stderr)
+        deadline = time.monotonic() + args.timeout
+        doc: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            try:
+                doc = client._call("GET", f"/exports/{export_id}")
+            except DepositApiError as exc:
+                if exc.status != 404:
+                    raise
+                doc = {}
+            if doc.get("state") in ("done", "empty", "rolled_back", "failed"):
+                break
+            time.sleep(1.0)
+        else:
+            print(
+                f"openchecks x9 export: {export_id} did not end within {args.timeout:.0f} s", file=sys.stderr
+            )
+            return 1
+    except DepositApiError as exc:
+        print(f"openchecks x9 export: {exc}", file=sys.stderr)
+        return 1
+    if doc.get("state") == "failed":
+        print(
+            f"openchecks x9 export: the export failed: {doc.get('error', 'no reason given')}", file=sys.stderr
+        )
+        return 1
+    if doc.get("state") != "done":
+        print(json.dumps(doc, indent=2))
+        print("openchecks x9 export: no accepted deposit was waiting: no file was written", file=sys.stderr)
+        return 0
+    out = Path(args.out or str(doc.get("key") or f"{export_id}.x9"))
+    try:
+        with requests.get(str(doc["download_url"]), stream=True, timeout=60) as resp:
+            resp.raise_for_status()
+            with out.open("wb") as f:
+                for chunk in resp.iter_content(1 << 16):
+                    f.write(chunk)
+    except (requests.RequestException, OSError) as exc:
+        print(f"openchecks x9 export: could not download the file to {out}: {exc}", file=sys.stderr)
+        return 1
+    doc.pop("download_url", None)
+    print(json.dumps({**doc, "file": str(out)}, indent=2))
+    return 0
+
+
 def add_x9_parser(commands: Any) -> None:
     """Register `x9` and its subcommands on the top-level subparsers of `openchecks`."""
     x9 = commands.add_parser("x9", help="X9.100-187 image cash letters: show, validate, export")
@@ -104,3 +162,14 @@ def add_x9_parser(commands: Any) -> None:
     check.add_argument("--no-images", action="store_true", help="do not decode the images")
     check.add_argument("--quiet", action="store_true", help="print only the problems")
     check.set_defaults(handler=run_validate)
+    export = sub.add_parser(
+        "export", help="export the accepted deposits now (reviewer) and download the file"
+    )
+    export.add_argument("--out", help="where to save the file (default: its name, here)")
+    export.add_argument("--timeout", type=float, default=300.0, help="seconds to wait (default 300)")
+    export.add_argument("--api", help="deposit API URL (default: $OPENCHECKS_API, $APIHOST, or local)")
+    export.add_argument(
+        "--token", help="reviewer bearer token (default: $OPENCHECKS_TOKEN; minted when local)"
+    )
+    export.add_argument("--email", default="reviewer@example.com", help="the reviewer (local stack token)")
+    export.set_defaults(handler=run_export)
