@@ -288,6 +288,17 @@ def micr_indicators(deposit: Mapping[str, Any]) -> tuple[str, str]:
     return valid, "3" if corrected else "0"
 
 
+def on_us_fields(account: str, serial: str) -> tuple[str, str]:
+    """(on-us, auxiliary on-us) for the 25 record: "account/serial" when it fits the 20 characters of the
+    on-us field (a personal check's layout); otherwise the serial goes to the auxiliary on-us field (where a
+    business check prints it) and the on-us field keeps "account/"."""
+    if len(account) + 1 + len(serial) <= 20:
+        return f"{account}/{serial}", ""
+    if len(serial) > 15 or len(account) > 19:
+        raise ConfigurationError("The account or check number is too long for the X9 on-us fields.")
+    return f"{account}/", serial
+
+
 ImageSource = tuple[str, str, float | None]  # bucket, key, dpi of the stored image (None: unknown)
 
 
@@ -337,14 +348,16 @@ def build_items(
         routing = str(reading.get("routing") or "").strip()
         if len(routing) != 9 or not routing.isdigit():
             raise ConfigurationError(f"Deposit {doc['_id']} has no 9-digit routing number to export.")
-        on_us = f"{reading.get('account') or ''}/{reading.get('check_number') or ''}"
+        account, serial = str(reading.get("account") or ""), str(reading.get("check_number") or "")
+        on_us, aux = on_us_fields(account, serial)
         front_src = sources["front"]
         back_src = sources.get("back")
         yield Item(
             sequence_number=entry["sequence_number"],
             amount_cents=int(entry["amount_cents"]),
             routing=routing,
-            on_us=on_us[-20:],
+            on_us=on_us,
+            auxiliary_on_us=aux,
             front=View(partial(render_view, storage, front_src, config.dpi), doc.get("quality")),
             back=None
             if back_src is None

@@ -27,6 +27,7 @@ from openchecks.export import (
     business_date,
     image_sources,
     micr_indicators,
+    on_us_fields,
 )
 from openchecks.storage import Storage
 from openchecks.x9.reader import iter_records
@@ -491,6 +492,13 @@ def test_micr_indicators_follow_the_reading_and_the_review() -> None:
     assert micr_indicators({**clean, "reasons": ["low_confidence"]}) == ("3", "0")
     assert micr_indicators({"reading": {"routing": "063100277", "account": "1234"}}) == ("2", "0")
     assert micr_indicators({"reading": {"routing": "063100277"}, "corrected": {"routing": "1"}}) == ("4", "3")
+
+
+def test_on_us_fields_move_a_long_serial_to_the_auxiliary_field() -> None:
+    assert on_us_fields("12345678", "1001") == ("12345678/1001", "")
+    assert on_us_fields("4861507788", "0150482880") == ("4861507788/", "0150482880")
+    with pytest.raises(ConfigurationError):
+        on_us_fields("1234", "1234567890123456")
 
 
 def test_images_come_from_images_then_archive() -> None:
