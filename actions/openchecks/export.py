@@ -27,6 +27,7 @@ import hashlib
 import io
 import tempfile
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -49,6 +50,7 @@ ExportState = Literal["claiming", "claimed", "written", "done", "empty", "rolled
 UNFINISHED: tuple[ExportState, ...] = ("claiming", "claimed", "written")
 FINAL: tuple[ExportState, ...] = ("done", "empty", "rolled_back", "failed")
 EXPORT_ID_PREFIX = "exp-"
+LOOKAHEAD = 4  # items whose images are being rendered ahead of the writer
 # Words in a review reason that mean the MICR line was not read cleanly.
 _READ_TROUBLE = ("micr", "confidence", "checksum", "unreadable", "routing", "account", "check_number")
 
@@ -104,6 +106,7 @@ class ExportConfig:
     contact_phone: str = ""
     max_items: int = 5000  # per file; the rest waits for the next export
     stale_after_seconds: int = 900  # an unfinished export this old belongs to a run that died
+    render_threads: int = 2  # threads that make the bitonal images while the file is written
 
     @classmethod
     def from_mapping(cls, raw: Any) -> ExportConfig:
@@ -321,52 +324,82 @@ def image_sources(deposit: Mapping[str, Any]) -> dict[str, ImageSource]:
 
 def render_view(storage: Any, source: ImageSource, dpi: int) -> bytes:
     """The TIFF Group 4 bytes of one stored image at `dpi`. Without a known dpi the check is taken to be a
-    personal check 6 inches wide across the image."""
+    personal check 6 inches wide across the image. Stored images are the pipeline's own (already upright),
+    decoded straight to grey (a JPEG's decoder does that itself, at a fraction of the cost)."""
+    from PIL import Image
+
     from openchecks.check.bitonal import tiff_g4
-    from openchecks.images import load_image
 
     bucket, key, source_dpi = source
-    image = load_image(storage.get(bucket, key))
-    return tiff_g4(image, dpi, source_dpi or image.width / 6.0)
+    try:
+        image = Image.open(io.BytesIO(storage.get(bucket, key)))
+        if image.format == "JPEG":
+            image.draft("L", image.size)
+        grey = image.convert("L")
+    except OpenChecksError:
+        raise
+    except Exception as exc:  # a damaged stored image: say which, do not write a file without it
+        raise ConfigurationError(
+            f"The stored image {bucket}/{key} cannot be decoded; it was not exported."
+        ) from exc
+    return tiff_g4(grey, dpi, source_dpi or grey.width / 6.0)
 
 
 def build_items(
     deposits: DepositStore, storage: Any, export: ExportDoc, config: ExportConfig, warnings: list[str]
 ) -> Iterator[Any]:
-    """The writer's items for an export's claimed deposits, one at a time (images loaded when written)."""
+    """The writer's items for an export's claimed deposits, in order. Images are rendered by
+    `config.render_threads` threads at most `LOOKAHEAD` items ahead of the writer (Pillow decodes and
+    encodes without holding the GIL), so memory stays bounded by a few items whatever the file's size."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from openchecks.x9.writer import Item, View
 
-    for entry in export.get("items", []):
-        doc = deposits.get(entry["deposit_id"])
-        reading = doc.get("reading") or {}
-        sources = image_sources(doc)
-        if "front" not in sources:
-            raise ConfigurationError(f"Deposit {doc['_id']} has no stored image to export.")
-        if "back" not in sources:
-            warnings.append(f"deposit {doc['_id']} has no back image: the item has a front view only")
-        valid, correction = micr_indicators(doc)
-        routing = str(reading.get("routing") or "").strip()
-        if len(routing) != 9 or not routing.isdigit():
-            raise ConfigurationError(f"Deposit {doc['_id']} has no 9-digit routing number to export.")
-        account, serial = str(reading.get("account") or ""), str(reading.get("check_number") or "")
-        on_us, aux = on_us_fields(account, serial)
-        front_src = sources["front"]
-        back_src = sources.get("back")
-        yield Item(
-            sequence_number=entry["sequence_number"],
-            amount_cents=int(entry["amount_cents"]),
-            routing=routing,
-            on_us=on_us,
-            auxiliary_on_us=aux,
-            front=View(partial(render_view, storage, front_src, config.dpi), doc.get("quality")),
-            back=None
-            if back_src is None
-            else View(partial(render_view, storage, back_src, config.dpi), doc.get("back_quality")),
-            deposit_account=str(doc.get("to_account", ""))[:18],
-            micr_valid=valid,
-            correction=correction,
-            key=doc["_id"],
-        )
+    def view(future: Future[bytes], quality: Any) -> View:
+        return View(future.result, quality if isinstance(quality, Mapping) else None)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, config.render_threads), thread_name_prefix="x9-render")
+    pending: deque[Item] = deque()
+    try:
+        for entry in export.get("items", []):
+            doc = deposits.get(entry["deposit_id"])
+            reading = doc.get("reading") or {}
+            sources = image_sources(doc)
+            if "front" not in sources:
+                raise ConfigurationError(f"Deposit {doc['_id']} has no stored image to export.")
+            if "back" not in sources:
+                warnings.append(f"deposit {doc['_id']} has no back image: the item has a front view only")
+            valid, correction = micr_indicators(doc)
+            routing = str(reading.get("routing") or "").strip()
+            if len(routing) != 9 or not routing.isdigit():
+                raise ConfigurationError(f"Deposit {doc['_id']} has no 9-digit routing number to export.")
+            account, serial = str(reading.get("account") or ""), str(reading.get("check_number") or "")
+            on_us, aux = on_us_fields(account, serial)
+            front = pool.submit(render_view, storage, sources["front"], config.dpi)
+            back = (
+                pool.submit(render_view, storage, sources["back"], config.dpi) if "back" in sources else None
+            )
+            pending.append(
+                Item(
+                    sequence_number=entry["sequence_number"],
+                    amount_cents=int(entry["amount_cents"]),
+                    routing=routing,
+                    on_us=on_us,
+                    auxiliary_on_us=aux,
+                    front=view(front, doc.get("quality")),
+                    back=None if back is None else view(back, doc.get("back_quality")),
+                    deposit_account=str(doc.get("to_account", ""))[:18],
+                    micr_valid=valid,
+                    correction=correction,
+                    key=doc["_id"],
+                )
+            )
+            if len(pending) > LOOKAHEAD:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------------------- the steps

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import struct
 
-import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
 DPIS = (200, 240)
@@ -22,6 +21,8 @@ DPIS = (200, 240)
 INK_RATIO = 0.72
 # ...and at least this far (0-255) below it, so the paper's own grain stays white.
 INK_MIN_DROP = 28
+# Whatever the neighbourhood, a pixel under this fraction of the page's paper brightness is ink.
+GLOBAL_INK_RATIO = 0.4
 
 
 def _scaled(image: Image.Image, dpi: int, source_dpi: float | None) -> Image.Image:
@@ -32,6 +33,44 @@ def _scaled(image: Image.Image, dpi: int, source_dpi: float | None) -> Image.Ima
     return image
 
 
+def _ink(grey: Image.Image, dpi: int) -> Image.Image:
+    """Mode "1" with ink set (255) and paper clear (0): the inverse of the bitonal image, which is what a
+    WhiteIsZero TIFF stores. In Pillow's C code: the paper's brightness on a coarse grid (brightest of each
+    3x3 neighbourhood of cells), a threshold per cell (never under a floor from the page's paper), brought
+    back to full size, one comparison."""
+    step = max(4, dpi // 10)
+    small = grey.resize((max(1, grey.width // step), max(1, grey.height // step)), Image.Resampling.BOX)
+    threshold = small.filter(ImageFilter.MaxFilter(3)).point(_THRESHOLD_LUT)
+    # Inside a large dark area the "paper" found nearby is dark too; anything far below the page's paper is
+    # ink all the same (a bold logo or bar stays solid), while a shadowed corner of paper is not that dark.
+    histogram = small.histogram()
+    total, seen, paper = sum(histogram), 0, 255
+    for level in range(255, -1, -1):
+        seen += histogram[level]
+        if seen >= total * 0.05:
+            paper = level
+            break
+    floor = Image.new("L", small.size, int(paper * GLOBAL_INK_RATIO))
+    threshold = ImageChops.lighter(threshold, floor).resize(grey.size, Image.Resampling.BILINEAR)
+    # threshold - grey is above 0 exactly where the pixel is darker than its threshold: ink.
+    return ImageChops.subtract(threshold, grey).point(_INK_LUT, "1")
+
+
+# Paper brightness p -> the grey level under which a pixel is ink.
+_THRESHOLD_LUT = [max(0, min(int(p * INK_RATIO), p - INK_MIN_DROP)) for p in range(256)]
+_INK_LUT = [0] + [255] * 255
+_INVERT_LUT = [255] + [0] * 255
+
+
+def _invert(image: Image.Image) -> Image.Image:
+    """Black <-> white of a bitonal image (any nonzero value counts as white, as Pillow's mode "1" does)."""
+    return image.convert("L").point(_INVERT_LUT, "1")
+
+
+def _grey(image: Image.Image, dpi: int, source_dpi: float | None) -> Image.Image:
+    return _scaled(image if image.mode == "L" else image.convert("L"), dpi, source_dpi)
+
+
 def to_bitonal(image: Image.Image, dpi: int = 200, source_dpi: float | None = None) -> Image.Image:
     """Mode "1" (0 black, 255 white) of `image`, resampled to `dpi` when `source_dpi` is given and differs;
     the result carries `info["dpi"]`."""
@@ -40,19 +79,8 @@ def to_bitonal(image: Image.Image, dpi: int = 200, source_dpi: float | None = No
     if image.mode == "1":
         out = _scaled(image, dpi, source_dpi)
         out = out if out.mode == "1" else out.convert("1", dither=Image.Dither.NONE)
-        out.info["dpi"] = (dpi, dpi)
-        return out
-    grey = _scaled(image.convert("L"), dpi, source_dpi)
-    # Paper brightness: the brightest values on a coarse grid, smoothed and brought back to full size.
-    step = max(4, dpi // 10)
-    small = grey.resize((max(1, grey.width // step), max(1, grey.height // step)), Image.Resampling.BOX)
-    paper = small.filter(ImageFilter.MaxFilter(3)).resize(grey.size, Image.Resampling.BILINEAR)
-    g = np.asarray(grey, dtype=np.int16)
-    p = np.asarray(paper, dtype=np.int16)
-    black = (g * 100 < p * int(INK_RATIO * 100)) & (p - g >= INK_MIN_DROP)
-    out = Image.fromarray(np.where(black, 0, 255).astype(np.uint8), mode="L").convert(
-        "1", dither=Image.Dither.NONE
-    )
+    else:
+        out = _invert(_ink(_grey(image, dpi, source_dpi), dpi))
     out.info["dpi"] = (dpi, dpi)
     return out
 
@@ -73,11 +101,15 @@ def _white_is_zero(data: bytearray) -> None:
 
 def tiff_g4(image: Image.Image, dpi: int = 200, source_dpi: float | None = None) -> bytes:
     """TIFF 6.0, CCITT Group 4, one strip, WhiteIsZero, at `dpi` (see the module docstring)."""
-    bitonal = to_bitonal(image, dpi, source_dpi) if image.mode != "1" or source_dpi else image
-    # Inverted, so that a set bit is black: what WhiteIsZero means.
-    inverted = ImageChops.invert(bitonal.convert("L")).convert("1", dither=Image.Dither.NONE)
+    if dpi not in DPIS:
+        raise ValueError(f"the bitonal image is made at 200 or 240 dpi, not {dpi}")
+    if image.mode == "1":
+        # A set bit must be black, what WhiteIsZero means: invert Pillow's (255 = white) convention.
+        ink = _invert(_scaled(image, dpi, source_dpi))
+    else:
+        ink = _ink(_grey(image, dpi, source_dpi), dpi)
     buffer = io.BytesIO()
-    inverted.save(buffer, "TIFF", compression="group4", dpi=(dpi, dpi), strip_size=1 << 30)
+    ink.save(buffer, "TIFF", compression="group4", dpi=(dpi, dpi), strip_size=1 << 30)
     data = bytearray(buffer.getvalue())
     _white_is_zero(data)
     return bytes(data)
