@@ -19,6 +19,8 @@ from openchecks.x9.reader import Record, X9FormatError, iter_records
 from openchecks.x9.records import IMAGE_FIXED_LENGTH, LAYOUTS, field_problem
 
 MAX_PROBLEMS = 200
+# A check 12 x 6 inches at 600 dpi; anything bigger is not decoded (a crafted header could ask for gigabytes).
+MAX_IMAGE_PIXELS = 7200 * 3600
 ITEM_TYPES = frozenset({"25", "31"})
 CREDIT_TYPES = frozenset({"61", "62"})
 # What may follow each record type (68, a user record, may appear anywhere between 01 and 99).
@@ -85,10 +87,12 @@ def describe_image(data: bytes) -> dict[str, object]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            Image.MAX_IMAGE_PIXELS = 60_000_000
             with Image.open(io.BytesIO(data)) as im:
                 out["format"] = im.format or "unknown"
                 out["width"], out["height"] = im.size
+                if im.width * im.height > MAX_IMAGE_PIXELS:
+                    out["error"] = f"is {im.width}x{im.height} pixels, far more than a check at 240 dpi"
+                    return out
                 out["mode"] = im.mode
                 out["compression"] = str(im.info.get("compression", ""))
                 dpi = im.info.get("dpi")
