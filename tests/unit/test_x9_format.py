@@ -98,6 +98,7 @@ def test_written_file_reads_back_field_by_field(encoding: str) -> None:
     assert all(r.value("bofd_business_date") == "20261201" for r in addenda)
     assert [r.value("bofd_item_sequence_number") for r in addenda] == [i.sequence_number for i in items]
     assert all(r.value("truncation_indicator") == "Y" for r in addenda)
+    assert [r.value("bofd_correction_indicator") for r in addenda] == [i.correction for i in items]
     images = [r for r in records if r.type == "52"]
     assert [r.image for r in images] == [FRONT, BACK] * 5
     views = [r.value("view_side_indicator") for r in records if r.type == "50"]
@@ -158,6 +159,8 @@ def test_quality_results_map_to_the_type_54_codes() -> None:
     assert values["imaging_bank_specific_test"] == "1"
     assert quality_values({"partial_image": "pass"})["global_image_quality"] == "2"  # type: ignore[index]
     assert quality_values(None) is None
+    nested = quality_values({"results": {"partial_image": "fail"}, "failed": ["partial_image"]})
+    assert nested is not None and nested["partial_image"] == "1"
     text = format_fields("54", values)
     assert len(text) == 80 and split_fields("54", text)["excessive_image_skew"] == "1"
 

@@ -16,7 +16,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from openchecks.x9.reader import Encoding
 from openchecks.x9.records import MAX_IMAGE_BYTES, RecordError, format_fields
@@ -90,7 +90,7 @@ class View:
     """One side of the check: the TIFF Group 4 bytes (loaded only when written) and its quality results."""
 
     load: Callable[[], bytes]
-    quality: Mapping[str, str] | None = None
+    quality: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -121,8 +121,10 @@ class Totals:
     keys: list[str] = field(default_factory=list)
 
 
-def quality_values(quality: Mapping[str, str] | None) -> dict[str, str] | None:
+def quality_values(quality: Mapping[str, Any] | None) -> dict[str, str] | None:
     """The 54 record's values for one side's quality results; None when nothing was recorded."""
+    if quality and isinstance(quality.get("results"), Mapping):  # a whole QualityReport.to_dict()
+        quality = quality["results"]
     if not quality:
         return None
     values: dict[str, str] = {}
@@ -267,7 +269,7 @@ def write_cash_letter(stream: BinaryIO, settings: FileSettings, items: Iterable[
                 "deposit_account_number_at_bofd": item.deposit_account[:18],
                 "truncation_indicator": "Y",
                 "bofd_conversion_indicator": "2",
-                "bofd_correction_indicator": "0",
+                "bofd_correction_indicator": item.correction,  # we are the BOFD: our repair, if any
             },
         )
         views = [("0", item.front)] + ([("1", item.back)] if item.back is not None else [])
