@@ -93,3 +93,11 @@ def test_a_run_without_bank_configuration_leaves_a_failed_export_that_says_why()
     status, body = _call(world, "get", "/exports/exp-20261201T000000Z-abc")
     assert status == 200 and body["state"] == "failed" and "origin_routing" in body["error"]
     assert "download_url" not in body
+
+
+def test_x9_export_without_an_api_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    from openchecks.cli import main
+
+    code = main(["x9", "export", "--api", "http://127.0.0.1:9", "--token", "t", "--timeout", "1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "does not answer" in err and "Traceback" not in err
