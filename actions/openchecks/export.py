@@ -98,6 +98,7 @@ class ExportConfig:
     cycle_number: str = "01"
     bundle_size: int = 300
     cutoff: str = "17:00"  # local time of the daily cut-off (the alarm fires then)
+    cutoff_grace_minutes: int = 60  # a file made this long after the cut-off is still that day's
     timezone: str = "America/New_York"
     encoding: str = "cp037"  # or "ascii"
     dpi: int = 200  # or 240
@@ -166,11 +167,15 @@ class ExportConfig:
 
 
 def business_date(moment: datetime, config: ExportConfig) -> date:
-    """The business day a file made at `moment` belongs to: today's local date before the cut-off, the next
-    weekday after it (Saturday and Sunday roll to Monday)."""
+    """The business day a file made at `moment` belongs to: today's (local) up to `cutoff_grace_minutes`
+    after the cut-off, so the file the cut-off's alarm makes, even late, is that day's; later ones are the
+    next day's. Saturday and Sunday roll to Monday."""
     local = moment.astimezone(config.zone())
     day = local.date()
-    if local.time() >= config.cutoff_time():
+    closes = datetime.combine(day, config.cutoff_time(), local.tzinfo) + timedelta(
+        minutes=config.cutoff_grace_minutes
+    )
+    if local >= closes:
         day += timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)

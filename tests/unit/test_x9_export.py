@@ -508,12 +508,19 @@ def test_images_come_from_images_then_archive() -> None:
     assert image_sources({}) == {}
 
 
-def test_business_date_rolls_at_the_cutoff_and_over_weekends() -> None:
+def test_business_date_rolls_after_the_cutoff_and_over_weekends() -> None:
     config = ExportConfig(origin_routing="063100277", destination_routing="061000146")
     # 2026-12-01 is a Tuesday; 17:00 New York is 22:00 UTC.
-    assert business_date(datetime(2026, 12, 1, 21, 59, tzinfo=UTC), config).isoformat() == "2026-12-01"
-    assert business_date(datetime(2026, 12, 1, 22, 0, tzinfo=UTC), config).isoformat() == "2026-12-02"
-    assert business_date(datetime(2026, 12, 4, 22, 30, tzinfo=UTC), config).isoformat() == "2026-12-07"
+    day = business_date
+    assert day(datetime(2026, 12, 1, 14, 0, tzinfo=UTC), config).isoformat() == "2026-12-01"
+    assert day(datetime(2026, 12, 1, 22, 0, tzinfo=UTC), config).isoformat() == "2026-12-01"  # the alarm's
+    assert day(datetime(2026, 12, 1, 22, 40, tzinfo=UTC), config).isoformat() == "2026-12-01"  # a late alarm
+    assert day(datetime(2026, 12, 1, 23, 0, tzinfo=UTC), config).isoformat() == "2026-12-02"
+    assert day(datetime(2026, 12, 4, 23, 30, tzinfo=UTC), config).isoformat() == "2026-12-07"  # Fri -> Mon
+    assert day(datetime(2026, 12, 5, 15, 0, tzinfo=UTC), config).isoformat() == "2026-12-07"  # Saturday
+    summer = ExportConfig(origin_routing="063100277", destination_routing="061000146", cutoff="16:30")
+    assert day(datetime(2026, 7, 1, 21, 29, tzinfo=UTC), summer).isoformat() == "2026-07-01"  # EDT: UTC-4
+    assert day(datetime(2026, 7, 1, 21, 31, tzinfo=UTC), summer).isoformat() == "2026-07-02"
 
 
 def test_export_configuration_is_checked() -> None:
