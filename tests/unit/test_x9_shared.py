@@ -104,3 +104,25 @@ def test_show_reads_the_ebcdic_file() -> None:
     data = (_x9() / "valid-ebcdic.x937").read_bytes()
     names = [r.type for r in iter_records(io.BytesIO(data))]
     assert names == ["01", "10", "20", "25", "26", "50", "52", "50", "52", "70", "90", "99"]
+
+
+def test_crashers_framed_line_by_line_are_read_to_the_end_and_refused() -> None:
+    """The fuzzer's inputs are one record per line; framed as X9 wants, every record reaches the field,
+    order and total checks (the damage is inside the records), and none makes the validator raise."""
+    import struct
+
+    from openchecks.x9.show import records_as_dicts
+
+    for path in sorted((_x9() / "crashers").iterdir()):
+        lines = [line for line in path.read_bytes().split(b"\n") if line]
+        framed = b"".join(struct.pack(">I", len(line)) + line for line in lines)
+        report = validate(io.BytesIO(framed))
+        assert not report.ok, path.name
+        if not lines[0].startswith(b"01"):  # no file header: nothing further is read
+            assert report.problems == [
+                "The file does not start with an X9 file header (record type 01 in EBCDIC or ASCII after a "
+                "4-byte length); it is not an X9.100-187 file."
+            ]
+            continue
+        assert report.records == len(lines), path.name
+        assert len(list(records_as_dicts(io.BytesIO(framed)))) == len(lines)
