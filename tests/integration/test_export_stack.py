@@ -109,3 +109,14 @@ def test_x9_export_from_the_deployed_app(
     assert code == 0 and "no file was written" in captured.err
     assert not (tmp_path / "b.x9").exists()
     assert app.call("GET", "/exports", app.headers(unique_email("c"))).status_code == 403
+
+
+def test_the_cutoff_alarm_and_its_rule_are_deployed(deployed: App) -> None:
+    stack = deployed.stack
+    read = stack.feed("READ", "/whisk.system/alarms/alarm", "/guest/cash-letter-cutoff")
+    assert read.status_code == 200, read.text
+    config = read.json()["config"]
+    assert config["cron"] == "0 17 * * 1-5" and config["timezone"] == "America/New_York"
+    assert config["payload"] == {"trigger": "alarm"}
+    rule = stack.wsk.get(stack.ns_url("rules/export-at-cutoff"), timeout=30).json()
+    assert rule["status"] == "active" and rule["action"]["name"] == "export-cash-letter"
