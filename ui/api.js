@@ -70,4 +70,6 @@ export const api = {
   },
   review: (id, decision) => request('POST', `/deposits/${enc(id)}/review`, decision),
   opsActivations: () => request('GET', '/ops/activations'),
+  listExports: () => request('GET', '/exports'),
+  startExport: () => request('POST', '/exports', {}),
 };

@@ -56,9 +56,10 @@ export const STATUS_LABELS = {
   duplicate: 'Duplicate',
   rejected: 'Rejected',
   failed: 'Failed',
+  exported: 'Sent for clearing',
 };
 
-export const FINAL_STATUSES = new Set(['accepted', 'needs_review', 'duplicate', 'rejected', 'failed']);
+export const FINAL_STATUSES = new Set(['accepted', 'needs_review', 'duplicate', 'rejected', 'failed', 'exported']);
 // Final for the pipeline, but a reviewer may still move them to accepted or rejected.
 export const REVIEWABLE = new Set(['needs_review', 'duplicate']);
 

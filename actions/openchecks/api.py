@@ -13,6 +13,9 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
     GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all)
     POST /deposits/{id}/review      {"action": "approve"|"reject"|"correct"|"retry", "fields"?, "reason"?}
                                     -> 200 deposit (reviewer only; retry: a `failed` deposit runs again)
+    POST /exports                   -> 202 {"id", "activation_id"}: export-cash-letter runs now (reviewer)
+    GET  /exports[?limit=N]         -> 200 {"exports": [export + "download_url" once written]} (reviewer)
+    GET  /exports/{id}              -> 200 export + "download_url" (reviewer; see openchecks.export)
 
 Every 2xx/4xx body also carries `_meta` (cold start, cache flags, ms) of the api activation.
 
@@ -193,6 +196,9 @@ class Api:
         ("get", re.compile(r"^/deposits/([^/]+)$"), "get"),
         ("post", re.compile(r"^/deposits/([^/]+)/review$"), "review"),
         ("get", re.compile(r"^/ops/activations$"), "ops_activations"),
+        ("post", re.compile(r"^/exports$"), "export_start"),
+        ("get", re.compile(r"^/exports$"), "export_list"),
+        ("get", re.compile(r"^/exports/([^/]+)$"), "export_get"),
     ]
 
     def route(self, request: Request) -> tuple[Handler, list[str]]:
@@ -399,6 +405,57 @@ class Api:
             claims.email,
         )
         return Response(200, self._with_images(doc, include_original=True))
+
+    # ---------------------------------------------------------------------------- X9 cash letter exports
+
+    def _exports(self, claims: tokens.Claims) -> Any:
+        if not claims.is_reviewer:
+            raise Forbidden("Only a reviewer can see or start cash letter exports.", code="reviewer_only")
+        from openchecks.export import ExportStore
+
+        return ExportStore(self.ctx.store().client, self.ctx.settings.exports_db)
+
+    def _export_view(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        from openchecks.export import public_export
+
+        view = public_export(doc)
+        if doc.get("state") in ("written", "done") and doc.get("key"):
+            view["download_url"] = self.ctx.storage().presigned_get(
+                str(doc.get("bucket") or self.ctx.settings.bucket_exports),
+                str(doc["key"]),
+                self.ctx.settings.image_url_ttl_seconds,
+            )
+        return view
+
+    def do_export_start(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        self._exports(claims)
+        from openchecks.export import new_export_id
+        from openchecks.whisk import invoke_async, sibling_action
+
+        export_id = new_export_id()
+        try:
+            activation = invoke_async(
+                sibling_action("export-cash-letter"),
+                {"trigger": "manual", "by": claims.email, "export_id": export_id},
+            )
+        except OpenChecksError as exc:
+            raise OpenChecksError(
+                "OpenWhisk did not start the export; try again in a minute (the daily one still runs).",
+                code=exc.code,
+                status=503,
+            ) from exc
+        return Response(202, {"id": export_id, "activation_id": activation})
+
+    def do_export_list(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        exports = self._exports(claims)
+        limit_text = request.query.get("limit") or "50"
+        if not limit_text.isascii() or not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+            raise BadRequest("limit must be a whole number from 1 to 200.", code="invalid_limit")
+        docs = exports.recent(int(limit_text))
+        return Response(200, {"exports": [self._export_view(d) for d in docs]})
+
+    def do_export_get(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        return Response(200, self._export_view(self._exports(claims).get(params[0])))
 
 
 def _dict(value: Any) -> dict[str, Any]:

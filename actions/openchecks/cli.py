@@ -3,6 +3,7 @@
 - `openchecks read IMAGE...` reads checks with the same code as the actions.
 - `openchecks deposit IMAGE --email E --to-account A --amount X [--wait]` deposits through the public API.
 - `openchecks deposits [--json] [--status S]` lists deposits through the public API.
+- `openchecks x9 show|validate|export ...`: X9 image cash letters (see `openchecks.x9.cli`).
 
 The API and token for the last two: `--api`/`--token`, else the environment (see `openchecks.apiclient`);
 against the local stack they default to it.
@@ -123,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     deposits.add_argument("--reviewer", action="store_true", help="as a reviewer (all customers)")
     _api_flags(deposits)
     deposits.set_defaults(handler=run_deposits)
+
+    from openchecks.x9.cli import add_x9_parser
+
+    add_x9_parser(commands)
     return parser
 
 

@@ -68,6 +68,9 @@ class Settings:
     cos_public_endpoint: str = ""
     bucket_incoming: str = "openchecks-incoming"
     bucket_archive: str = "openchecks-archive"
+    # The X9 cash letters (openchecks.export) and their export documents.
+    bucket_exports: str = "openchecks-exports"
+    exports_db: str = "openchecks-exports"
     deposits_db: str = "deposits"
     claims_db: str = "deposit-claims"
     notifications_db: str = "notifications"

@@ -36,7 +36,8 @@ NEEDS_REVIEW = "needs_review"
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
 FAILED = "failed"
-STATUSES = (RECEIVED, PROCESSING, ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED)
+EXPORTED = "exported"  # an accepted deposit sent in an X9 cash letter (openchecks.export)
+STATUSES = (RECEIVED, PROCESSING, ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED, EXPORTED)
 # Where the pipeline may leave a deposit: each is "final" for the pipeline (a person may still act on some).
 OUTCOMES = frozenset({ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED})
 REVIEWABLE = frozenset({NEEDS_REVIEW, DUPLICATE})
@@ -660,6 +661,7 @@ def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
         "reviews",
         "corrected",
         "archive",
+        "export",
     )
     out: dict[str, Any] = {"id": doc["_id"]}
     for name in keep:

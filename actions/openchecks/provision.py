@@ -98,6 +98,7 @@ def provision(
     report: dict[str, Any] = {"databases": {}, "indexes": [], "buckets": {}}
     for db in (settings.deposits_db, settings.claims_db, settings.notifications_db, settings.config_db):
         report["databases"][db] = ensure_database(cloudant, db)
+    report["databases"][settings.exports_db] = ensure_database(cloudant, settings.exports_db)
     report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
     report["config_created"] = ensure_config(cloudant, settings, config)
     storage = Storage(cos, settings)
@@ -105,6 +106,8 @@ def provision(
     for bucket in (settings.bucket_incoming, settings.bucket_archive):
         report["buckets"][bucket] = storage.ensure_bucket(bucket)
         storage.put_cors(bucket, origins)
+    # The cash letters: downloaded through presigned links only (no CORS rule needed).
+    report["buckets"][settings.bucket_exports] = storage.ensure_bucket(settings.bucket_exports)
     return report
 
 
@@ -139,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"indexes on {settings.deposits_db}: {', '.join(report['indexes'])}")
         print(f"configuration document: {'created' if report['config_created'] else 'exists'}")
         for bucket, created in report["buckets"].items():
-            print(f"bucket {bucket}: {'created' if created else 'exists'} (CORS set)")
+            cors = "" if bucket == settings.bucket_exports else " (CORS set)"
+            print(f"bucket {bucket}: {'created' if created else 'exists'}{cors}")
     return 0
 
 

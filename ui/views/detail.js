@@ -6,6 +6,7 @@ import { timeline } from '../charts.js';
 import { h, micrLine, money, notice, replace, when } from '../dom.js';
 import { FINAL_STATUSES, REVIEWABLE, reasonText, statusLabel } from '../messages.js';
 import { amountOf, depositId, historyOf, imagesOf, micrOf, reasonsOf, stepsOf } from '../model.js';
+import { exportNote } from './exports.js';
 import { statusBadge } from './list.js';
 
 const POLL_MS = 2000; // while the pipeline works on it
@@ -58,6 +59,7 @@ export function depositSummary(doc, reviewer = false) {
         h('h2', {}, 'Deposit'),
         fieldList([['Amount', money(amountOf(doc))], ['To account', String(doc.to_account || '')],
           ['Customer', String(doc.email || '')], ['Deposit id', depositId(doc)]]),
+        exportNote(doc),
         doc.last_error && typeof doc.last_error === 'object' ? notice('error',
           `The step ${doc.last_error.step || '?'} failed: ${String(doc.last_error.message || 'no detail').replace(/\.$/, '')}. ` +
           'The pipeline retries it by itself.') : null,

@@ -5,6 +5,7 @@ import { api, ApiError } from '../api.js';
 import { groupedBars, horizontalBars, lineChart } from '../charts.js';
 import { h, notice, replace } from '../dom.js';
 import { statusLabel } from '../messages.js';
+import { exportsSection } from './exports.js';
 import { activationsFromDeposits, cacheHitRatio, depositsPerStatus, latencyByAction, normaliseActivation } from '../opsdata.js';
 
 const REFRESH_MS = 10000;
@@ -15,6 +16,7 @@ export function renderOps(view, _params, { handleFailure }) {
   const source = h('p', { class: 'hint' });
   let timer = null;
   let stopped = false;
+  const exports = exportsSection({ handleFailure });
 
   async function refresh() {
     try {
@@ -56,12 +58,13 @@ export function renderOps(view, _params, { handleFailure }) {
           rows: statuses.map((row) => ({ label: statusLabel(row.label), value: row.value, cls: `status-${row.label}` })),
           description: statuses.map((row) => `${statusLabel(row.label)}: ${row.value}`).join(', '),
         }));
+      exports.refresh();
       timer = setTimeout(refresh, REFRESH_MS);
     } catch (error) {
       if (!stopped) handleFailure(error, body);
     }
   }
-  replace(view, h('h1', {}, 'Operations'), source, body);
+  replace(view, h('h1', {}, 'Operations'), source, body, exports.element);
   refresh();
   return () => {
     stopped = true;
