@@ -51,6 +51,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from infra.whisk import sandbox
 from infra.whisk.logs import DEFAULT_LIMIT_BYTES, LogCollector
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
@@ -210,9 +211,13 @@ class Container:
         env.update({"TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, "__OW_API_HOST": api_host})
         env.update(extra_env or {})
         read_fd, write_fd = os.pipe()
+        argv = [python, "-I", "-u", "-X", "utf8", str(LAUNCHER), "--result-fd", str(write_fd)]
+        self._sandbox = sandbox.for_work_dir(Path(work_dir))  # a root platform's containers: see sandbox.py
         try:
+            if self._sandbox is not None:
+                argv = self._sandbox.wrap(argv, self.directory)
             self._process = subprocess.Popen(
-                [python, "-I", "-u", "-X", "utf8", str(LAUNCHER), "--result-fd", str(write_fd)],
+                argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -273,6 +278,8 @@ class Container:
             self._init_started = True
             try:
                 install_code(code, bool(value.get("binary")), self.action_dir)
+                if self._sandbox is not None:
+                    sandbox.hand_over(self.action_dir)
             except CodeError as ex:
                 self._dead = True
                 return ex.status, {"error": str(ex)}
