@@ -199,7 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._upstream = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
             self._upstream.request(self.command, self.path, body=body, headers=forward)
             resp = self._upstream.getresponse()
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as exc:
+            log.warning("upstream %s %s failed: %s", self.command, self.path.split("?")[0], exc)
             self._drop_upstream()
             self.close_connection = True
             self._reply(503, {"error": "unavailable", "reason": "CouchDB is restarting; try again shortly."})
@@ -242,6 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
                         break
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
                     self.wfile.flush()
+                resp.read()  # read1 never marks a Content-Length answer done; this frees the connection
                 if chunked:
                     self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()

@@ -83,6 +83,19 @@ def test_couchdb_needs_the_admin_and_survives_anonymous_requests(stack: LocalSta
     assert requests.get(f"{base}/", timeout=10).status_code == 200  # the welcome document, for health checks
 
 
+def test_couchdb_keeps_connections_alive_through_the_gate(stack: LocalStack) -> None:
+    session = requests.Session()
+    session.auth = stack.couchdb_auth
+    base = stack.couchdb_base_url
+    for n in range(3):  # HEAD 404, PUT, PUT doc, GET on ONE connection, again and again
+        assert session.head(f"{base}/sec-keepalive-{n}", timeout=10).status_code == 404
+        assert session.put(f"{base}/sec-keepalive-{n}", timeout=10).status_code == 201
+        assert session.put(f"{base}/sec-keepalive-{n}/d", json={"n": n}, timeout=10).status_code == 201
+        assert session.get(f"{base}/sec-keepalive-{n}/d", timeout=10).json()["n"] == n
+        assert session.get(f"{base}/sec-keepalive-{n}/_changes", timeout=10).json()["results"]
+        assert session.delete(f"{base}/sec-keepalive-{n}", timeout=10).status_code == 200
+
+
 def test_couchdb_cors_only_for_the_web_page(stack: LocalStack) -> None:
     page = f"http://127.0.0.1:{stack.ports['whisk']}"
     for origin in ("http://evil.example", "null", f"http://127.0.0.1:{stack.ports['whisk'] + 1}"):
