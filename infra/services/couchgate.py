@@ -63,6 +63,8 @@ HOP_BY_HOP = frozenset(
 CORS_METHODS = "GET, HEAD, POST, PUT, DELETE, COPY"
 CORS_HEADERS = "Accept, Authorization, Content-Type, Origin, Referer, If-Match"
 READ = 64 * 1024
+STALE_ERRORS = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+UPSTREAM_IDLE_S = 2.0  # pouchdb-server (Node) drops keep-alive connections idle 5 s: reopen well before
 
 
 def read_credentials(path: Path) -> tuple[str, str]:
@@ -123,6 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._upstream: http.client.HTTPConnection | None = None
+        self._upstream_used = 0.0
 
     def finish(self) -> None:
         self._drop_upstream()
@@ -193,19 +196,32 @@ class _Handler(BaseHTTPRequestHandler):
         forward = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         forward["Authorization"] = self.server.upstream_auth
         forward["Content-Length"] = str(len(body))
-        try:
-            if self._upstream is None:
+        resp = None
+        for attempt in (1, 2):
+            reused = self._upstream is not None and time.monotonic() - self._upstream_used < UPSTREAM_IDLE_S
+            if not reused:
+                self._drop_upstream()
                 port = self.server.upstream_port
                 self._upstream = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
-            self._upstream.request(self.command, self.path, body=body, headers=forward)
-            resp = self._upstream.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
-            log.warning("upstream %s %s failed: %s", self.command, self.path.split("?")[0], exc)
-            self._drop_upstream()
+            assert self._upstream is not None
+            try:
+                self._upstream.request(self.command, self.path, body=body, headers=forward)
+                resp = self._upstream.getresponse()
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_upstream()
+                # pouchdb-server closes idle keep-alive connections: a reused one that it closed before our
+                # request arrived is retried once on a fresh connection (it never saw the request).
+                if reused and isinstance(exc, STALE_ERRORS) and attempt == 1:
+                    continue
+                log.warning("upstream %s %s failed: %s", self.command, self.path.split("?")[0], exc)
+                break
+        if resp is None:
             self.close_connection = True
             self._reply(503, {"error": "unavailable", "reason": "CouchDB is restarting; try again shortly."})
             return
         self._relay(resp)
+        self._upstream_used = time.monotonic()
 
     def _relay(self, resp: http.client.HTTPResponse) -> None:
         self.send_response(resp.status, resp.reason)
