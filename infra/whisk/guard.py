@@ -108,7 +108,7 @@ def _read_chunked(rfile: Readable, limit: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
-        size_text = _read_line(rfile).split(b";", 1)[0].strip(b" \t")
+        size_text = _read_line(rfile).split(b";", 1)[0].rstrip(b" \t")
         if not _CHUNK_SIZE_RE.match(size_text):
             raise BodyError(400, "The chunked request body is malformed (a chunk size is not hex digits).")
         size = int(size_text, 16)
