@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME",
-        help="a Host name to answer besides loopback names and IP addresses (repeatable)",
+        help="a Host name (or address) to answer besides loopback ones and --host (repeatable)",
     )
     parser.add_argument(
         "--no-sandbox",

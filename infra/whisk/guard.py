@@ -1,8 +1,9 @@
 """What the HTTP server checks before a request reaches the controller: the Host, the body, CORS.
 
 - `host_allowed(host_header, allowed)`: DNS rebinding makes a browser send an attacker's name (`Host:
-  evil.example`) to 127.0.0.1. Only loopback names, IP literals (a browser on an IP origin is not being
-  rebound) and names configured with `--allow-host` pass; anything else is refused with 403 before routing.
+  evil.example`) to 127.0.0.1. Only loopback names and addresses and the names or addresses in `allowed`
+  (`--allow-host`, and the address the platform is bound to) pass; anything else is refused with 403
+  before routing.
 - `read_body(rfile, headers, limit)`: Content-Length or chunked, never both; chunk sizes are strict hex
   (no sign, no spaces, at most 16 digits) and every size is checked against `limit` BEFORE its bytes are
   read, so a `-1` chunk or a huge length costs nothing. Malformed framing raises `BodyError(400)`, too large
@@ -66,8 +67,8 @@ def host_allowed(host_header: str | None, allowed: Iterable[str] = ()) -> bool:
     if name in LOOPBACK_NAMES or name.endswith(".localhost"):
         return True
     try:
-        ipaddress.ip_address(name)
-        return True
+        if ipaddress.ip_address(name).is_loopback:
+            return True
     except ValueError:
         pass
     return name in {a.strip().lower().rstrip(".") for a in allowed if a.strip()}

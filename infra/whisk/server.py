@@ -52,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     controller: Controller  # set on the subclass made by WhiskHTTPServer
     keys: frozenset[str | None] = frozenset()  # every namespace's "uuid:key"
-    allowed_hosts: tuple[str, ...] = ()  # names served besides loopback and IP literals
+    allowed_hosts: tuple[str, ...] = ()  # names and addresses served besides loopback ones
     rest_cors = True  # False with the well-known keys: the REST API then answers no other origin
 
     def setup(self) -> None:
@@ -69,8 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
             # DNS rebinding: a browser sent a page's name to this loopback server. Nothing is read or routed.
             self.close_connection = True
             message = (
-                "This platform answers only loopback names, IP addresses and the names given with "
-                "--allow-host; the Host header names another."
+                "This platform answers only loopback names and addresses, its own address and the names "
+                "given with --allow-host; the Host header names another."
             )
             self._send(error_response(403, message, "0" * 32))
             return
@@ -164,7 +164,7 @@ class Platform:
 
     Security (see infra/whisk/keys.py, guard.py, sandbox.py): `data_dir` is made 0700; `keys` (namespace ->
     "uuid:key") default to the random ones kept in `data_dir` (made on first start); `<data_dir>/.wskprops`
-    is written for wsk-style tools. Requests whose Host is not loopback, an IP literal or one of
+    is written for wsk-style tools. Requests whose Host is not loopback, the bound address or one of
     `allowed_hosts` are refused. With OpenWhisk's well-known keys the REST API answers no CORS. `sandboxed`
     (default: when running as root) runs every container as its own unprivileged uid, with its directory
     outside the data directory (`sandbox.work_root`).
@@ -223,7 +223,8 @@ class Platform:
             self.store, pool, self.api_host, keys=self.keys, background_workers=workers
         )
         well_known = any(keys_module.is_well_known(k) for k in self.keys.values())
-        self.httpd.bind_controller(self.controller, tuple(allowed_hosts), rest_cors=not well_known)
+        served_names = (*allowed_hosts, *([] if self.host in ("0.0.0.0", "::") else [self.host]))
+        self.httpd.bind_controller(self.controller, served_names, rest_cors=not well_known)
         self.wskprops = keys_module.write_wskprops(self.data_dir, self.api_host, self.keys["guest"])
         self._thread: threading.Thread | None = None
 

@@ -90,9 +90,15 @@ CASES: tuple[PlatformCase, ...] = (
     PlatformCase(
         "host-garbage", 403, "a Host header that is no host at all", _get_actions("a b:c:d", "guest")
     ),
+    PlatformCase(
+        "host-other-address",
+        403,
+        "a non-loopback address the platform is not bound to",
+        _get_actions("192.0.2.1:{port}", "guest"),
+    ),
     PlatformCase("host-localhost", 200, "loopback name is served", _get_actions("localhost:{port}", "guest")),
     PlatformCase(
-        "host-ipv4", 200, "an IP literal cannot be rebound", _get_actions("127.0.0.1:{port}", "guest")
+        "host-ipv4", 200, "the loopback address is served", _get_actions("127.0.0.1:{port}", "guest")
     ),
     # ---- keys
     PlatformCase(
