@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from infra.services.process import REPO
 from infra.whisk import keys as wkeys
 from infra.whisk.server import start_in_thread
 from tests.fixtures.whisk import LocalPlatform, Whisk
@@ -170,6 +173,28 @@ def test_the_standalone_platform_never_defaults_to_the_well_known_keys(tmp_path:
         assert requests.get(url, auth=_pair(made["guest"]), timeout=10).status_code == 200
     finally:
         plat.stop()
+
+
+def test_a_wsk_style_tool_needs_only_wsk_config_file(platform: LocalPlatform, tmp_path: Path) -> None:
+    """The deployer (which reads .wskprops as wsk does) deploys with WSK_CONFIG_FILE and nothing else."""
+    (tmp_path / "hello.py").write_text("def main(args):\n    return {'hi': args.get('name', 'you')}\n")
+    (tmp_path / "manifest.yaml").write_text(
+        "packages:\n  wskprops-probe:\n    actions:\n      hello:\n        function: hello.py\n"
+        "        runtime: python:3.11\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("APIHOST", "AUTH", "NAMESPACE")}
+    env["WSK_CONFIG_FILE"] = str(wkeys.wskprops_path(platform.data_dir))
+    env["HOME"] = str(tmp_path)  # no ~/.wskprops to fall back on
+    cmd = [sys.executable, "-m", "infra.deployer", "--manifest", str(tmp_path / "manifest.yaml")]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    wsk = Whisk(platform.api_host, platform.guest_auth, local=True)
+    try:
+        got = wsk.session.get(wsk.url("actions", "wskprops-probe/hello"), timeout=30)
+        assert got.status_code == 200
+    finally:
+        wsk.session.delete(wsk.url("actions", "wskprops-probe/hello"), timeout=30)
+        wsk.session.delete(wsk.url("packages", "wskprops-probe"), timeout=30)
 
 
 SANDBOX_PROBE = """
