@@ -8,6 +8,10 @@ timeout instead of an answer. `status` is what must come back; `what` says which
     well-known keys  OpenWhisk's published guest / whisk.system keys
     request framing  negative, signed or huge chunk sizes, chunked with Content-Length, bad lengths
     unauthenticated  a large body to a REST path without a key: refused from the headers, the body never read
+
+`COUCHDB_ANONYMOUS` are requests without credentials to the stack's CouchDB (each must get 401 from the
+gate, and pouchdb-server, which dies on some of them when it sees them itself, must live on);
+`CORS_ORIGINS` are origins that must get no CORS header from it.
 """
 
 from __future__ import annotations
@@ -197,3 +201,18 @@ CASES: tuple[PlatformCase, ...] = (
         _put_action(CHUNKED, b"-1\r\n" + b"x" * 4096, key="nobody:nothing"),
     ),
 )
+
+
+COUCHDB_ANONYMOUS: tuple[tuple[str, str], ...] = (
+    ("GET", "/_all_dbs"),  # list every database
+    ("GET", "/sec-probe"),
+    ("GET", "/sec-probe/doc"),  # read a document (pouchdb-server alone: open to anyone, even with an admin)
+    ("PUT", "/sec-probe/doc2"),  # write one
+    ("PUT", "/anonymous-db"),  # create a database (pouchdb-server alone: exits on this one)
+    ("DELETE", "/sec-probe"),
+    ("GET", "/_config"),  # read the server's configuration (the admin's hash)
+    ("GET", "/sec-probe/_changes"),
+    ("POST", "/sec-probe/_find"),
+    ("GET", "/_utils/"),  # Fauxton
+)
+CORS_ORIGINS: tuple[str, ...] = ("http://evil.example", "null", "http://127.0.0.1.evil.example")

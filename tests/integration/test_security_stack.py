@@ -20,6 +20,7 @@ import requests
 
 from infra.whisk.keys import WELL_KNOWN_KEYS, is_well_known
 from tests.fixtures.stack import LocalStack
+from tests.hostile.platform import CORS_ORIGINS, COUCHDB_ANONYMOUS
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_only]
 
@@ -63,17 +64,7 @@ def test_couchdb_needs_the_admin_and_survives_anonymous_requests(stack: LocalSta
         409,
     )
     pid = stack.pid("couchdb")
-    anonymous = [
-        ("GET", "/_all_dbs"),
-        ("GET", "/sec-probe"),
-        ("GET", "/sec-probe/doc"),
-        ("PUT", "/sec-probe/doc2"),
-        ("PUT", "/anonymous-db"),
-        ("DELETE", "/sec-probe"),
-        ("GET", "/_config"),
-        ("GET", "/sec-probe/_changes"),
-    ]
-    for method, path in anonymous:
+    for method, path in COUCHDB_ANONYMOUS:
         resp = requests.request(method, base + path, json={"y": 2}, timeout=10)
         assert resp.status_code == 401, (method, path, resp.text)
     wrong = requests.get(f"{base}/sec-probe/doc", auth=(auth[0], "wrong-password"), timeout=10)
@@ -101,7 +92,7 @@ def test_couchdb_keeps_connections_alive_through_the_gate(stack: LocalStack) -> 
 
 def test_couchdb_cors_only_for_the_web_page(stack: LocalStack) -> None:
     page = f"http://127.0.0.1:{stack.ports['whisk']}"
-    for origin in ("http://evil.example", "null", f"http://127.0.0.1:{stack.ports['whisk'] + 1}"):
+    for origin in (*CORS_ORIGINS, f"http://127.0.0.1:{stack.ports['whisk'] + 1}"):
         resp = requests.get(f"{stack.couchdb_url}/", headers={"Origin": origin}, timeout=10)
         assert not [h for h in resp.headers if h.lower().startswith("access-control-")], (
             origin,
