@@ -5,7 +5,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 python="$repo/.venv/bin/python"
-guest_auth="23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
+guest_auth="" # the local stack's own random key, read from its data directory (python -m infra.stack credentials)
 
 usage() {
   cat <<'EOF'
@@ -228,6 +228,12 @@ target_local() {
   else
     ensure_venv
   fi
+  # The local stack's random platform key and CouchDB admin, made once in its data directory.
+  local creds
+  creds="$("$python" -m infra.stack credentials)" || die "cannot read the local stack's credentials" 1
+  guest_auth="$(sed -n 's/^AUTH=//p' <<<"$creds")"
+  default_var CLOUDANT_USERNAME "$(sed -n 's/^CLOUDANT_USERNAME=//p' <<<"$creds")"
+  default_var CLOUDANT_PASSWORD "$(sed -n 's/^CLOUDANT_PASSWORD=//p' <<<"$creds")"
   # The local services' addresses and keys, unless local.env or the environment says otherwise.
   default_var CLOUDANT_URL "http://127.0.0.1:${OPENCHECKS_COUCHDB_PORT:-5984}"
   default_var COS_ENDPOINT "$s3_url"
@@ -266,9 +272,9 @@ ui = doc.get("ui") if isinstance(doc.get("ui"), dict) else {}
 print("  web page   " + (ui.get("url") or "(not deployed yet: no ui entry in the stack status)"))
 ' || note "could not read the stack status (./deploy.sh local --status)"
     if [ "$have_manifest" = 1 ] && [ "$uninstall" = 0 ]; then
-      say "demo tokens (valid 7 days; paste one on the sign-in page)"
-      printf '  customer   %s\n' "$("$python" -m openchecks.tokens mint --email demo@example.com --role customer --ttl 604800)"
-      printf '  reviewer   %s\n' "$("$python" -m openchecks.tokens mint --email reviewer@example.com --role reviewer --ttl 604800)"
+      say "demo tokens (valid 1 day; paste one on the sign-in page)"
+      printf '  customer   %s\n' "$("$python" -m openchecks.tokens mint --email demo@example.com --role customer --ttl 86400)"
+      printf '  reviewer   %s\n' "$("$python" -m openchecks.tokens mint --email reviewer@example.com --role reviewer --ttl 86400)"
     fi
   fi
 }

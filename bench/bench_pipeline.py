@@ -187,9 +187,6 @@ def run_mode(mode: str, params: dict[str, Any], payloads: list[dict[str, Any]], 
     }
 
 
-GUEST = (
-    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
-)
 ACTIONS = ("fetch-image", "ocr-check", "parse-check", "record-deposit")
 
 
@@ -242,6 +239,9 @@ def platform_mode(args: argparse.Namespace, data: bytes, content_type: str) -> d
         s3 = s3_process(tmp / "s3", free_port())
         for proc in (couch, s3, whisk):
             proc.start_and_wait()
+        from infra.whisk.keys import read_keys
+
+        guest = read_keys(tmp / "whisk")["guest"]  # the platform's own random key
         try:
             env_file = tmp / "bench.env"
             secret = "bench-platform-token-secret-0123"
@@ -271,7 +271,7 @@ def platform_mode(args: argparse.Namespace, data: bytes, content_type: str) -> d
                     "--apihost",
                     whisk.url,
                     "--auth",
-                    GUEST,
+                    guest,
                 ],
                 cwd=REPO,
                 check=True,
@@ -279,7 +279,7 @@ def platform_mode(args: argparse.Namespace, data: bytes, content_type: str) -> d
                 env=clean_env,
             )
             wsk = requests.Session()
-            wsk.auth = tuple(GUEST.split(":", 1))  # type: ignore[assignment]
+            wsk.auth = tuple(guest.split(":", 1))  # type: ignore[assignment]
             ns = f"{whisk.url}/api/v1/namespaces/_"
             api = f"{whisk.url}/api/v1/web/guest/openchecks/api"
             headers = {

@@ -62,6 +62,7 @@ def install(target: Path = TESSDATA) -> list[Path]:
     for model in MODELS:
         dest = target / f"{model.name}.traineddata"
         if dest.is_file() and _sha256(dest) == model.sha256:
+            os.chmod(dest, 0o644)  # public data: sandboxed action users must read it too
             done.append(dest)
             continue
         src = next((d / dest.name for d in _source_dirs() if (d / dest.name).is_file()), None)
@@ -79,6 +80,7 @@ def install(target: Path = TESSDATA) -> list[Path]:
             digest = _sha256(tmp_path)
             if digest != model.sha256:
                 raise SystemExit(f"{dest.name} from {origin}: sha256 {digest} does not match {model.sha256}")
+            os.chmod(tmp_path, 0o644)  # NamedTemporaryFile makes 0600; actions run as other users read it
             tmp_path.replace(dest)
         finally:
             tmp_path.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""`python -m infra.stack up|status|stop|reset [--data-dir D]`: the whole local stack on one machine.
+"""`python -m infra.stack up|status|stop|reset|credentials [--data-dir D]`: the local stack on one machine.
 
 `up` starts ONE supervisor daemon (its own session, pid in `<data>/run/supervisor.pid`) that runs, as its
 children: pouchdb-server (CouchDB API), s3rver (S3 API), the local OpenWhisk and the feed provider. It
@@ -8,16 +8,23 @@ health-checks them every second and restarts what died or stopped answering (bac
 (idempotent), and prints the status; run again it changes nothing. `stop` ends the supervisor, which stops
 every service (the platform stops its containers). `reset` stops and deletes the data directory.
 
-Data directory: `--data-dir`, else `$OPENCHECKS_DATA`, else `<repo>/.data`; subdirectories
-`couchdb/ s3/ whisk/ feeds/ logs/ run/`. Everything there survives `stop` + `up`.
+Data directory: `--data-dir`, else `$OPENCHECKS_DATA`, else `<repo>/.data` (0700, like every subdirectory);
+subdirectories `couchdb/ s3/ whisk/ feeds/ logs/ run/ secrets/`. Everything there survives `stop` + `up`.
+Secrets, made at random on the first `up` (files 0600): the platform's keys (`whisk/auth.guest`,
+`whisk/auth.whisk.system`, and `whisk/.wskprops` for WSK_CONFIG_FILE), the CouchDB admin
+(`secrets/couchdb_admin`, `user:password`: CouchDB answers nothing without it, see
+infra/services/couchgate.py), the app's token secret (`secrets/token_secret`, made by deploy.sh).
+`credentials` prints `AUTH=`, `CLOUDANT_USERNAME=`, `CLOUDANT_PASSWORD=` and `WSK_CONFIG_FILE=` lines (for
+deploy.sh), making the secrets if they are missing.
 Ports (127.0.0.1): OpenWhisk 3233, CouchDB 5984, S3 4568, feeds 3235; override with OPENCHECKS_WHISK_PORT,
 OPENCHECKS_COUCHDB_PORT, OPENCHECKS_S3_PORT, OPENCHECKS_FEEDS_PORT. Buckets: OPENCHECKS_S3_BUCKETS
 (comma-separated, default `openchecks-incoming,openchecks-archive`, the manifest's defaults).
 The platform's container memory: OPENCHECKS_WHISK_MEMORY_MB (default 4096); more `python -m infra.whisk`
 options (e.g. `--prewarm 2`, `--interactive-reserve-mb 0`): OPENCHECKS_WHISK_ARGS.
 
-Status JSON: {"whisk": {url, pid, status, restarts, log}, "couchdb": {...}, "s3": {...}, "feeds": {...},
-"supervisor": {"pid"}, "data_dir": D, "running": bool, "ui": {"url", "deployed": bool}}. The web page is the
+Status JSON: {"whisk": {url, pid, status, restarts, log, wskprops}, "couchdb": {..., username,
+credentials_file}, "s3": {...}, "feeds": {...}, "supervisor": {"pid"}, "data_dir": D, "running": bool,
+"auth": {"guest": "uuid:key", "system": "uuid:key"}, "ui": {"url", "deployed": bool}}. The web page is the
 `openchecks/ui` web action, so its URL is on the platform's port; `deployed`: does the action exist yet.
 Exit status: 0 all up, 1 not running, 3 degraded.
 """
@@ -44,21 +51,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from infra.services.couchdb import couchdb_process
+from infra.services.couchdb import couchdb_gate_process, ensure_credentials
 from infra.services.process import REPO, ManagedProcess
 from infra.services.s3 import ensure_bucket, s3_process
 from infra.services.supervise import Supervisor
+from infra.whisk.keys import load_or_create_keys, private_dir, read_keys, wskprops_path
 
 SERVICES = ("couchdb", "s3", "whisk", "feeds")
 DEFAULT_PORTS = {"whisk": 3233, "couchdb": 5984, "s3": 4568, "feeds": 3235}
 DEFAULT_BUCKETS = "openchecks-incoming,openchecks-archive"
-SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run")
+SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run", "secrets")
 
 UI_ACTION = "openchecks/ui"
-
-GUEST_KEY = (
-    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
-)
 
 log = logging.getLogger("infra.stack")
 
@@ -106,6 +110,33 @@ class StackConfig:
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def whisk_dir(self) -> Path:
+        return self.data_dir / "whisk"
+
+    @property
+    def couchdb_credentials_path(self) -> Path:
+        return self.data_dir / "secrets" / "couchdb_admin"
+
+    def make_dirs(self) -> None:
+        """The data directory and its subdirectories, 0700 (also when they existed with looser modes)."""
+        private_dir(self.data_dir)
+        for sub in SUBDIRS:
+            private_dir(self.data_dir / sub)
+
+    def ensure_secrets(self) -> tuple[dict[str, str], tuple[str, str]]:
+        """The platform's keys and the CouchDB admin (user, password), made at random when missing."""
+        self.make_dirs()
+        return load_or_create_keys(self.whisk_dir), ensure_credentials(self.couchdb_credentials_path)
+
+    def couchdb_auth(self) -> tuple[str, str] | None:
+        """The CouchDB admin (user, password), or None before the first `up`."""
+        try:
+            user, _, password = self.couchdb_credentials_path.read_text().strip().partition(":")
+        except OSError:
+            return None
+        return (user, password) if user and password else None
 
     def buckets(self) -> list[str]:
         """The S3 buckets the stack creates."""
@@ -159,8 +190,16 @@ def build_services(cfg: StackConfig) -> list[ManagedProcess]:
         log_path=logs / "feeds.log",
         cwd=REPO,
     )
+    whisk_port = cfg.ports["whisk"]
+    page_origins = (f"http://127.0.0.1:{whisk_port}", f"http://localhost:{whisk_port}")  # the web page's
     services = [
-        couchdb_process(cfg.data_dir / "couchdb", cfg.ports["couchdb"], logs / "couchdb.log"),
+        couchdb_gate_process(
+            cfg.data_dir / "couchdb",
+            cfg.ports["couchdb"],
+            cfg.couchdb_credentials_path,
+            logs / "couchdb.log",
+            allow_origins=page_origins,
+        ),
         s3_process(cfg.data_dir / "s3", cfg.ports["s3"], logs / "s3.log"),
         whisk,
         feeds,
@@ -210,8 +249,7 @@ def _kill_leftovers(cfg: StackConfig) -> bool:
 
 def supervise(cfg: StackConfig) -> int:
     """Run the supervisor in the foreground (what the daemon does); returns when SIGTERM/SIGINT arrives."""
-    for sub in SUBDIRS:
-        (cfg.data_dir / sub).mkdir(parents=True, exist_ok=True)
+    cfg.ensure_secrets()
     lock = open(cfg.run_dir / "supervisor.lock", "w")  # noqa: SIM115 - held for the process lifetime
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -261,11 +299,13 @@ def supervisor_pid(cfg: StackConfig) -> int | None:
     return None
 
 
-def ui_status(whisk_url: str) -> dict[str, Any]:
+def ui_status(whisk_url: str, guest_key: str | None) -> dict[str, Any]:
     """Where the web page is, and whether its web action is deployed (asked of the platform, 2 s at most)."""
     url = f"{whisk_url}/api/v1/web/guest/{UI_ACTION}/"
+    if not guest_key:
+        return {"url": url, "deployed": False}
     req = urllib.request.Request(f"{whisk_url}/api/v1/namespaces/guest/actions/{UI_ACTION}?code=false")
-    req.add_header("Authorization", "Basic " + base64.b64encode(GUEST_KEY.encode()).decode())
+    req.add_header("Authorization", "Basic " + base64.b64encode(guest_key.encode()).decode())
     try:
         with urllib.request.urlopen(req, timeout=2) as resp:
             deployed = resp.status == 200
@@ -296,8 +336,13 @@ def status(cfg: StackConfig) -> dict[str, Any]:
     doc["supervisor"] = {"pid": pid, "log": str(cfg.log_dir / "supervisor.log")}
     doc["data_dir"] = str(cfg.data_dir)
     doc["running"] = pid is not None
-    doc["auth"] = {"guest": GUEST_KEY}
-    doc["ui"] = ui_status(doc["whisk"]["url"]) if pid else {"url": None, "deployed": False}
+    keys = read_keys(cfg.whisk_dir)
+    doc["auth"] = {"guest": keys.get("guest"), "system": keys.get("whisk.system")}
+    doc["whisk"]["wskprops"] = str(wskprops_path(cfg.whisk_dir))
+    couch = cfg.couchdb_auth()
+    doc["couchdb"]["username"] = couch[0] if couch else None
+    doc["couchdb"]["credentials_file"] = str(cfg.couchdb_credentials_path)
+    doc["ui"] = ui_status(doc["whisk"]["url"], keys.get("guest")) if pid else {"url": None, "deployed": False}
     return doc
 
 
@@ -333,8 +378,7 @@ def _wait_ports_free(cfg: StackConfig, timeout: float = 5.0) -> None:
 
 def up(cfg: StackConfig, timeout: float = 120.0, catalog: bool = True) -> dict[str, Any]:
     """Start the supervisor unless it runs, wait until every service answers, install the catalog."""
-    for sub in SUBDIRS:
-        (cfg.data_dir / sub).mkdir(parents=True, exist_ok=True)
+    keys, couchdb_auth = cfg.ensure_secrets()
     if supervisor_pid(cfg) is None:
         # Killed leftovers may take a moment to release their ports.
         _wait_ports_free(cfg, timeout=5.0 if _kill_leftovers(cfg) else 0.0)
@@ -368,7 +412,7 @@ def up(cfg: StackConfig, timeout: float = 120.0, catalog: bool = True) -> dict[s
     if catalog:
         from infra.catalog.install import install
 
-        install(doc["whisk"]["url"], doc["feeds"]["url"], doc["couchdb"]["url"])
+        install(doc["whisk"]["url"], doc["feeds"]["url"], doc["couchdb"]["url"], keys, couchdb_auth)
     return status(cfg)
 
 
@@ -408,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "status", "stop", "reset", "supervise"])
+    parser.add_argument("command", choices=["up", "status", "stop", "reset", "credentials", "supervise"])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument(
         "--no-deploy",
@@ -423,6 +467,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = StackConfig.from_env(args.data_dir)
         if args.command == "supervise":
             return supervise(cfg)
+        if args.command == "credentials":
+            keys, (user, password) = cfg.ensure_secrets()
+            print(f"AUTH={keys['guest']}\nCLOUDANT_USERNAME={user}\nCLOUDANT_PASSWORD={password}")
+            print(f"WSK_CONFIG_FILE={wskprops_path(cfg.whisk_dir)}")
+            return 0
         if args.command == "up":
             doc = up(cfg, args.timeout, catalog=not args.no_catalog)
         elif args.command == "stop":

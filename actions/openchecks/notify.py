@@ -4,11 +4,17 @@ Input is the deposit document (the Cloudant `read` action turns each change into
 with an `id`. A notification is an outbox document in the `notifications` database whose id is derived from
 the deposit and the history entry that set its status, so repeated changes never notify twice. When SMTP or
 SendGrid is configured the message is also sent, and the outbox document records the result.
+
+SMTP is always encrypted when the server can: port 465 is TLS from the start, any other port upgrades with
+STARTTLS when the server offers it. Either way the server's certificate and name are verified against the
+system's CA store. A password is never sent without TLS: a server that offers no STARTTLS gets none, and
+the message stays in the outbox with the error.
 """
 
 from __future__ import annotations
 
 import smtplib
+import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
@@ -62,6 +68,36 @@ def notification_id(doc: Mapping[str, Any]) -> str:
     return f"note-{doc['_id']}-{index}"
 
 
+class InsecureSmtp(RuntimeError):
+    """The SMTP server offers no TLS but a password is configured: it is not sent."""
+
+
+def send_smtp(settings: Settings, message: EmailMessage, context: ssl.SSLContext | None = None) -> None:
+    """Send `message` through the configured SMTP server (see the module docstring); `context` defaults to
+    a verifying one (ssl.create_default_context). Raises on any refusal, InsecureSmtp before a password
+    would cross the network in clear."""
+    context = context or ssl.create_default_context()
+    if settings.smtp_port == 465:
+        with smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=15, context=context) as smtp:
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password)
+            smtp.send_message(message)
+        return
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+        smtp.ehlo()
+        if smtp.has_extn("starttls"):
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        elif settings.smtp_username:
+            raise InsecureSmtp(
+                f"The SMTP server {settings.smtp_host}:{settings.smtp_port} offers no STARTTLS, so the "
+                "password is not sent; use a server with STARTTLS or TLS on port 465."
+            )
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(message)
+
+
 def send_email(settings: Settings, sender: str, to: str, subject: str, text: str) -> str:
     """Send through SendGrid or SMTP when configured; returns the channel used ("outbox" when neither)."""
     if settings.sendgrid_api_key:
@@ -85,11 +121,7 @@ def send_email(settings: Settings, sender: str, to: str, subject: str, text: str
         message["To"] = to
         message["Subject"] = subject
         message.set_content(text)
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
-            if settings.smtp_username:
-                smtp.starttls()
-                smtp.login(settings.smtp_username, settings.smtp_password)
-            smtp.send_message(message)
+        send_smtp(settings, message)
         return "smtp"
     return "outbox"
 

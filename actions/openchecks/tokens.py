@@ -1,11 +1,20 @@
-"""Signed bearer tokens: HMAC-SHA256 over (email, role, expiry), with the package's TOKEN_SECRET.
+"""Signed bearer tokens: HMAC-SHA256 over the claims, with the package's TOKEN_SECRET.
 
 Format: `<base64url(JSON claims)>.<base64url(HMAC-SHA256(secret, first part))>`. Claims are
-`{"email": ..., "role": "customer"|"reviewer", "exp": <epoch seconds>}`. `verify` accepts a token only when
-the signature matches (constant-time compare), the claims are well formed and `exp` is in the future.
+`{"iss": "openchecks", "aud": "openchecks-api", "kid": ..., "email": ..., "role": "customer"|"reviewer",
+"iat": <epoch seconds>, "exp": <epoch seconds>}`. `verify` accepts a token only when the secret named by
+`kid` signs it (constant-time compare), the claims are well formed, issuer and audience are ours and `exp` is
+in the future.
+
+Rotation: TOKEN_SECRET may hold several secrets separated by commas, each at least 32 bytes. The first signs
+new tokens; every one of them verifies the tokens it signed (picked by `kid`, a fingerprint of the secret
+that reveals nothing of it). To rotate: put the new secret first and keep the old one after it for as long
+as its tokens live (a day for the demo tokens), then drop it.
 
 Mint one: `python -m openchecks.tokens mint --email E --role customer|reviewer --ttl 3600`
-(secret from `--secret`, `--env FILE`, or the TOKEN_SECRET environment variable).
+(secret from `--secret`, `--env FILE`, the TOKEN_SECRET environment variable, or with `--local` the local
+stack's own, found where `openchecks deposit` finds it: `$OPENCHECKS_DATA/secrets/token_secret`, default
+`<repo>/.data/secrets/token_secret`).
 """
 
 from __future__ import annotations
@@ -29,7 +38,10 @@ from openchecks.errors import BadRequest, ConfigurationError, Unauthorized
 ROLES = ("customer", "reviewer")
 MAX_TOKEN_LENGTH = 2048
 MAX_TTL_SECONDS = 30 * 24 * 3600
-MIN_SECRET_LENGTH = 16
+MIN_SECRET_LENGTH = 32  # bytes; deploy.sh makes 64 hex characters
+ISSUER = "openchecks"
+AUDIENCE = "openchecks-api"
+KID_LENGTH = 12
 # Deliberately strict: one @, a dotted domain, no spaces or markup characters, at most 254 characters.
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -70,13 +82,22 @@ def _b64d(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _check_secret(secret: str) -> bytes:
-    if not secret or len(secret) < MIN_SECRET_LENGTH:
+def signing_keys(secret: str) -> list[tuple[str, bytes]]:
+    """(kid, key) of every secret in `secret` (comma-separated, the signing one first); ConfigurationError
+    when there is none or one is shorter than MIN_SECRET_LENGTH bytes."""
+    parts = [p.strip() for p in secret.split(",")] if isinstance(secret, str) else []
+    keys = [p.encode("utf-8") for p in parts if p]
+    if not keys or any(len(k) < MIN_SECRET_LENGTH for k in keys):
         raise ConfigurationError(
-            f"token_secret is not configured or shorter than {MIN_SECRET_LENGTH} characters; "
-            "set TOKEN_SECRET."
+            f"token_secret is not configured or one of its secrets is shorter than {MIN_SECRET_LENGTH} "
+            "bytes; set TOKEN_SECRET (python -c 'import secrets; print(secrets.token_hex(32))' makes one)."
         )
-    return secret.encode("utf-8")
+    return [(key_id(k), k) for k in keys]
+
+
+def key_id(key: bytes) -> str:
+    """The `kid` of a secret: an HMAC fingerprint, so the claim tells which secret signed, not the secret."""
+    return _b64e(hmac.new(key, b"openchecks token key id", hashlib.sha256).digest())[:KID_LENGTH]
 
 
 def _sign(secret: bytes, payload: str) -> str:
@@ -84,8 +105,9 @@ def _sign(secret: bytes, payload: str) -> str:
 
 
 def mint(email: str, role: str, ttl_seconds: int, secret: str, now: float | None = None) -> str:
-    """Return a token for `email` with `role`, valid for `ttl_seconds` from `now` (default: the clock)."""
-    key = _check_secret(secret)
+    """Return a token for `email` with `role`, valid for `ttl_seconds` from `now` (default: the clock),
+    signed with the first secret of `secret`."""
+    kid, key = signing_keys(secret)[0]
     if role not in ROLES:
         raise BadRequest(f"The role must be one of {', '.join(ROLES)}, not {role!r}.", code="invalid_role")
     if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
@@ -93,14 +115,24 @@ def mint(email: str, role: str, ttl_seconds: int, secret: str, now: float | None
             f"The token lifetime must be between 1 and {MAX_TTL_SECONDS} seconds.", code="invalid_ttl"
         )
     issued = time.time() if now is None else now
-    claims = {"email": normalize_email(email), "role": role, "exp": int(issued + ttl_seconds)}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "kid": kid,
+        "email": normalize_email(email),
+        "role": role,
+        "iat": int(issued),
+        "exp": int(issued + ttl_seconds),
+    }
     payload = _b64e(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode("utf-8"))
     return f"{payload}.{_sign(key, payload)}"
 
 
 def verify(token: str, secret: str, now: float | None = None) -> Claims:
-    """Return the claims of a valid token; raise Unauthorized (code `token_invalid` or `token_expired`)."""
-    key = _check_secret(secret)
+    """Return the claims of a valid token; raise Unauthorized (code `token_invalid` or `token_expired`).
+
+    Any secret of `secret` verifies the tokens it signed (chosen by the token's `kid`)."""
+    keys = dict(signing_keys(secret))
     invalid = Unauthorized(
         "The sign-in token is not valid; sign in again to get a new one.", code="token_invalid"
     )
@@ -109,13 +141,16 @@ def verify(token: str, secret: str, now: float | None = None) -> Claims:
     payload, signature = token.split(".")
     if not payload.isascii() or not signature.isascii():
         raise invalid
-    if not hmac.compare_digest(_sign(key, payload), signature):
-        raise invalid
     try:
-        claims = json.loads(_b64d(payload))
+        claims = json.loads(_b64d(payload))  # read only to find the key; nothing is trusted before the check
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid from None
-    if not isinstance(claims, dict):
+    if not isinstance(claims, dict) or not isinstance(claims.get("kid"), str):
+        raise invalid
+    key = keys.get(claims["kid"])
+    if key is None or not hmac.compare_digest(_sign(key, payload), signature):
+        raise invalid
+    if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE:
         raise invalid
     email, role, exp = claims.get("email"), claims.get("role"), claims.get("exp")
     if not isinstance(email, str) or role not in ROLES or not isinstance(exp, int) or isinstance(exp, bool):
@@ -155,8 +190,21 @@ def main(argv: list[str] | None = None) -> int:
         "--secret", help="the token secret (default: TOKEN_SECRET from --env or the environment)"
     )
     mint_cmd.add_argument("--env", type=Path, help="a KEY=VALUE file holding TOKEN_SECRET")
+    mint_cmd.add_argument(
+        "--local",
+        action="store_true",
+        help="use the running local stack's secret (as `openchecks deposit` finds it)",
+    )
     args = parser.parse_args(argv)
     secret = args.secret or ""
+    if not secret and args.local:
+        from openchecks.apiclient import local_secret_path
+
+        path = local_secret_path()
+        if not path.is_file():
+            print(f"error: no local stack secret at {path}; run ./deploy.sh local first", file=sys.stderr)
+            return 2
+        secret = path.read_text().strip()
     if not secret and args.env is not None:
         if not args.env.is_file():
             print(f"error: the env file {args.env} does not exist", file=sys.stderr)

@@ -10,12 +10,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-SYSTEM_KEY = (
-    "789c46b1-71f6-4ed5-8c54-816aa4f8c502:abczO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
-)
-GUEST_KEY = (
-    "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
-)
 LOCAL_BINDING = "cloudant-local"
 KIND = "python:3.11"
 ACTIONS_DIR = Path(__file__).resolve().parent / "actions"
@@ -58,8 +52,16 @@ def _annotations(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": k, "value": v} for k, v in values.items()]
 
 
-def catalog_entities(feeds_url: str, couchdb_url: str) -> list[Entity]:
-    """Every entity of the catalog, in the order they must be created."""
+def catalog_entities(
+    feeds_url: str,
+    couchdb_url: str,
+    keys: dict[str, str],
+    couchdb_auth: tuple[str, str] | None = None,
+) -> list[Entity]:
+    """Every entity of the catalog, in the order they must be created; `keys` are the platform's
+    (namespace -> "uuid:key"), `couchdb_auth` the local CouchDB's user and password for the binding."""
+    system_key, guest_key = keys["whisk.system"], keys["guest"]
+    couch_user, couch_password = couchdb_auth or ("", "")
     feeds_url = feeds_url.rstrip("/")
     couch = urlsplit(couchdb_url)
     entities = [
@@ -70,7 +72,7 @@ def catalog_entities(feeds_url: str, couchdb_url: str) -> list[Entity]:
                 "parameters": _params({"trigger_payload": "", "provider_endpoint": feeds_url}),
                 "annotations": _annotations({"description": "Alarms and periodic triggers"}),
             },
-            SYSTEM_KEY,
+            system_key,
             ["publish", "parameters", "annotations"],
         ),
         Entity(
@@ -89,7 +91,7 @@ def catalog_entities(feeds_url: str, couchdb_url: str) -> list[Entity]:
                 ),
                 "annotations": _annotations({"description": "Cloudant / CouchDB changes feed and documents"}),
             },
-            SYSTEM_KEY,
+            system_key,
             ["publish", "parameters", "annotations"],
         ),
     ]
@@ -107,7 +109,7 @@ def catalog_entities(feeds_url: str, couchdb_url: str) -> list[Entity]:
                         ),
                         "limits": {"timeout": 60000},
                     },
-                    SYSTEM_KEY,
+                    system_key,
                     ["exec", "parameters", "annotations"],
                 )
             )
@@ -119,7 +121,7 @@ def catalog_entities(feeds_url: str, couchdb_url: str) -> list[Entity]:
                     "exec": {"kind": KIND, "code": action_source(name)},
                     "annotations": _annotations({"description": f"cloudant {name} document"}),
                 },
-                SYSTEM_KEY,
+                system_key,
                 ["exec", "annotations"],
             )
         )
@@ -133,12 +135,12 @@ def catalog_entities(feeds_url: str, couchdb_url: str) -> list[Entity]:
                         "url": couchdb_url.rstrip("/"),
                         "host": couch.netloc,
                         "protocol": couch.scheme or "http",
-                        "username": "",
-                        "password": "",
+                        "username": couch_user,
+                        "password": couch_password,
                     }
                 ),
             },
-            GUEST_KEY,
+            guest_key,
             ["binding", "parameters"],
         )
     )
@@ -174,8 +176,16 @@ def _same(current: dict[str, Any], wanted: dict[str, Any], keys: list[str]) -> b
     return True
 
 
-def install(apihost: str, feeds_url: str, couchdb_url: str, wait: float = 30.0) -> dict[str, str]:
-    """Install every catalog entity at `apihost`; returns {path: created|updated|unchanged}.
+def install(
+    apihost: str,
+    feeds_url: str,
+    couchdb_url: str,
+    keys: dict[str, str],
+    couchdb_auth: tuple[str, str] | None = None,
+    wait: float = 30.0,
+) -> dict[str, str]:
+    """Install every catalog entity at `apihost` with the platform's `keys`; returns {path: created|updated|
+    unchanged}. `couchdb_auth` goes into the `/guest/cloudant-local` binding.
 
     Waits up to `wait` seconds for the API to answer first; raises CatalogError on a refused PUT.
     """
@@ -191,7 +201,7 @@ def install(apihost: str, feeds_url: str, couchdb_url: str, wait: float = 30.0) 
                 raise CatalogError(f"OpenWhisk at {apihost} did not answer: {exc}") from None
             time.sleep(0.5)
     report: dict[str, str] = {}
-    for entity in catalog_entities(feeds_url, couchdb_url):
+    for entity in catalog_entities(feeds_url, couchdb_url, keys, couchdb_auth):
         user, _, password = entity.key.partition(":")
         url = api + entity.path
         current = session.get(url, auth=(user, password), timeout=30)

@@ -1,6 +1,7 @@
 """`python -m infra.whisk`: run the local OpenWhisk in the foreground.
 
-Prints one line `openwhisk ready on http://HOST:PORT (data DIR)` when it answers; SIGTERM or SIGINT stop
+Prints one line `openwhisk ready on http://HOST:PORT (data DIR)` when it answers (its keys are in DIR's
+`auth.guest` and `auth.whisk.system`, and `DIR/.wskprops` for WSK_CONFIG_FILE); SIGTERM or SIGINT stop
 it cleanly (every container is stopped, the store closed).
 """
 
@@ -15,7 +16,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from infra.whisk.keys import WELL_KNOWN_KEYS
 from infra.whisk.server import Platform
+
+log = logging.getLogger("infra.whisk")
 
 
 def default_data_dir() -> Path:
@@ -75,6 +79,24 @@ def main(argv: list[str] | None = None) -> int:
         help="the invoker's extra container variables; as OpenWhisk's runtime proxy passes only __OW_* "
         "variables to the action process, other names never reach an action",
     )
+    parser.add_argument(
+        "--well-known-keys",
+        action="store_true",
+        help="serve OpenWhisk's published guest and whisk.system keys instead of this data directory's "
+        "random ones (any web page can use them: for tools that cannot be given a key; no REST CORS then)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name (or address) to answer besides loopback ones and --host (repeatable)",
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="when running as root, still run actions as root (default: each container its own uid)",
+    )
     parser.add_argument("--log-level", default=os.environ.get("OPENCHECKS_WHISK_LOG", "INFO"))
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -104,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             interactive_reserve_mb=reserve,
             starve_after_s=args.starve_after_s,
             background_workers=args.background_workers,
+            keys=dict(WELL_KNOWN_KEYS) if args.well_known_keys else None,
+            allowed_hosts=tuple(args.allow_host),
+            sandboxed=False if args.no_sandbox else None,
         )
     except OSError as exc:
         print(f"cannot start the platform on {args.host}:{args.port}: {exc}", file=sys.stderr)
@@ -116,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     platform.start()
+    if args.well_known_keys:
+        log.warning("serving OpenWhisk's well-known keys: any web page can drive this platform")
     print(f"openwhisk ready on {platform.api_host} (data {data_dir})", flush=True)
     stopping.wait()
     platform.stop()

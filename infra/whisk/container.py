@@ -56,6 +56,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from infra.whisk import sandbox
 from infra.whisk.logs import DEFAULT_LIMIT_BYTES, SENTINEL, LogCollector
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
@@ -346,18 +347,22 @@ class Container:
         # log files with the action, it writes the end-of-activation sentinels after the action's output.
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        argv = [
+            python,
+            "-I",
+            "-u",
+            str(LAUNCHER),
+            "--result-fd",
+            str(write_fd),
+            "--tmp-dir",
+            str(self.tmp_dir),
+        ]
+        self._sandbox = sandbox.for_work_dir(Path(work_dir))  # a root platform's containers: see sandbox.py
         try:
+            if self._sandbox is not None:
+                argv = self._sandbox.wrap(argv, self.directory)
             self._process = subprocess.Popen(
-                [
-                    python,
-                    "-I",
-                    "-u",
-                    str(LAUNCHER),
-                    "--result-fd",
-                    str(write_fd),
-                    "--tmp-dir",
-                    str(self.tmp_dir),
-                ],  # fmt: skip
+                argv,
                 stdin=subprocess.PIPE,
                 stdout=out_w,
                 stderr=err_w,
@@ -431,6 +436,8 @@ class Container:
             deadline = self._deadline(timeout_ms)
             try:
                 install_code(code, bool(value.get("binary")), self.action_dir)
+                if self._sandbox is not None:
+                    sandbox.hand_over(self.action_dir)
             except CodeError as ex:
                 self._dead = True
                 return ex.status, {"error": str(ex)}

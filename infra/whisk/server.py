@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from infra.whisk import guard, sandbox
+from infra.whisk import keys as keys_module
 from infra.whisk.controller import Controller, Request, Response, error_response
 from infra.whisk.invocation import Pool
 from infra.whisk.store import Store
@@ -49,6 +51,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "openchecks-whisk"
     sys_version = ""
     controller: Controller  # set on the subclass made by WhiskHTTPServer
+    keys: frozenset[str | None] = frozenset()  # every namespace's "uuid:key"
+    allowed_hosts: tuple[str, ...] = ()  # names and addresses served besides loopback ones
+    rest_cors = True  # False with the well-known keys: the REST API then answers no other origin
 
     def setup(self) -> None:
         super().setup()
@@ -57,51 +62,47 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
 
-    def _read_body(self) -> bytes | None:
-        """The request body; None when it is too large (the connection is then closed after the reply)."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                size_line = self.rfile.readline(65537)
-                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > MAX_REQUEST_BODY:
-                    self.close_connection = True
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(65537)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BODY:
-            self.close_connection = True
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
     def _handle(self) -> None:
-        try:
-            body = self._read_body()
-        except (ValueError, OSError):
-            self.close_connection = True
-            self._send(error_response(400, "The request body could not be read.", "0" * 32))
-            return
-        if body is None:
-            message = f"Request larger than allowed: > {MAX_REQUEST_BODY} bytes."
-            self._send(error_response(413, message, "0" * 32))
-            return
         parts = urlsplit(self.path)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if not guard.host_allowed(self.headers.get("Host"), self.allowed_hosts):
+            # DNS rebinding: a browser sent a page's name to this loopback server. Nothing is read or routed.
+            self.close_connection = True
+            message = (
+                "This platform answers only loopback names and addresses, its own address and the names "
+                "given with --allow-host; the Host header names another."
+            )
+            self._send(error_response(403, message, "0" * 32))
+            return
+        body = b""
+        has_body = "transfer-encoding" in headers or (headers.get("content-length") or "0").strip() != "0"
+        if guard.needs_key(parts.path) and guard.basic_key(headers.get("authorization")) not in self.keys:
+            # No body of a caller without a key is read: the controller answers 401 from the headers alone.
+            if has_body:
+                self.close_connection = True
+        else:
+            try:
+                body = guard.read_body(self.rfile, headers, MAX_REQUEST_BODY)
+            except guard.BodyError as exc:
+                self.close_connection = True
+                self._send(error_response(exc.status, exc.message, "0" * 32))
+                return
+            except (ValueError, OSError):
+                self.close_connection = True
+                self._send(error_response(400, "The request body could not be read.", "0" * 32))
+                return
         req = Request(
             method=self.command,
             path=parts.path,
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-            headers={k.lower(): v for k, v in self.headers.items()},
+            headers=headers,
             body=body,
             raw_query=parts.query,
         )
-        self._send(self.controller.handle(req))
+        resp = self.controller.handle(req)
+        if not self.rest_cors and not parts.path.startswith("/api/v1/web/"):
+            resp.headers = guard.strip_rest_cors(resp.headers)
+        self._send(resp)
 
     def _send(self, resp: Response) -> None:
         body = b"" if self.command == "HEAD" else resp.body
@@ -132,8 +133,13 @@ class WhiskHTTPServer(ThreadingHTTPServer):
         # a client that went away mid-reply is routine; anything else goes to the log, not stderr
         log.debug("connection error from %s", client_address, exc_info=True)
 
-    def bind_controller(self, controller: Controller) -> None:
+    def bind_controller(
+        self, controller: Controller, allowed_hosts: tuple[str, ...] = (), rest_cors: bool = True
+    ) -> None:
         self.handler_class.controller = controller
+        self.handler_class.keys = frozenset(controller.keys.values())
+        self.handler_class.allowed_hosts = allowed_hosts
+        self.handler_class.rest_cors = rest_cors
 
 
 def default_background_workers() -> int:
@@ -155,6 +161,13 @@ class Platform:
     given budget, idle timeout, prewarm count and interactive reserve (default: see
     default_interactive_reserve), working under `<data_dir>/containers`. `runtime_env` is the
     invoker's extra container variables: only their `__OW_*` names reach actions, as through the proxy.
+
+    Security (see infra/whisk/keys.py, guard.py, sandbox.py): `data_dir` is made 0700; `keys` (namespace ->
+    "uuid:key") default to the random ones kept in `data_dir` (made on first start); `<data_dir>/.wskprops`
+    is written for wsk-style tools. Requests whose Host is not loopback, the bound address or one of
+    `allowed_hosts` are refused. With OpenWhisk's well-known keys the REST API answers no CORS. `sandboxed`
+    (default: when running as root) runs every container as its own unprivileged uid, with its directory
+    outside the data directory (`sandbox.work_root`).
     """
 
     def __init__(
@@ -170,21 +183,29 @@ class Platform:
         interactive_reserve_mb: int | None = None,
         starve_after_s: float = 5.0,
         background_workers: int | None = None,
+        keys: dict[str, str] | None = None,
+        allowed_hosts: tuple[str, ...] = (),
+        sandboxed: bool | None = None,
     ) -> None:
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = keys_module.private_dir(Path(data_dir))
+        self.keys = dict(keys) if keys is not None else keys_module.load_or_create_keys(self.data_dir)
         self.httpd = WhiskHTTPServer((host, port))
         bound_host = self.httpd.server_address[0]
         self.host = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
         self.port = int(self.httpd.server_address[1])
         self.api_host = f"http://{self.host}:{self.port}"
         self.store = Store(self.data_dir / "whisk.sqlite3")
+        self.sandbox: sandbox.Sandbox | None = None
+        self.containers_dir = self.data_dir / "containers"
         if pool is None:
             from infra.whisk.pool import ContainerPool
 
+            if sandbox.needed() if sandboxed is None else sandboxed:
+                self.containers_dir = sandbox.work_root(self.data_dir)
+                self.sandbox = sandbox.enable(self.containers_dir)
             pool = ContainerPool(
                 self.api_host,
-                self.data_dir / "containers",
+                self.containers_dir,
                 memory_budget_mb=memory_budget_mb,
                 idle_timeout_s=idle_timeout_s,
                 prewarm=prewarm,
@@ -198,8 +219,13 @@ class Platform:
             )
         self.pool = pool
         workers = default_background_workers() if background_workers is None else background_workers
-        self.controller = Controller(self.store, pool, self.api_host, background_workers=workers)
-        self.httpd.bind_controller(self.controller)
+        self.controller = Controller(
+            self.store, pool, self.api_host, keys=self.keys, background_workers=workers
+        )
+        well_known = any(keys_module.is_well_known(k) for k in self.keys.values())
+        served_names = (*allowed_hosts, *([] if self.host in ("0.0.0.0", "::") else [self.host]))
+        self.httpd.bind_controller(self.controller, served_names, rest_cors=not well_known)
+        self.wskprops = keys_module.write_wskprops(self.data_dir, self.api_host, self.keys["guest"])
         self._thread: threading.Thread | None = None
 
     def serve_forever(self) -> None:
@@ -224,6 +250,8 @@ class Platform:
                 shutdown()
             except Exception:
                 log.exception("container pool shutdown failed")
+        if self.sandbox is not None:
+            sandbox.disable(self.containers_dir)
         self.store.close()
 
 

@@ -8,6 +8,7 @@ One connection guarded by a lock serves every thread.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -39,6 +40,15 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # The store holds package parameters (token secrets, passwords): its owner alone may read it. SQLite
+        # gives the -wal and -shm files the database file's mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+        for suffix in ("-wal", "-shm", "-journal"):
+            try:
+                os.chmod(f"{path}{suffix}", 0o600)
+            except FileNotFoundError:
+                pass
         self._lock = threading.Lock()
         self._closed = False
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
