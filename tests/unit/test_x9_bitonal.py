@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
+import numpy as np
 import pytest
 from openchecks.check import bitonal
 from openchecks.check.bitonal import tiff_g4, to_bitonal
@@ -141,3 +143,16 @@ def test_a_jpeg_stored_at_twice_the_dpi_is_decoded_at_half_size(monkeypatch: pyt
     drafts.clear()
     render_view(_Store(stored.getvalue()), ("archive", "k", 200.0), 200)
     assert drafts == [(2400, 1100)]
+
+
+def test_a_libtiff_failure_falls_back_to_pillow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    encoder = bitonal._libtiff()
+    if encoder is None:
+        pytest.skip("no libtiff found to load: Pillow's writer is the only path")
+    page = _page()
+    expected = Image.open(io.BytesIO(tiff_g4(page))).convert("L").tobytes()
+    monkeypatch.setattr(encoder, "folder", tmp_path / "missing")  # mkstemp fails: OSError
+    assert encoder.encode(np.zeros((2, 1), np.uint8), 8, 2, 200) is None
+    data = tiff_g4(page)
+    assert image_problems(data) == ([], [])
+    assert Image.open(io.BytesIO(data)).convert("L").tobytes() == expected

@@ -189,6 +189,12 @@ class _LibTiff:
         self.folder = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
 
     def encode(self, bits: NDArray[np.uint8], width: int, height: int, dpi: int) -> bytes | None:
+        try:
+            return self._encode(bits, width, height, dpi)
+        except OSError:  # no room for the temporary file, or it could not be read back
+            return None
+
+    def _encode(self, bits: NDArray[np.uint8], width: int, height: int, dpi: int) -> bytes | None:
         lib = self.lib
         fd, name = tempfile.mkstemp(suffix=".tif", dir=self.folder)
         os.close(fd)
