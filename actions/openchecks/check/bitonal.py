@@ -167,9 +167,10 @@ _WIDTH, _LENGTH, _ROWS_PER_STRIP, _XRES, _YRES = 256, 257, 278, 282, 283
 
 
 class _LibTiff:
-    """Group 4 encoding of packed rows by libtiff itself, into a temporary file (libtiff writes files; the
-    bytes are read back at once). ctypes releases the GIL during each call, so render threads run in
-    parallel. Any failure returns None and the caller uses Pillow."""
+    """Group 4 encoding of packed rows by libtiff itself, into a temporary file in tempfile's directory
+    (libtiff writes files; the bytes are read back at once and the file removed). ctypes releases the GIL
+    during each call, so render threads run in parallel. Any failure returns None and the caller uses
+    Pillow."""
 
     def __init__(self, path: str) -> None:
         lib = ctypes.CDLL(path)
@@ -186,7 +187,7 @@ class _LibTiff:
         lib.TIFFClose.restype = None
         lib.TIFFClose.argtypes = [ctypes.c_void_p]
         self.lib = lib
-        self.folder = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+        self.folder: Path | None = None  # None: tempfile's directory (in an action, the container's /tmp)
 
     def encode(self, bits: NDArray[np.uint8], width: int, height: int, dpi: int) -> bytes | None:
         try:
@@ -196,7 +197,7 @@ class _LibTiff:
 
     def _encode(self, bits: NDArray[np.uint8], width: int, height: int, dpi: int) -> bytes | None:
         lib = self.lib
-        fd, name = tempfile.mkstemp(suffix=".tif", dir=self.folder)
+        fd, name = tempfile.mkstemp(suffix=".tif", dir=self.folder or tempfile.gettempdir())
         os.close(fd)
         try:
             tif = lib.TIFFOpen(name.encode(), b"w")
