@@ -1,15 +1,16 @@
 """Seconds and memory to export N deposits as an X9 cash letter, images included:
-`python bench/bench_x9.py [--items 1000] [--sizes 100,1000] [--dpi 200] [--no-back]`.
+`python bench/bench_x9.py [--sizes 100,1000] [--dpi 200] [--no-back] [--format jpeg|png] [--source-dpi 200]`.
 
-Each deposit has a front and (unless --no-back) a back: a real check scan from ../shared/data/checks (a
-drawn one where that is absent) stored as PNG at 200 dpi, decoded, made bitonal and Group 4 encoded for every
+Each deposit has a front and (unless --no-back) a back: a real check scan from ../shared/data/checks (a drawn
+one where that is absent) stored as JPEG q90 (or PNG) at 200 dpi (--source-dpi: scaled to that dpi first, e.g.
+400 to measure the JPEG decoder's reduced-size decoding), decoded, made bitonal and Group 4 encoded for every
 item, exactly as the action does. The deposits and exports databases are the unit tier's in-memory CouchDB
 fake (so the figures are the export's own work, not pouchdb-server's), the object store keeps the images in
 memory and streams the uploaded file to disk, so the memory figures are the export's. Prints, per size:
-seconds, items per second, CPU milliseconds per item (all threads: the figure to compare across loads),
-peak Python allocations during the export (with --memory: tracemalloc, which
-slows the run), the process's peak RSS growth, the file's bytes and bytes per item, and whether the
-validator accepts the file. Flat memory shows as the same peak for 100 and 1,000 items.
+seconds, items per second, CPU milliseconds per item (all threads: the figure to compare across loads), peak
+Python allocations during the export (with --memory: tracemalloc, which slows the run), the process's peak RSS
+growth, the file's bytes and bytes per item, and whether the validator accepts the file. Flat memory shows as
+the same peak for 100 and 1,000 items.
 """
 
 from __future__ import annotations
@@ -62,14 +63,22 @@ class DiskS3:
         return {"Body": io.BytesIO(data), "ContentLength": len(data), "ETag": '"e"'}
 
 
-def _image(fmt: str = "jpeg") -> tuple[bytes, str]:
-    """The stored check image: the scan as the archive keeps it (JPEG, quality 90) or as PNG."""
+def _image(fmt: str = "jpeg", source_dpi: int = 200) -> tuple[bytes, str]:
+    """The stored check image: the scan (200 dpi) as the archive keeps it (JPEG, quality 90) or as PNG, at
+    `source_dpi`."""
     if CHECK.is_file():
-        if fmt == "png":
+        if fmt == "png" and source_dpi == 200:
             return CHECK.read_bytes(), f"{CHECK.name} (PNG)"
+        scan = Image.open(CHECK).convert("RGB")
+        if source_dpi != 200:
+            scan = scan.resize((scan.width * source_dpi // 200, scan.height * source_dpi // 200))
         out = io.BytesIO()
-        Image.open(CHECK).convert("RGB").save(out, "JPEG", quality=90)
-        return out.getvalue(), f"{CHECK.name} as JPEG q90"
+        if fmt == "png":
+            scan.save(out, "PNG")
+        else:
+            scan.save(out, "JPEG", quality=90)
+        kind = "PNG" if fmt == "png" else "JPEG q90"
+        return out.getvalue(), f"{CHECK.name} as {kind} at {source_dpi} dpi ({scan.width}x{scan.height})"
     im = Image.new("RGB", (1200, 550), (236, 232, 220))
     draw = ImageDraw.Draw(im)
     draw.rectangle((10, 10, 1190, 540), outline=(40, 40, 40), width=3)
@@ -81,9 +90,15 @@ def _image(fmt: str = "jpeg") -> tuple[bytes, str]:
 
 
 def run(
-    items: int, dpi: int, back: bool, root: Path, fmt: str = "jpeg", trace: bool = True
+    items: int,
+    dpi: int,
+    back: bool,
+    root: Path,
+    fmt: str = "jpeg",
+    trace: bool = True,
+    source_dpi: int = 200,
 ) -> dict[str, Any]:
-    image, _ = _image(fmt)
+    image, _ = _image(fmt, source_dpi)
     couch = FakeCouch()
     settings = Settings()
     deposits = DepositStore(couch, settings)
@@ -100,7 +115,7 @@ def run(
             "account": f"{3661702511 + n}",
             "check_number": f"{1000 + n}",
         }
-        side = {"bucket": "archive", "key": "check.png", "dpi": 200}
+        side = {"bucket": "archive", "key": "check.png", "dpi": source_dpi}
         doc["images"] = {"front": side, "back": side} if back else {"front": side}
         doc["quality"] = {"partial_image": "pass", "too_light_or_too_dark": "pass"}
         deposits.create(doc)
@@ -143,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dpi", type=int, default=200, choices=(200, 240))
     parser.add_argument("--no-back", action="store_true", help="fronts only")
     parser.add_argument("--format", default="jpeg", choices=("jpeg", "png"), help="stored image format")
+    parser.add_argument("--source-dpi", type=int, default=200, help="dpi of the stored images (default 200)")
     parser.add_argument(
         "--memory",
         action="store_true",
@@ -150,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    _, source = _image(args.format)
+    _, source = _image(args.format, args.source_dpi)
     print(f"image: {source}; dpi {args.dpi}; {'front only' if args.no_back else 'front and back'}")
     print(
         f"{'items':>6} {'seconds':>8} {'items/s':>8} {'CPU ms/item':>12} {'peak alloc MB':>14} "
@@ -158,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            r = run(n, args.dpi, not args.no_back, Path(tmp), args.format, args.memory)
+            r = run(n, args.dpi, not args.no_back, Path(tmp), args.format, args.memory, args.source_dpi)
             print(
                 f"{r['items']:>6} {r['seconds']:>8.2f} {r['per_second']:>8.1f} {r['cpu_ms_per_item']:>12.1f} "
                 f"{r['peak_alloc_mb']:>14.1f} {r['rss_growth_mb']:>14.1f} {r['bytes'] / 1e6:>8.2f} "

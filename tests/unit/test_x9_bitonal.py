@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
+import numpy as np
 import pytest
+from openchecks.check import bitonal
 from openchecks.check.bitonal import tiff_g4, to_bitonal
+from openchecks.export import render_view
 from openchecks.x9.validate import image_problems
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, JpegImagePlugin
+
+from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.unit
 
@@ -72,3 +78,81 @@ def test_the_tiff_has_the_tags_x9_100_181_asks_for() -> None:
 def test_only_200_or_240_dpi() -> None:
     with pytest.raises(ValueError, match="200 or 240"):
         tiff_g4(Image.new("L", (10, 10)), dpi=300)
+
+
+def _page(width: int = 1200, height: int = 550) -> Image.Image:
+    page = Image.new("L", (width, height), 228)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((width // 12, height // 5, width // 2, height // 2), fill=25)
+    for y in range(height // 10, height - 20, max(8, height // 12)):
+        draw.line((width // 2 + 20, y, width - 40, y), fill=60, width=max(1, width // 600))
+    return page
+
+
+def test_libtiff_and_pillow_write_the_same_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The direct libtiff encoder (what exports use) and Pillow's TIFF writer (the fallback) give the same
+    pixels, both valid for X9.100-181; on a real scan when ../shared is there."""
+    if bitonal._libtiff() is None:
+        pytest.skip("no libtiff found to load (Pillow's writer is used): nothing to compare")
+    check = SHARED_DATA / "checks" / "silesia-1278.png"
+    page = Image.open(check) if check.is_file() else _page()
+    direct = tiff_g4(page, 200, 200.0)
+    monkeypatch.setattr(bitonal, "_ENCODER", [None])
+    through_pillow = tiff_g4(page, 200, 200.0)
+    assert image_problems(direct) == ([], []) and image_problems(through_pillow) == ([], [])
+    one, other = (Image.open(io.BytesIO(d)) for d in (direct, through_pillow))
+    assert one.size == other.size == page.size
+    assert one.convert("L").tobytes() == other.convert("L").tobytes()
+    tags = _tags(direct)
+    assert (tags[259][1], tags[262][1], tags[258][1], tags[296][1], tags[273][0]) == (4, 0, 1, 2, 1)
+    assert 0.01 < _black_share(one) < 0.5  # ink, not a blank or black page
+
+
+class _Store:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def get(self, bucket: str, key: str) -> bytes:
+        return self.data
+
+
+def test_a_jpeg_stored_at_twice_the_dpi_is_decoded_at_half_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 400 dpi the JPEG decoder itself halves the image (Image.draft): the TIFF is at 200 dpi, the size of
+    the check at 200 dpi, and its ink where the page's is."""
+    page = _page(2400, 1100)
+    stored = io.BytesIO()
+    page.save(stored, "JPEG", quality=90)
+    drafts: list[tuple[int, int]] = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self: JpegImagePlugin.JpegImageFile, mode: str | None, size: tuple[int, int] | None) -> object:
+        result = original(self, mode, size)
+        drafts.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    data = render_view(_Store(stored.getvalue()), ("archive", "k", 400.0), 200)
+    assert drafts == [(1200, 550)]  # decoded at half size, not decoded whole and shrunk
+    decoded = Image.open(io.BytesIO(data))
+    assert decoded.size == (1200, 550)
+    assert decoded.info["dpi"] == pytest.approx((200, 200))
+    assert image_problems(data) == ([], [])
+    grey = decoded.convert("L")
+    assert grey.getpixel((300, 250)) == 0 and grey.getpixel((300, 450)) == 255
+    # At the same dpi nothing is reduced.
+    drafts.clear()
+    render_view(_Store(stored.getvalue()), ("archive", "k", 200.0), 200)
+    assert drafts == [(2400, 1100)]
+
+
+def test_a_libtiff_failure_falls_back_to_pillow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    encoder = bitonal._libtiff()
+    if encoder is None:
+        pytest.skip("no libtiff found to load: Pillow's writer is the only path")
+    page = _page()
+    expected = Image.open(io.BytesIO(tiff_g4(page))).convert("L").tobytes()
+    monkeypatch.setattr(encoder, "folder", tmp_path / "missing")  # mkstemp fails: OSError
+    assert encoder.encode(np.zeros((2, 1), np.uint8), 8, 2, 200) is None
+    data = tiff_g4(page)
+    assert image_problems(data) == ([], [])
+    assert Image.open(io.BytesIO(data)).convert("L").tobytes() == expected

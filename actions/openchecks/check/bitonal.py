@@ -4,16 +4,29 @@ TIFF 6.0 with CCITT Group 4 compression and the tags X9.100-181 allows.
 `to_bitonal(image, dpi=200)` turns a straightened grey or colour check into mode "1": the background is
 estimated on a coarse grid (so uneven light in a photo does not turn a corner black) and a pixel is black
 where it is clearly darker than the paper around it. `tiff_g4(image, dpi=200)` encodes it: one strip,
-BitsPerSample 1, Compression 4, PhotometricInterpretation 0 (WhiteIsZero, as X9.100-181 requires; Pillow
-writes 1, BlackIsZero, so the bits are inverted before encoding and the tag is set to 0), X/YResolution at
-`dpi` with ResolutionUnit 2 (inch).
+BitsPerSample 1, Compression 4, PhotometricInterpretation 0 (WhiteIsZero, as X9.100-181 requires: a set bit
+is black), X/YResolution at `dpi` with ResolutionUnit 2 (inch).
+
+Speed (an export renders two of these per item): the threshold is computed on a coarse grid in Pillow's C
+code, the comparison is one numpy operation whose result is packed to bits (numpy.packbits), and the packed
+bits go straight to libtiff's Group 4 encoder (the libtiff Pillow itself loaded, through ctypes), which skips
+Pillow's bit packing and its TIFF writer. Where that libtiff cannot be found, Pillow writes the same TIFF
+(its tag 262 is then set to 0 in place, since Pillow writes 1).
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
+import os
 import struct
+import sys
+import tempfile
+import threading
+from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageChops, ImageFilter
 
 DPIS = (200, 240)
@@ -23,23 +36,31 @@ INK_RATIO = 0.72
 INK_MIN_DROP = 28
 # Whatever the neighbourhood, a pixel under this fraction of the page's paper brightness is ink.
 GLOBAL_INK_RATIO = 0.4
+# The threshold varies smoothly in steps of this many pixels (0.02 inch at 200 dpi).
+SMOOTH_CELL = 4
 
 
 def _scaled(image: Image.Image, dpi: int, source_dpi: float | None) -> Image.Image:
+    """`image` at `dpi`: averaged down (BOX) or interpolated up (BILINEAR); a bitonal rendition gains nothing
+    from a sharper filter, which costs several times as much."""
     if source_dpi and abs(source_dpi - dpi) > 0.5:
         width = max(1, round(image.width * dpi / source_dpi))
         height = max(1, round(image.height * dpi / source_dpi))
-        return image.resize((width, height), Image.Resampling.LANCZOS)
+        shrink = width < image.width
+        return image.resize((width, height), Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR)
     return image
 
 
-def _ink(grey: Image.Image, dpi: int) -> Image.Image:
-    """Mode "1" with ink set (255) and paper clear (0): the inverse of the bitonal image, which is what a
-    WhiteIsZero TIFF stores. In Pillow's C code: the paper's brightness on a coarse grid (brightest of each
-    3x3 neighbourhood of cells), a threshold per cell (never under a floor from the page's paper), brought
-    back to full size, one comparison."""
+def _ink_mask(grey: Image.Image, dpi: int) -> NDArray[np.bool_]:
+    """True where `grey` (mode "L") is ink: the paper's brightness on a coarse grid (brightest of each 3x3
+    neighbourhood of cells), a threshold per cell (never under a floor from the page's paper), brought back to
+    full size, one comparison."""
     step = max(4, dpi // 10)
-    small = grey.resize((max(1, grey.width // step), max(1, grey.height // step)), Image.Resampling.BOX)
+    cols, rows = max(1, grey.width // step), max(1, grey.height // step)
+    if grey.width >= step and grey.height >= step:
+        small = grey.reduce(step, (0, 0, cols * step, rows * step))  # box averages, in C
+    else:
+        small = grey.resize((cols, rows), Image.Resampling.BOX)
     threshold = small.filter(ImageFilter.MaxFilter(3)).point(_THRESHOLD_LUT)
     # Inside a large dark area the "paper" found nearby is dark too; anything far below the page's paper is
     # ink all the same (a bold logo or bar stays solid), while a shadowed corner of paper is not that dark.
@@ -51,20 +72,28 @@ def _ink(grey: Image.Image, dpi: int) -> Image.Image:
             paper = level
             break
     floor = Image.new("L", small.size, int(paper * GLOBAL_INK_RATIO))
-    threshold = ImageChops.lighter(threshold, floor).resize(grey.size, Image.Resampling.BILINEAR)
-    # threshold - grey is above 0 exactly where the pixel is darker than its threshold: ink.
-    return ImageChops.subtract(threshold, grey).point(_INK_LUT, "1")
+    threshold = ImageChops.lighter(threshold, floor)
+    # Back to full size smoothly but cheaply: bilinear onto a grid of SMOOTH_CELL pixels (a small image), then
+    # each grid value repeated over its cell (a full-size bilinear resize costs more than all the rest).
+    cells = (-(-grey.width // SMOOTH_CELL), -(-grey.height // SMOOTH_CELL))
+    threshold = threshold.resize(cells, Image.Resampling.BILINEAR).resize(grey.size, Image.Resampling.NEAREST)
+    return np.asarray(grey) < np.asarray(threshold)
+
+
+def _from_mask(mask: NDArray[np.bool_], value_where_true: int) -> Image.Image:
+    """A mode "1" image: `value_where_true` (0 or 255) where `mask` is true, the other value elsewhere."""
+    bits = np.packbits(mask if value_where_true else ~mask, axis=1)
+    return Image.frombytes("1", (mask.shape[1], mask.shape[0]), bits.tobytes())
+
+
+def _ink(grey: Image.Image, dpi: int) -> Image.Image:
+    """Mode "1" with ink set (255) and paper clear (0): the inverse of the bitonal image, which is what a
+    WhiteIsZero TIFF stores."""
+    return _from_mask(_ink_mask(grey, dpi), 255)
 
 
 # Paper brightness p -> the grey level under which a pixel is ink.
 _THRESHOLD_LUT = [max(0, min(int(p * INK_RATIO), p - INK_MIN_DROP)) for p in range(256)]
-_INK_LUT = [0] + [255] * 255
-_INVERT_LUT = [255] + [0] * 255
-
-
-def _invert(image: Image.Image) -> Image.Image:
-    """Black <-> white of a bitonal image (any nonzero value counts as white, as Pillow's mode "1" does)."""
-    return image.convert("L").point(_INVERT_LUT, "1")
 
 
 def _grey(image: Image.Image, dpi: int, source_dpi: float | None) -> Image.Image:
@@ -80,12 +109,12 @@ def to_bitonal(image: Image.Image, dpi: int = 200, source_dpi: float | None = No
         out = _scaled(image, dpi, source_dpi)
         out = out if out.mode == "1" else out.convert("1", dither=Image.Dither.NONE)
     else:
-        out = _invert(_ink(_grey(image, dpi, source_dpi), dpi))
+        out = _from_mask(_ink_mask(_grey(image, dpi, source_dpi), dpi), 0)
     out.info["dpi"] = (dpi, dpi)
     return out
 
 
-def _white_is_zero(data: bytearray) -> None:
+def _white_is_zero(data: bytearray | memoryview) -> None:
     """Set PhotometricInterpretation (tag 262) of the first IFD to 0 in place."""
     order = "<" if data[:2] == b"II" else ">"
     (ifd,) = struct.unpack(order + "I", data[4:8])
@@ -104,12 +133,123 @@ def tiff_g4(image: Image.Image, dpi: int = 200, source_dpi: float | None = None)
     if dpi not in DPIS:
         raise ValueError(f"the bitonal image is made at 200 or 240 dpi, not {dpi}")
     if image.mode == "1":
-        # A set bit must be black, what WhiteIsZero means: invert Pillow's (255 = white) convention.
-        ink = _invert(_scaled(image, dpi, source_dpi))
+        # A set bit must be black, what WhiteIsZero means: ink is where Pillow's mode "1" is 0.
+        scaled = _scaled(image, dpi, source_dpi)
+        if scaled.mode != "1":
+            scaled = scaled.convert("1", dither=Image.Dither.NONE)
+        ink = ~np.asarray(scaled)
     else:
-        ink = _ink(_grey(image, dpi, source_dpi), dpi)
+        ink = _ink_mask(_grey(image, dpi, source_dpi), dpi)
+    bits = np.packbits(ink, axis=1)  # rows of bytes, most significant bit first (FillOrder 1), ink = 1
+    encoder = _libtiff()
+    if encoder is not None:
+        data = encoder.encode(bits, ink.shape[1], ink.shape[0], dpi)
+        if data is not None:
+            return data
+    return _pillow_g4(bits, ink.shape[1], ink.shape[0], dpi)
+
+
+def _pillow_g4(bits: NDArray[np.uint8], width: int, height: int, dpi: int) -> bytes:
+    """The same TIFF through Pillow's writer: Pillow writes PhotometricInterpretation 1 (BlackIsZero) with a
+    set bit white, so the image holds the ink as white and the tag is then set to 0 in place."""
+    ink = Image.frombytes("1", (width, height), bits.tobytes())
     buffer = io.BytesIO()
     ink.save(buffer, "TIFF", compression="group4", dpi=(dpi, dpi), strip_size=1 << 30)
-    data = bytearray(buffer.getvalue())
-    _white_is_zero(data)
-    return bytes(data)
+    with buffer.getbuffer() as view:
+        _white_is_zero(view)
+    return buffer.getvalue()
+
+
+# libtiff's tag numbers and values (tiff.h), for TIFFSetField.
+_TAGS_SHORT = {258: 1, 259: 4, 262: 0, 266: 1, 277: 1, 284: 1, 296: 2}  # bits, G4, WhiteIsZero, fill,
+# samples, planar, inch
+_WIDTH, _LENGTH, _ROWS_PER_STRIP, _XRES, _YRES = 256, 257, 278, 282, 283
+
+
+class _LibTiff:
+    """Group 4 encoding of packed rows by libtiff itself, into a temporary file in tempfile's directory
+    (libtiff writes files; the bytes are read back at once and the file removed). ctypes releases the GIL
+    during each call, so render threads run in parallel. Any failure returns None and the caller uses
+    Pillow."""
+
+    def __init__(self, path: str) -> None:
+        lib = ctypes.CDLL(path)
+        lib.TIFFOpen.restype = ctypes.c_void_p
+        lib.TIFFOpen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        lib.TIFFSetField.restype = ctypes.c_int  # variadic: the arguments' types are given at each call
+        lib.TIFFWriteEncodedStrip.restype = ctypes.c_ssize_t
+        lib.TIFFWriteEncodedStrip.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint32,
+            ctypes.c_void_p,
+            ctypes.c_ssize_t,
+        ]
+        lib.TIFFClose.restype = None
+        lib.TIFFClose.argtypes = [ctypes.c_void_p]
+        self.lib = lib
+        self.folder: Path | None = None  # None: tempfile's directory (in an action, the container's /tmp)
+
+    def encode(self, bits: NDArray[np.uint8], width: int, height: int, dpi: int) -> bytes | None:
+        try:
+            return self._encode(bits, width, height, dpi)
+        except OSError:  # no room for the temporary file, or it could not be read back
+            return None
+
+    def _encode(self, bits: NDArray[np.uint8], width: int, height: int, dpi: int) -> bytes | None:
+        lib = self.lib
+        fd, name = tempfile.mkstemp(suffix=".tif", dir=self.folder or tempfile.gettempdir())
+        os.close(fd)
+        try:
+            tif = lib.TIFFOpen(name.encode(), b"w")
+            if not tif:
+                return None
+            try:
+                ok = lib.TIFFSetField(ctypes.c_void_p(tif), _WIDTH, ctypes.c_uint32(width))
+                ok &= lib.TIFFSetField(ctypes.c_void_p(tif), _LENGTH, ctypes.c_uint32(height))
+                ok &= lib.TIFFSetField(ctypes.c_void_p(tif), _ROWS_PER_STRIP, ctypes.c_uint32(height))
+                for tag, value in _TAGS_SHORT.items():
+                    ok &= lib.TIFFSetField(ctypes.c_void_p(tif), tag, ctypes.c_int(value))
+                ok &= lib.TIFFSetField(ctypes.c_void_p(tif), _XRES, ctypes.c_double(dpi))
+                ok &= lib.TIFFSetField(ctypes.c_void_p(tif), _YRES, ctypes.c_double(dpi))
+                data = np.ascontiguousarray(bits)
+                written = lib.TIFFWriteEncodedStrip(tif, 0, data.ctypes.data, data.nbytes)
+            finally:
+                lib.TIFFClose(tif)
+            if not ok or written < 0:
+                return None
+            return Path(name).read_bytes()
+        finally:
+            os.unlink(name)
+
+
+_LOCK = threading.Lock()
+_ENCODER: list[_LibTiff | None] = []
+
+
+def _libtiff_path() -> str | None:
+    """The libtiff Pillow's C module uses: the one its wheel bundles (pillow.libs), or the system's."""
+    import PIL
+
+    bundled = sorted((Path(PIL.__file__).parent.parent / "pillow.libs").glob("libtiff*.so*"))
+    if bundled:
+        return str(bundled[0])
+    if sys.platform.startswith("linux"):
+        import ctypes.util
+
+        return ctypes.util.find_library("tiff")
+    return None
+
+
+def _libtiff() -> _LibTiff | None:
+    """The direct encoder, loaded once (None when libtiff cannot be loaded)."""
+    with _LOCK:
+        if not _ENCODER:
+            encoder = None
+            path = _libtiff_path()
+            if path:
+                try:
+                    encoder = _LibTiff(path)
+                except (OSError, AttributeError):
+                    encoder = None
+            _ENCODER.append(encoder)
+        return _ENCODER[0]

@@ -1,8 +1,9 @@
 """`openchecks x9 ...`: show and validate X9 files, and export the accepted deposits as a cash letter.
 
     openchecks x9 show FILE              the records as JSON (fields trimmed; images as size and format)
-    openchecks x9 validate FILE... [--no-images]
-                                         exit 0 when valid; 1 and one line per problem otherwise
+    openchecks x9 validate FILE... [--no-images] [--strict]
+                                         exit 0 when valid (warnings on stderr); 1 and one line per
+                                         problem otherwise (--strict: warnings count as problems)
     openchecks x9 export [--out FILE]    run export-cash-letter now (reviewer), wait, download the file
 
 Nothing in a file, however damaged, gives a traceback: the reader's and validator's findings are sentences.
@@ -77,13 +78,18 @@ def run_validate(args: argparse.Namespace) -> int:
         prefix = f"{path}: " if len(args.files) > 1 else ""
         for line in report.lines():
             print(f"{prefix}{line}")
-        if not args.quiet:
+        if args.strict:
+            for line in report.warnings:
+                print(f"{prefix}{line}")
+        elif not args.quiet:
             for line in report.warnings:
                 print(f"{prefix}warning: {line}", file=sys.stderr)
-        if report.ok:
+        if report.ok and not (args.strict and report.warnings):
             if not args.quiet:
+                noted = f", {len(report.warnings)} warnings" if report.warnings else ""
                 print(
-                    f"{path}: valid ({report.records} records, {report.items} items, {report.images} images)",
+                    f"{path}: valid ({report.records} records, {report.items} items, {report.images} images"
+                    f"{noted})",
                     file=sys.stderr,
                 )
         else:
@@ -161,6 +167,9 @@ def add_x9_parser(commands: Any) -> None:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--no-images", action="store_true", help="do not decode the images")
     check.add_argument("--quiet", action="store_true", help="print only the problems")
+    check.add_argument(
+        "--strict", action="store_true", help="count warnings (departures real files carry) as problems"
+    )
     check.set_defaults(handler=run_validate)
     export = sub.add_parser(
         "export", help="export the accepted deposits now (reviewer) and download the file"

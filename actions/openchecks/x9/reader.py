@@ -43,6 +43,8 @@ class Record:
     image_reference_key: str = ""
     signature: bytes = b""
     problems: list[str] = field(default_factory=list)
+    # Departures from the standard that do not stop the reading (a length written '0    '), for the validator
+    warnings: list[str] = field(default_factory=list)
 
     def value(self, name: str) -> str:
         return self.fields.get(name, "").strip()
@@ -79,6 +81,22 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
     return b"".join(chunks)
 
 
+def _length(record: Record, name: str, text: str, digits: int) -> int | None:
+    """The value of a length inside a 52 record: `digits` digits; digits padded with blanks ('0    ', what
+    some writers put in the signature length) are read as the number and noted as a warning; anything else is
+    a problem (None)."""
+    if len(text) == digits and text.isdigit():
+        return int(text)
+    if len(text) == digits and text.strip().isdigit():
+        record.warnings.append(
+            f"{name} is {text!r}: digits padded with blanks, where X9.100-187 wants {digits} digits "
+            "(zero-filled); read as " + str(int(text))
+        )
+        return int(text)
+    record.problems.append(f"{name} {text!r} is not a {digits}-digit number")
+    return None
+
+
 def _parse_image_data(record: Record, data: bytes, encoding: Encoding) -> None:
     """Split a 52 record into its fixed part, key, signature and image, noting what does not add up."""
     pos = IMAGE_FIXED_LENGTH
@@ -87,6 +105,8 @@ def _parse_image_data(record: Record, data: bytes, encoding: Encoding) -> None:
         return
     key_text = record.fields.get("length_of_image_reference_key", "")
     key_len = int(key_text) if key_text.isdigit() else None
+    if key_len is None and len(key_text) == 4 and key_text.strip().isdigit():
+        key_len = int(key_text)  # blank-padded: the field check warns about it
     if key_len is None:
         record.problems.append(f"length of image reference key {key_text!r} is not a number")
         return
@@ -94,19 +114,19 @@ def _parse_image_data(record: Record, data: bytes, encoding: Encoding) -> None:
     pos += key_len
     sig_text = _decode(data[pos : pos + 5], encoding)
     record.fields["length_of_digital_signature"] = sig_text
-    if not sig_text.isdigit() or len(sig_text) != 5:
-        record.problems.append(f"length of digital signature {sig_text!r} is not a 5-digit number")
+    sig_len = _length(record, "length of digital signature", sig_text, 5)
+    if sig_len is None:
         return
     pos += 5
-    record.signature = data[pos : pos + int(sig_text)]
-    pos += int(sig_text)
+    record.signature = data[pos : pos + sig_len]
+    pos += sig_len
     img_text = _decode(data[pos : pos + 7], encoding)
     record.fields["length_of_image_data"] = img_text
-    if not img_text.isdigit() or len(img_text) != 7:
-        record.problems.append(f"length of image data {img_text!r} is not a 7-digit number")
+    image_len_or_none = _length(record, "length of image data", img_text, 7)
+    if image_len_or_none is None:
         return
     pos += 7
-    image_len = int(img_text)
+    image_len = image_len_or_none
     record.image = data[pos : pos + image_len]
     record.text = _decode(data[:pos], encoding)
     if len(record.image) != image_len:

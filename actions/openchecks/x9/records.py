@@ -508,6 +508,22 @@ def split_fields(record_type: str, text: str) -> dict[str, str]:
     return {f.name: text[a:b] for f, (a, b) in ((f, layout.positions[f.name]) for f in layout.fields)}
 
 
+def field_deviation(f: Field, value: str) -> str | None:
+    """A departure from X9.100-187 in `value` that files from real banks carry and readers accept (the
+    reference implementation moov-io/imagecashletter among them), to be reported as a warning rather than a
+    problem; None when `value` is not one: digits padded with blanks instead of right-justified and
+    zero-filled in a numeric field (a sequence number written '1   '), a MICR valid indicator of 0."""
+    if f.name == "micr_valid_indicator" and value == "0":
+        return "is 0, not a value of X9.100-187 (blank, 1 to 4); read as not given, as readers do"
+    padded = value != value.strip() and value.strip().isdigit()
+    if f.kind in NUMERIC_KINDS and len(value) == f.length and padded:
+        return (
+            f"is {value!r}: digits padded with blanks, where X9.100-187 right-justifies a numeric field and "
+            "fills it with zeros"
+        )
+    return None
+
+
 def field_problem(f: Field, value: str) -> str | None:
     """Why `value` is not a valid value of `f`, or None."""
     blank = value.strip() == ""
