@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import io
 import struct
-from pathlib import Path
 
-import numpy as np
 import pytest
-from openchecks.check import bitonal
 from openchecks.check.bitonal import tiff_g4, to_bitonal
 from openchecks.export import render_view
 from openchecks.x9.validate import image_problems
