@@ -114,14 +114,19 @@ def needed() -> bool:
     return os.geteuid() == 0
 
 
+def work_root_path(data_dir: Path) -> Path:
+    """The fixed place `work_root` uses for `data_dir` (nothing is created)."""
+    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"openchecks-containers-{digest}"
+
+
 def work_root(data_dir: Path) -> Path:
     """Where a sandboxed platform keeps its container directories: outside its (0700) data directory, one
     fixed place per data directory (so a restarted platform removes its predecessor's leftovers), 0711.
 
     A path someone else created first (or a symlink) is never used: then a fresh temporary directory is.
     """
-    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"openchecks-containers-{digest}"
+    path = work_root_path(data_dir)
     try:
         path.mkdir(mode=0o711)
     except FileExistsError:

@@ -63,8 +63,11 @@ ROWS: list[dict[str, Any]] = []
 
 def launchers(data_dir: Path) -> dict[int, str]:
     """pid -> action name of every local action container (launcher process) working under `data_dir`."""
+    from infra.whisk import sandbox
+
     found: dict[int, str] = {}
-    root = str(data_dir.resolve())
+    # A root platform keeps its sandboxed containers outside the data directory (sandbox.work_root).
+    roots = (str(data_dir.resolve()), str(sandbox.work_root_path(data_dir / "whisk")))
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc / "cmdline").read_bytes()
@@ -73,7 +76,7 @@ def launchers(data_dir: Path) -> dict[int, str]:
             cwd = os.readlink(proc / "cwd")
         except OSError:
             continue
-        if not cwd.startswith(root):
+        if not cwd.startswith(roots):
             continue
         try:  # every thin action's first line names it: Action `ocr-check`: ...
             head = (Path(cwd) / "__main__.py").read_text().split("\n", 1)[0]

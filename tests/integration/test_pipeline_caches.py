@@ -93,7 +93,7 @@ def test_provision_command_reads_an_env_file(couchdb: Any, s3: Any, tmp_path: Pa
         f"CLOUDANT_URL={couchdb.url}\nCOS_ENDPOINT={s3.url}\nCOS_ACCESS_KEY_ID=S3RVER\n"
         f"COS_SECRET_ACCESS_KEY=S3RVER\nDEPOSITS_DB=dep-{tag}\nCLAIMS_DB=claims-{tag}\n"
         f"NOTIFICATIONS_DB=notes-{tag}\nCONFIG_DB=conf-{tag}\nBUCKET_INCOMING=in-{tag}\n"
-        f"BUCKET_ARCHIVE=arch-{tag}\n"
+        f"BUCKET_ARCHIVE=arch-{tag}\nEXPORTS_DB=exp-{tag}\nBUCKET_EXPORTS=exp-{tag}\n"
     )
     run = [sys.executable, "-m", "openchecks.provision", "--env", str(env), "--json"]
     first = json.loads(
