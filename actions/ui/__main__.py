@@ -238,6 +238,8 @@ def serve(args: dict[str, Any], files: dict[str, StaticFile]) -> dict[str, Any]:
             "ETag": etag,
         }
     )
+    if not page:
+        headers["Vary"] = "Sec-Fetch-Dest"  # a navigation gets the refusal above, a script load the file
     if etag in [tag.strip() for tag in _header(args, "if-none-match").split(",")]:
         return {"statusCode": 304, "headers": headers, "body": ""}
     return {"statusCode": 200, "headers": headers, "body": "" if method == "head" else body}

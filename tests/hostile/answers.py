@@ -24,6 +24,7 @@ ALLOWED = {
     "etag",
     "location",
     "allow",
+    "vary",
 }
 
 REQUESTS: tuple[tuple[str, str, int], ...] = (
