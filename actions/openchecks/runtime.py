@@ -12,7 +12,6 @@ import os
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,9 +23,9 @@ from openchecks.imagecache import ImageCache, image_cache
 from openchecks.storage import Storage
 
 # True until this process has run one activation: the first run in a container is the cold one.
+# Nothing names the container in a result: results reach web answers and deposit documents (issue 13); the
+# platform counts containers itself (GET /local/stats).
 _COLD = True
-# Identifies this container (process) in results, so a benchmark can count containers.
-CONTAINER_ID = uuid.uuid4().hex[:12]
 
 
 def _take_cold() -> bool:
@@ -104,13 +103,12 @@ class ActionContext:
         )
 
     def meta(self) -> dict[str, Any]:
-        """The `_meta` block: cold start, cache outcomes, elapsed ms, container and activation ids."""
+        """The `_meta` block: cold start, cache outcomes, elapsed ms and the activation id."""
         return {
             "step": self.step,
             "cold": self.cold,
             "cache": dict(self.cache),
             "ms": round((time.perf_counter() - self.started) * 1000, 1),
-            "container": CONTAINER_ID,
             "activation_id": os.environ.get("__OW_ACTIVATION_ID", ""),
             "started_at": self.started_at,
             "at": iso(utc_now()),

@@ -7,8 +7,17 @@ without the slash redirects to `ui/` so that the page's relative URLs resolve. O
 
 The Content-Security-Policy allows scripts, styles and API calls from the page's own origin only, plus the
 object-storage origin the browser uploads to and loads archive images from. That origin comes from the
-action parameters (package inputs): `ui_storage_origins` (comma-separated origins) if set, else the origin of
-`cos_public_endpoint`, else of `cos_endpoint`.
+deployment's parameters (package inputs): `ui_storage_origins` (comma-separated origins) if set, else the
+origin of `cos_public_endpoint`, else of `cos_endpoint`. Only exact `http(s)://host[:port]` origins count
+(no `*`).
+
+The request must never reach those parameters: the action is a raw web action (`web: raw`), so the query and
+body arrive as `__ow_query`/`__ow_body` and cannot override any parameter. Deployed otherwise (no `__ow_query`
+in its arguments) it answers 500 and says how to deploy it. The policy is sent on every answer (errors, 304,
+redirects too); because OpenWhisk's `.html`/`.svg`/`.text`/`.json` extensions drop an action's headers
+(`…/ui.html/index.html`), every HTML file also carries it in a `<meta http-equiv>` at the top of its `<head>`,
+and a browser navigation (`Sec-Fetch-Dest: document`, frames) to a file that is not a page (a script, a style
+sheet, an image) gets a short refusal instead of the file, so no script is ever rendered as a document.
 
 Deployed by manifest.yaml as a web action of the package `openchecks` whose zip holds this file and the
 page under `ui/` (`include: [["ui", "ui"]]`); run from a checkout it serves the repository's `ui/`.
@@ -18,6 +27,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,12 +105,22 @@ def find_ui_dir() -> Path:
     )
 
 
+# An exact host: DNS labels or an IPv4/IPv6 literal, an optional port; no wildcard, no user info.
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
+
+
 def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` of an http(s) URL, or None when it is not one."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in parts.netloc for c in " ;'\","):
+    """`scheme://host[:port]` of an http(s) URL, or None when it is not one (a wildcard is not one)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
         return None
-    return f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def storage_origins(args: dict[str, Any]) -> list[str]:
@@ -114,24 +136,40 @@ def storage_origins(args: dict[str, Any]) -> list[str]:
     return sorted(set(origins))
 
 
-def content_security_policy(extra_origins: list[str]) -> str:
-    """The page's CSP: its own origin for code and API calls; storage origins for uploads and images."""
+def content_security_policy(extra_origins: list[str], in_meta: bool = False) -> str:
+    """The page's CSP: its own origin for code and API calls; storage origins for uploads and images.
+    `in_meta`: the form for a `<meta>` element, which cannot carry `frame-ancestors`."""
     extra = "".join(" " + o for o in extra_origins)
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            f"img-src 'self' blob: data:{extra}",
-            f"connect-src 'self'{extra}",
-            "font-src 'self'",
-            "manifest-src 'self'",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-            "object-src 'none'",
-        ]
-    )
+    directives = [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' blob: data:{extra}",
+        f"connect-src 'self'{extra}",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ]
+    return "; ".join(d for d in directives if not (in_meta and d.startswith("frame-ancestors")))
+
+
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def with_meta_policy(page: str, policy: str) -> str:
+    """`page` with the policy as the first element of its `<head>` (or at its very start without one)."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy, quote=True)}">'
+    found = _HEAD.search(page)
+    if found is None:
+        return meta + page
+    return page[: found.end()] + "\n  " + meta + page[found.end() :]
+
+
+# Sec-Fetch-Dest values of a navigation: the answer would be rendered as a document.
+NAVIGATIONS = frozenset({"document", "iframe", "frame", "embed", "object"})
 
 
 def _text_response(status: int, message: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -148,9 +186,21 @@ def _header(args: dict[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+NOT_RAW = (
+    "The page's action was deployed as a plain web action, so a request could set its parameters; "
+    "deploy it with `web: raw` (annotation raw-http true), as manifest.yaml does."
+)
+
+
 def serve(args: dict[str, Any], files: dict[str, StaticFile]) -> dict[str, Any]:
     """Answer one web request (OpenWhisk `.http` result shape) from `files`."""
-    headers = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(storage_origins(args))}
+    if not isinstance(args.get("__ow_query"), str):
+        # Not a raw web action: the query and body were merged into `args`, so none of them is trusted.
+        strict = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy([])}
+        return _text_response(500, NOT_RAW, strict)
+    origins = storage_origins(args)
+    policy = content_security_policy(origins)
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy}
     method = str(args.get("__ow_method") or "get").lower()
     if method not in ("get", "head"):
         reply = _text_response(405, f"The page only answers GET and HEAD, not {method.upper()}.", headers)
@@ -171,22 +221,39 @@ def serve(args: dict[str, Any], files: dict[str, StaticFile]) -> dict[str, Any]:
         return _text_response(
             404, "There is no such page here. Start from the page's address ending in /ui/.", headers
         )
+    page = found.content_type.startswith("text/html")
+    if not page and _header(args, "sec-fetch-dest").lower() in NAVIGATIONS:
+        return _text_response(
+            404, "This file is part of the page, not a page. Open the address ending in /ui/.", headers
+        )
+    body, etag = found.body, found.etag
+    if page:
+        body = with_meta_policy(found.body, content_security_policy(origins, in_meta=True))
+        etag = '"' + hashlib.sha256((found.etag + policy).encode()).hexdigest()[:20] + '"'
     headers.update(
         {
             "Content-Type": found.content_type,
             # No build step means no hashed file names: revalidate every time, a 304 is cheap.
             "Cache-Control": "no-cache",
-            "ETag": found.etag,
+            "ETag": etag,
         }
     )
-    if found.etag in [tag.strip() for tag in _header(args, "if-none-match").split(",")]:
+    if not page:
+        headers["Vary"] = "Sec-Fetch-Dest"  # a navigation gets the refusal above, a script load the file
+    if etag in [tag.strip() for tag in _header(args, "if-none-match").split(",")]:
         return {"statusCode": 304, "headers": headers, "body": ""}
-    return {"statusCode": 200, "headers": headers, "body": "" if method == "head" else found.body}
+    return {"statusCode": 200, "headers": headers, "body": "" if method == "head" else body}
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:
-    """Web action entry point."""
+    """Web action entry point; a failure to read the page is a 500 with the same headers, not a traceback."""
     global _FILES
     if _FILES is None:
-        _FILES = load_files(find_ui_dir())
+        try:
+            _FILES = load_files(find_ui_dir())
+        except (OSError, ValueError) as exc:
+            print(f"ui: cannot load the page's files: {exc}", file=sys.stderr, flush=True)
+            strict = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy([])}
+            message = "The page's files are missing or too large in this deployment; redeploy the ui action."
+            return _text_response(500, message, strict)
     return serve(args, _FILES)

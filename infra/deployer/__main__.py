@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the manifest (and, without --dry-run, that a host and key are set); contact nothing",
     )
     parser.add_argument(
+        "--allow-outside-project",
+        action="store_true",
+        help="let action zips take files from outside the manifest's directory (include paths, symlinks)",
+    )
+    parser.add_argument(
         "--insecure", "-i", action="store_true", help="do not verify the API host's TLS certificate"
     )
     return parser
@@ -137,7 +142,13 @@ def run(args: argparse.Namespace) -> int:
     if deployment is not None and not deployment.is_file():
         raise ConfigError(f"deployment file {deployment} not found")
     params = {key: parse_cli_value(value) for key, value in args.param}
-    model = load_manifest(manifest, deployment=deployment, variables=variables, params=params)
+    model = load_manifest(
+        manifest,
+        deployment=deployment,
+        variables=variables,
+        params=params,
+        allow_outside_project=args.allow_outside_project,
+    )
     for warning in model.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     target = resolve_target(

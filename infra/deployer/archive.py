@@ -6,6 +6,11 @@ unchanged directory always yields identical bytes (and so an unchanged action is
 the manifest's directory and ``dest`` a path inside the zip. ``exclude`` globs are relative to the
 manifest's directory; a glob without ``/`` also matches any file or directory of that name.
 ``__pycache__`` directories and ``*.pyc`` files are always left out.
+
+Nothing from outside the project reaches a zip unless asked for (``allow_outside_project``, the deployer's
+``--allow-outside-project``): an ``include`` source, and every file zipped after following symbolic links,
+must resolve inside the manifest's directory or the action's own directory. A broken link or a link loop
+is refused too. Each refusal is an ArchiveError naming the path and where it leads.
 """
 
 from __future__ import annotations
@@ -58,13 +63,48 @@ def _excluded(path: Path, base: Path, patterns: list[str]) -> bool:
     return False
 
 
-def _files_under(root: Path) -> list[Path]:
-    if root.is_file():
+OUTSIDE_HINT = "deploy with --allow-outside-project to zip it anyway"
+
+
+class _Confinement:
+    """Where zipped files may come from: the project (manifest directory) and the action's directory."""
+
+    def __init__(self, base: Path, directory: Path, allow_outside: bool) -> None:
+        self.project = Path(os.path.realpath(base))
+        self.roots = (self.project, Path(os.path.realpath(directory)))
+        self.allow_outside = allow_outside
+
+    def inside(self, real: Path) -> bool:
+        return any(real == root or real.is_relative_to(root) for root in self.roots)
+
+    def check(self, path: Path, key: str, what: str) -> None:
+        """Refuse ``path`` when it (after every symbolic link) lies outside, or is a broken link."""
+        real = Path(os.path.realpath(path))
+        if path.is_symlink() and not path.exists():
+            raise ArchiveError(key, f"{what} {path} is a broken symbolic link (to {os.readlink(path)})")
+        if self.allow_outside or self.inside(real):
+            return
+        link = " through a symbolic link" if real != Path(os.path.abspath(path)) else ""
+        raise ArchiveError(
+            key, f"{what} {path} leads{link} to {real}, outside the project {self.project}; {OUTSIDE_HINT}"
+        )
+
+
+def _files_under(root: Path, key: str) -> list[Path]:
+    """The files below ``root``, symbolic links followed; a link back into its own ancestry is refused."""
+    if not root.is_dir():
         return [root]
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        real_here = Path(os.path.realpath(here))
         dirnames.sort()
-        found.extend(Path(dirpath) / f for f in sorted(filenames))
+        for name in dirnames:
+            sub = here / name
+            real_sub = Path(os.path.realpath(sub))
+            if sub.is_symlink() and real_here.is_relative_to(real_sub):
+                raise ArchiveError(key, f"{sub} is a symbolic link loop (to {real_sub}, which contains it)")
+        found.extend(here / f for f in sorted(filenames))
     return found
 
 
@@ -94,21 +134,25 @@ def collect(
     include: list[IncludeEntry],
     exclude: list[str],
     warnings: list[str] | None = None,
+    allow_outside_project: bool = False,
 ) -> dict[str, Path]:
     """Map zip entry names to files: the directory's own files, then the includes (which may override).
 
     As wskdeploy's zip writer, an included file is added even when an exclude pattern matches it
     (``exclude: [actions/*]`` with ``include: [[actions/index.js, index.js]]`` keeps just the includes);
     a glob that matches nothing adds nothing (with a warning), a plain path that does not exist is an error.
+    Paths outside the project are refused unless ``allow_outside_project`` (see the module docstring).
     """
+    confine = _Confinement(base, directory, allow_outside_project)
     entries: dict[str, Path] = {}
-    for file in _files_under(directory):
+    for file in _files_under(directory, "function"):
         if not _excluded(file, base, exclude):
+            confine.check(file, "function", "the file")
             entries[file.relative_to(directory).as_posix()] = file
     for index, item in enumerate(include):
         pattern = str(base / item.source)
         has_glob = any(ch in item.source for ch in "*?[")
-        matches = sorted(glob.glob(pattern)) if has_glob else ([pattern] if os.path.exists(pattern) else [])
+        matches = sorted(glob.glob(pattern)) if has_glob else ([pattern] if os.path.lexists(pattern) else [])
         if not matches:
             if has_glob:
                 if warnings is not None:
@@ -117,6 +161,13 @@ def collect(
             raise ArchiveError(f"include[{index}]", f"{item.source!r} matches nothing (relative to {base})")
         for match in matches:
             source = Path(match)
+            key = f"include[{index}]"
+            real = Path(os.path.realpath(source))
+            if not confine.allow_outside and not real.is_relative_to(confine.project):
+                raise ArchiveError(
+                    key,
+                    f"{item.source!r} leads to {real}, outside the project {confine.project}; {OUTSIDE_HINT}",
+                )
             if has_glob:
                 # each match keeps its path below the glob's fixed directories, under the destination
                 rel = os.path.relpath(match, str(base / _glob_root(item.source)))
@@ -130,9 +181,10 @@ def collect(
             dest = PurePosixPath(os.path.normpath(str(dest)))
             if dest.is_absolute() or ".." in dest.parts:
                 dest = PurePosixPath(source.name)
-            for file in _files_under(source):
+            for file in _files_under(source, key):
                 if any(fnmatch.fnmatchcase(n, pat) for n in file.parts for pat in ALWAYS_EXCLUDED):
                     continue
+                confine.check(file, key, "the file")
                 if source.is_file():
                     name = dest
                 else:
@@ -147,9 +199,10 @@ def build_zip(
     include: list[IncludeEntry],
     exclude: list[str],
     warnings: list[str] | None = None,
+    allow_outside_project: bool = False,
 ) -> bytes:
     """Return the zip bytes for an action directory (see the module docstring for the rules)."""
-    entries = collect(directory, base, include, exclude, warnings)
+    entries = collect(directory, base, include, exclude, warnings, allow_outside_project)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for name in sorted(entries):

@@ -208,6 +208,7 @@ class _Loader:
         # package inputs from project inputs, entity names and input values from their package's inputs
         self.lookup: JsonDict = {}
         self.project_values: JsonDict = {}
+        self.allow_outside_project = False  # zip files from outside the manifest's directory (archive.py)
 
     # -- helpers --------------------------------------------------------------------------------
     def problem(self, entity: str, key: str, message: str, file: str | None = None) -> None:
@@ -644,7 +645,9 @@ class _Loader:
             if path.is_dir():
                 try:
                     zip_warnings: list[str] = []
-                    data = build_zip(path, self.base, include, exclude, zip_warnings)
+                    data = build_zip(
+                        path, self.base, include, exclude, zip_warnings, self.allow_outside_project
+                    )
                     for message in zip_warnings:
                         self.warn(entity, message)
                 except ArchiveError as exc:
@@ -1073,7 +1076,10 @@ def load_manifest(
     deployment: Path | None = None,
     variables: Variables | None = None,
     params: dict[str, Any] | None = None,
+    allow_outside_project: bool = False,
 ) -> Model:
-    """Read, overlay, substitute and validate a manifest; raise ManifestError listing every mistake."""
+    """Read, overlay, substitute and validate a manifest; raise ManifestError listing every mistake.
+    Zips take no file from outside the manifest's directory unless ``allow_outside_project``."""
     loader = _Loader(Path(os.path.abspath(manifest)), deployment, variables or Variables(), params or {})
+    loader.allow_outside_project = allow_outside_project
     return loader.load()

@@ -43,7 +43,11 @@ def ui_url(whisk: Whisk) -> Iterator[str]:
         f"{package}/ui",
         {
             "exec": {"kind": "python:3.11", "code": ui_action_code(), "binary": True},
-            "annotations": [{"key": "web-export", "value": True}, {"key": "final", "value": True}],
+            "annotations": [
+                {"key": "web-export", "value": True},
+                {"key": "raw-http", "value": True},  # as manifest.yaml's `web: raw`
+                {"key": "final", "value": True},
+            ],
         },
     )
     assert resp.status_code == 200, resp.text

@@ -33,7 +33,9 @@ action = load_action()
 
 
 def get(path: str, **extra: Any) -> dict[str, Any]:
-    return dict(action.main({"__ow_method": "get", "__ow_path": path, "__ow_headers": {}, **extra}))
+    # as a raw web action gets them: the query and body never become parameters
+    args = {"__ow_method": "get", "__ow_path": path, "__ow_headers": {}, "__ow_query": "", "__ow_body": ""}
+    return dict(action.main({**args, **extra}))
 
 
 def test_index_and_assets_have_types_and_headers() -> None:
@@ -81,6 +83,10 @@ def test_csp_is_strict_and_names_the_storage_origin() -> None:
         "http://a b",
         "ftp://files.example",
         "http://'x'",
+        "https://*",
+        "https://*.example.com",
+        "http://user:pw@cos.example",
+        'http://cos.example"><script>',
     ],
 )
 def test_csp_ignores_origins_that_are_not_plain_http(hostile: str) -> None:
@@ -101,12 +107,12 @@ def test_redirect_not_found_method_and_conditional_get() -> None:
         reply = get(path)
         assert reply["statusCode"] == 404 and "Content-Security-Policy" in reply["headers"], path
         assert reply["headers"]["Content-Type"].startswith("text/plain")
-    post = action.main({"__ow_method": "post", "__ow_path": "/"})
+    post = action.main({"__ow_method": "post", "__ow_path": "/", "__ow_query": ""})
     assert post["statusCode"] == 405 and post["headers"]["Allow"] == "GET, HEAD"
     etag = get("/app.js")["headers"]["ETag"]
     assert get("/app.js", __ow_headers={"if-none-match": etag})["statusCode"] == 304
     assert get("/app.js", __ow_headers={"if-none-match": '"other"'})["statusCode"] == 200
-    head = action.main({"__ow_method": "head", "__ow_path": "/app.js"})
+    head = action.main({"__ow_method": "head", "__ow_path": "/app.js", "__ow_query": ""})
     assert head["statusCode"] == 200 and head["body"] == "" and head["headers"]["ETag"] == etag
 
 
@@ -151,3 +157,68 @@ def test_scripts_never_write_markup_or_evaluate_strings() -> None:
     html = (UI / "index.html").read_text()
     assert "<script>" not in html and " style=" not in html
     assert not re.search(r"<[^>]+\son[a-z]+=", html), "inline event handlers are blocked by the CSP"
+
+
+def test_a_plain_web_action_is_refused_because_the_request_could_set_its_parameters() -> None:
+    """Deployed `web: true`, `?ui_storage_origins=https://*` arrives as a parameter: nothing is served."""
+    reply = action.main({"__ow_method": "get", "__ow_path": "/", "ui_storage_origins": "https://*"})
+    assert reply["statusCode"] == 500 and "web: raw" in reply["body"]
+    csp = reply["headers"]["Content-Security-Policy"]
+    assert "connect-src 'self';" in csp and "*" not in csp and reply["headers"]["X-Frame-Options"] == "DENY"
+
+
+def test_every_page_carries_the_policy_in_a_meta_element_too() -> None:
+    """`.../ui.html/index.html` gets the body without the action's headers: the page carries the CSP."""
+    index = get("/", cos_public_endpoint="https://s3.example.com")
+    head = index["body"].split("<head>", 1)[1].lstrip()
+    assert head.startswith(
+        '<meta http-equiv="Content-Security-Policy" content="default-src &#x27;none&#x27;;'
+    )
+    meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', index["body"])
+    assert meta is not None
+    policy = meta.group(1).replace("&#x27;", "'")
+    header = index["headers"]["Content-Security-Policy"]
+    assert policy == header.replace("; frame-ancestors 'none'", "")  # a meta CSP cannot hold frame-ancestors
+    assert "connect-src 'self' https://s3.example.com;" in policy
+    other = get("/", cos_public_endpoint="https://other.example.com")
+    assert other["headers"]["ETag"] != index["headers"]["ETag"]  # the policy is part of what is cached
+    assert (
+        get(
+            "/",
+            cos_public_endpoint="https://s3.example.com",
+            __ow_headers={"if-none-match": index["headers"]["ETag"]},
+        )["statusCode"]
+        == 304
+    )
+    assert "http-equiv" not in get("/app.js")["body"]
+
+
+def test_with_meta_policy_without_a_head_puts_it_first() -> None:
+    assert action.with_meta_policy("<p>x</p>", "default-src 'none'").startswith(
+        '<meta http-equiv="Content-Security-Policy" content="default-src &#x27;none&#x27;"><p>'
+    )
+    assert '<HEAD lang="en">\n  <meta http-equiv' in action.with_meta_policy('<HEAD lang="en"><title>', "x")
+
+
+@pytest.mark.parametrize("dest", ["document", "iframe", "frame", "embed", "object"])
+def test_a_navigation_to_a_file_that_is_not_a_page_is_refused(dest: str) -> None:
+    """Through `.html` a script would be rendered as a document without any policy: browsers say
+    `Sec-Fetch-Dest: document` for that, and get a sentence instead."""
+    for path in ("/app.js", "/styles.css", "/icon.svg", "/views/deposit.js"):
+        reply = get(path, __ow_headers={"sec-fetch-dest": dest})
+        assert reply["statusCode"] == 404 and "not a page" in reply["body"], path
+        assert "Content-Security-Policy" in reply["headers"] and "<" not in reply["body"]
+    assert get("/", __ow_headers={"sec-fetch-dest": dest})["statusCode"] == 200
+    script = get("/app.js", __ow_headers={"sec-fetch-dest": "script"})
+    assert script["statusCode"] == 200 and script["headers"]["Vary"] == "Sec-Fetch-Dest"
+    assert get("/styles.css", __ow_headers={"sec-fetch-dest": "style"})["statusCode"] == 200
+
+
+def test_missing_page_files_are_a_500_with_the_policy(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(action, "_FILES", None)
+    monkeypatch.setattr(action, "UI_DIR_CANDIDATES", (tmp_path,))
+    reply = get("/")
+    assert reply["statusCode"] == 500 and "redeploy" in reply["body"] and str(tmp_path) not in reply["body"]
+    assert reply["headers"]["Content-Security-Policy"].startswith("default-src 'none'")
