@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from infra.whisk import guard, sandbox
 from infra.whisk import keys as keys_module
-from infra.whisk.controller import Controller, Request, Response, error_response
+from infra.whisk.controller import Controller
+from infra.whisk.http import Request, Response, error_response
 from infra.whisk.invocation import Pool
 from infra.whisk.store import Store
 
