@@ -23,7 +23,7 @@ from infra.feeds import alarms, changes
 from infra.feeds.dates import iso
 from infra.feeds.errors import FeedError
 from infra.feeds.store import FeedRecord, FeedStore, now_ms
-from infra.feeds.whisk import FireResult, WhiskClient
+from infra.feeds.whisk import FireResult, TriggerClient
 
 log = logging.getLogger("infra.feeds")
 
@@ -48,7 +48,7 @@ def split_trigger(trigger_name: Any) -> tuple[str, str]:
 class Provider:
     """All feeds of one provider process; call `start()` once, `stop()` at the end."""
 
-    def __init__(self, store: FeedStore, whisk: WhiskClient) -> None:
+    def __init__(self, store: FeedStore, whisk: TriggerClient) -> None:
         self.store = store
         self.whisk = whisk
         self._stop = threading.Event()

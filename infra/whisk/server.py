@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from infra import ports
 from infra.whisk import guard, sandbox
 from infra.whisk import keys as keys_module
 from infra.whisk.controller import Controller
@@ -175,7 +176,7 @@ class Platform:
         self,
         data_dir: Path,
         host: str = "127.0.0.1",
-        port: int = 3233,
+        port: int = ports.WHISK,
         pool: Pool | None = None,
         memory_budget_mb: int = 2048,
         idle_timeout_s: float = 600,

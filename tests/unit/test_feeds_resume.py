@@ -13,12 +13,12 @@ from typing import Any
 
 from infra.feeds.provider import Provider
 from infra.feeds.store import FeedStore
-from infra.feeds.whisk import FireResult, WhiskClient
+from infra.feeds.whisk import FireResult, TriggerClient
 
 KEY = "owner:secret"
 
 
-class RecordingWhisk(WhiskClient):
+class RecordingWhisk(TriggerClient):
     """Accepts every fire and records (trigger, wall time, body)."""
 
     def __init__(self) -> None:
