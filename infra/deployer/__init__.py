@@ -1,6 +1,6 @@
 """The manifest deployer: a Python implementation of the wskdeploy manifest format.
 
-It works in three stages, after aws/chalice's deployer. ``manifest.py`` reads the manifest (and an
+It works in three stages, after aws/chalice's deployer. ``manifest/`` reads the manifest (and an
 optional ``deployment.yaml`` overlay and env file), substitutes ``$VAR`` variables, zips directory
 actions and validates everything, producing a ``model.Model`` or a ManifestError listing every
 mistake. ``plan.py`` turns the model into ordered REST operations (wskdeploy's order; reversed,
