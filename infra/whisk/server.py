@@ -10,7 +10,6 @@ use `start_in_thread(...)`, users `python -m infra.whisk`.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +22,7 @@ from infra.whisk import guard, sandbox
 from infra.whisk import keys as keys_module
 from infra.whisk.controller import Controller
 from infra.whisk.http import Request, Response, error_response
-from infra.whisk.invocation import Pool
+from infra.whisk.invocation import Pool, default_background_workers
 from infra.whisk.store import Store
 
 log = logging.getLogger("infra.whisk")
@@ -142,13 +141,6 @@ class WhiskHTTPServer(ThreadingHTTPServer):
         self.handler_class.keys = frozenset(controller.keys.values())
         self.handler_class.allowed_hosts = allowed_hosts
         self.handler_class.rest_cors = rest_cors
-
-
-def default_background_workers() -> int:
-    """Non-blocking activations run at once: one per CPU the platform may use, at least 2. More only adds
-    containers competing for the same cores: with 200 deposits on 2 cores, 16 workers made 6x more cold
-    starts and half the throughput of 2 (bench/bench_load.py)."""
-    return max(2, len(os.sched_getaffinity(0)))
 
 
 def default_interactive_reserve(memory_budget_mb: int) -> int:

@@ -45,7 +45,7 @@ class Controller:
         pool: Pool,
         api_host: str,
         keys: dict[str, str] | None = None,
-        background_workers: int = 16,
+        background_workers: int | None = None,  # None: one per CPU (default_background_workers)
     ) -> None:
         self.store = store
         self.api_host = api_host
