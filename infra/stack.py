@@ -32,7 +32,6 @@ Exit status: 0 all up, 1 not running, 3 degraded.
 from __future__ import annotations
 
 import argparse
-import base64
 import fcntl
 import json
 import logging
@@ -44,13 +43,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from infra.owclient import WhiskClient, WhiskError
+from infra.ports import DEFAULT_PORTS
 from infra.services.couchdb import couchdb_gate_process, ensure_credentials
 from infra.services.process import REPO, ManagedProcess
 from infra.services.s3 import ensure_bucket, s3_process
@@ -58,7 +57,6 @@ from infra.services.supervise import Supervisor
 from infra.whisk.keys import load_or_create_keys, private_dir, read_keys, wskprops_path
 
 SERVICES = ("couchdb", "s3", "whisk", "feeds")
-DEFAULT_PORTS = {"whisk": 3233, "couchdb": 5984, "s3": 4568, "feeds": 3235}
 DEFAULT_BUCKETS = "openchecks-incoming,openchecks-archive"
 SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run", "secrets")
 
@@ -304,12 +302,12 @@ def ui_status(whisk_url: str, guest_key: str | None) -> dict[str, Any]:
     url = f"{whisk_url}/api/v1/web/guest/{UI_ACTION}/"
     if not guest_key:
         return {"url": url, "deployed": False}
-    req = urllib.request.Request(f"{whisk_url}/api/v1/namespaces/guest/actions/{UI_ACTION}?code=false")
-    req.add_header("Authorization", "Basic " + base64.b64encode(guest_key.encode()).decode())
     try:
-        with urllib.request.urlopen(req, timeout=2) as resp:
-            deployed = resp.status == 200
-    except (OSError, urllib.error.URLError):
+        client = WhiskClient(
+            whisk_url, guest_key, "guest", timeout=2.0, attempts=1, user_agent="openchecks-stack"
+        )
+        deployed = client.get("actions", UI_ACTION, params={"code": "false"}) is not None
+    except (WhiskError, ValueError):  # ValueError: a key that is not uuid:key, a reply that is not JSON
         deployed = False
     return {"url": url, "deployed": deployed}
 

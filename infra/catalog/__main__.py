@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from infra.catalog.install import CatalogError, install
+from infra.ports import local_url
 from infra.services.process import REPO
 from infra.whisk.keys import read_keys
 
@@ -24,9 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.catalog", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     inst = sub.add_parser("install", help="create or update the /whisk.system packages and the local binding")
-    inst.add_argument("--apihost", default="http://127.0.0.1:3233")
-    inst.add_argument("--feeds-url", default="http://127.0.0.1:3235")
-    inst.add_argument("--couchdb-url", default="http://127.0.0.1:5984")
+    inst.add_argument("--apihost", default=local_url("whisk"))
+    inst.add_argument("--feeds-url", default=local_url("feeds"))
+    inst.add_argument("--couchdb-url", default=local_url("couchdb"))
     data = Path(os.environ.get("OPENCHECKS_DATA") or REPO / ".data")
     inst.add_argument("--whisk-data-dir", type=Path, default=data / "whisk")
     inst.add_argument("--couchdb-credentials", type=Path, default=data / "secrets" / "couchdb_admin")

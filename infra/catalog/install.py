@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from infra.owclient import WhiskClient, WhiskError
 
 LOCAL_BINDING = "cloudant-local"
 KIND = "python:3.11"
@@ -189,29 +189,31 @@ def install(
 
     Waits up to `wait` seconds for the API to answer first; raises CatalogError on a refused PUT.
     """
-    api = apihost.rstrip("/") + "/api/v1/namespaces/"
-    session = requests.Session()
+    clients = {key: WhiskClient(apihost, key, user_agent="openchecks-catalog") for key in set(keys.values())}
+    probe = next(iter(clients.values()))
     deadline = time.monotonic() + wait
     while True:
         try:
-            session.get(apihost.rstrip("/") + "/api/v1", timeout=5)
+            probe.request("GET", probe.apihost + "/api/v1", ok=None, timeout=5)
             break
-        except requests.RequestException as exc:
+        except WhiskError as exc:
             if time.monotonic() > deadline:
                 raise CatalogError(f"OpenWhisk at {apihost} did not answer: {exc}") from None
             time.sleep(0.5)
     report: dict[str, str] = {}
     for entity in catalog_entities(feeds_url, couchdb_url, keys, couchdb_auth):
-        user, _, password = entity.key.partition(":")
-        url = api + entity.path
-        current = session.get(url, auth=(user, password), timeout=30)
-        if current.status_code == 200 and _same(current.json(), entity.body, entity.compare):
-            report[entity.path] = "unchanged"
-            continue
-        resp = session.put(
-            url, params={"overwrite": "true"}, json=entity.body, auth=(user, password), timeout=30
-        )
-        if resp.status_code != 200:
-            raise CatalogError(f"PUT {entity.path} answered HTTP {resp.status_code}: {resp.text[:300]}")
-        report[entity.path] = "updated" if current.status_code == 200 else "created"
+        client = clients.get(entity.key) or WhiskClient(apihost, entity.key, user_agent="openchecks-catalog")
+        namespace, collection, name = entity.path.split("/", 2)
+        try:
+            current = client.get(collection, name, namespace)
+            if current is not None and _same(current, entity.body, entity.compare):
+                report[entity.path] = "unchanged"
+                continue
+            client.put(collection, name, entity.body, namespace=namespace)
+        except WhiskError as exc:
+            verb = exc.method or "GET"
+            raise CatalogError(
+                f"{verb} {entity.path} answered HTTP {exc.status}: {exc.message[:300]}"
+            ) from None
+        report[entity.path] = "updated" if current is not None else "created"
     return report

@@ -11,15 +11,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.deployer.client import WhiskClient, normalize_apihost
 from infra.deployer.config import Target, resolve_target
 from infra.deployer.environment import Variables, read_env_file
-from infra.deployer.errors import ConfigError, ManifestError, WhiskError
+from infra.deployer.errors import ConfigError, KeyFormatError, ManifestError, WhiskError
 from infra.deployer.execute import Executor
 from infra.deployer.manifest import find_deployment, find_manifest, load_manifest, parse_cli_value
 from infra.deployer.model import Model
 from infra.deployer.plan import Operation, plan_deploy, plan_uninstall
 from infra.deployer.runtimes import resolve_kinds
+from infra.owclient import WhiskClient, normalize_apihost
+from infra.ports import local_url
+
+USER_AGENT = "openchecks-deployer"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--env", type=Path, help="KEY=VALUE file for $VAR substitution (default: local.env here, if present)"
     )
     parser.add_argument(
-        "--apihost", help="API host, e.g. http://127.0.0.1:3233 (default: $APIHOST, ~/.wskprops)"
+        "--apihost", help=f"API host, e.g. {local_url('whisk')} (default: $APIHOST, ~/.wskprops)"
     )
     parser.add_argument("--auth", "-u", help="API key uuid:key (default: $AUTH, ~/.wskprops)")
     parser.add_argument("--namespace", "-n", help="namespace (default: $NAMESPACE, project.namespace, or _)")
@@ -177,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return dry_run(model, target, args, env_path)
     assert target.apihost and target.auth  # checked by _require_target
-    client = WhiskClient(target.apihost, target.auth, target.namespace, insecure=args.insecure)
+    client = WhiskClient(
+        target.apihost, target.auth, target.namespace, insecure=args.insecure, user_agent=USER_AGENT
+    )
     namespace = _resolve_namespace(client, target.namespace)
     client.namespace = namespace
     if not args.uninstall:
@@ -201,7 +206,12 @@ def dry_run(model: Model, target: Target, args: argparse.Namespace, env_path: Pa
     note = ""
     if target.apihost and target.auth:
         client = WhiskClient(
-            target.apihost, target.auth, namespace, insecure=args.insecure, timeout=(5.0, 30.0)
+            target.apihost,
+            target.auth,
+            namespace,
+            insecure=args.insecure,
+            timeout=(5.0, 30.0),
+            user_agent=USER_AGENT,
         )
         try:
             namespace = _resolve_namespace(client, namespace)
@@ -246,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    except ConfigError as exc:
+    except (ConfigError, KeyFormatError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except WhiskError as exc:

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.owclient import KeyFormatError, WhiskError
+
+__all__ = [
+    "ConfigError",
+    "DeployerError",
+    "KeyFormatError",
+    "ManifestError",
+    "Problem",
+    "WhiskError",
+]
+
 
 class DeployerError(Exception):
     """Base class: anything the deployer reports instead of crashing."""
@@ -39,15 +50,3 @@ class ManifestError(DeployerError):
 
 class ConfigError(DeployerError):
     """The API host, key or namespace could not be determined, or a command-line value is wrong."""
-
-
-class WhiskError(DeployerError):
-    """An OpenWhisk REST call failed: ``status`` is the HTTP status (0 when the host was unreachable)."""
-
-    def __init__(self, status: int, message: str, method: str = "", url: str = "") -> None:
-        self.status = status
-        self.message = message
-        self.method = method
-        self.url = url
-        where = f" ({method} {url})" if method else ""
-        super().__init__(f"HTTP {status}: {message}{where}" if status else f"{message}{where}")

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.deployer.client import WhiskClient
 from infra.deployer.errors import WhiskError
 from infra.deployer.model import JsonDict
 from infra.deployer.plan import Operation
+from infra.owclient import WhiskClient
 
 # annotations the platform adds on its own; ignored when comparing unless the manifest sets them
 PLATFORM_ANNOTATIONS = {"exec", "provide-api-key", "binding"}

@@ -13,19 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Literal
 
 from infra.deployer.model import Action, Api, JsonDict, Model, Sequence, Trigger, key_values
 
 FEED_CONFIG_ANNOTATION = "deployer-feed-config"
+Verb = Literal["deploy", "remove", "feed-delete", "api-delete", "skip"]
+Kind = Literal["package", "binding", "action", "sequence", "trigger", "rule", "api"]
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One step: ``verb`` is deploy | remove | feed-delete | api-delete | skip; ``name`` is relative to the
+    """One step (``verb``: see Verb, ``kind``: see Kind); ``name`` is relative to the
     namespace. feed-delete and api-delete are calls to a feed action or the API gateway, not REST DELETEs."""
 
-    verb: str
-    kind: str  # package | binding | action | sequence | trigger | rule | api
+    verb: Verb
+    kind: Kind
     name: str
     body: JsonDict = field(default_factory=dict)
     feed: str | None = None  # fully qualified feed action, for feed triggers
@@ -190,7 +193,7 @@ def plan_deploy(model: Model, namespace: str) -> list[Operation]:
     return ops
 
 
-def _api_operation(verb: str, api: Api) -> Operation:
+def _api_operation(verb: Verb, api: Api) -> Operation:
     """An API route; the executor turns ``body`` into the gateway's apidoc (it adds host and key)."""
     body: JsonDict = {
         "apiName": api.name,

@@ -19,11 +19,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from infra.clock import SYSTEM_CLOCK, Clock
 from infra.feeds import alarms, changes
 from infra.feeds.dates import iso
 from infra.feeds.errors import FeedError
-from infra.feeds.store import FeedRecord, FeedStore, now_ms
-from infra.feeds.whisk import FireResult, WhiskClient
+from infra.feeds.store import FeedRecord, FeedStore
+from infra.feeds.whisk import FireResult, TriggerClient
 
 log = logging.getLogger("infra.feeds")
 
@@ -48,9 +49,10 @@ def split_trigger(trigger_name: Any) -> tuple[str, str]:
 class Provider:
     """All feeds of one provider process; call `start()` once, `stop()` at the end."""
 
-    def __init__(self, store: FeedStore, whisk: WhiskClient) -> None:
+    def __init__(self, store: FeedStore, whisk: TriggerClient, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.whisk = whisk
+        self.clock = clock  # every wait and timestamp of the scheduler (tests pass a ManualClock)
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._inflight: set[str] = set()
@@ -93,7 +95,7 @@ class Provider:
         existing = self.store.get(trigger)
         if existing is not None and not hmac.compare_digest(existing.auth_key, auth_key):
             raise FeedError(f"a feed for trigger {trigger} already exists under another key", 409)
-        now = now_ms()
+        now = self._now_ms()
         config, cursor = self._validate(feed, params, now)
         self._check_trigger(namespace, name, auth_key)
         if existing is not None:
@@ -127,12 +129,12 @@ class Provider:
         rec = self._owned(trigger_name, auth_key)
         merged = dict(rec.config.get("_params", {}))
         merged.update({k: v for k, v in params.items() if k not in _LIFECYCLE_KEYS})
-        config, cursor = self._validate(rec.feed, merged, now_ms())
+        config, cursor = self._validate(rec.feed, merged, self._now_ms())
         self._forget(rec.trigger)
         rec.config = config
         if rec.cursor is None:
             rec.cursor = cursor
-        rec.active, rec.reason, rec.date_changed = True, None, now_ms()
+        rec.active, rec.reason, rec.date_changed = True, None, self._now_ms()
         self.store.put(rec)
         self._activate(rec.trigger)
         return {"ok": True, "triggerName": rec.trigger}
@@ -244,7 +246,7 @@ class Provider:
                         },
                     )
                     continue
-                now = now_ms()
+                now = self._now_ms()
                 if due <= now:
                     fire_at = spec.latest_at_or_before(now) or due
                     self._inflight.add(rec.trigger)
@@ -253,11 +255,13 @@ class Provider:
                     wait = min(wait, (due - now) / 1000)
             with self._wake:
                 if not self._stop.is_set():
-                    self._wake.wait(max(wait, 0.005))
+                    self.clock.wait(self._wake, max(wait, 0.005))
 
     def _fire_alarm(self, rec: FeedRecord, spec: alarms.AlarmSpec, fire_at: int) -> None:
         try:
-            result = self._fire_with_retry(rec, spec.fire_body(), time.monotonic() + ALARM_RETRY_SECONDS)
+            result = self._fire_with_retry(
+                rec, spec.fire_body(), self.clock.monotonic() + ALARM_RETRY_SECONDS
+            )
             current = self.store.get(rec.trigger)
             if current is None or current.date_changed != rec.date_changed or current.config != rec.config:
                 return  # deleted or updated while firing: the new configuration owns the cursor
@@ -294,11 +298,14 @@ class Provider:
                 self.note_error(rec.trigger, None)
                 return result
             self.note_error(rec.trigger, f"firing failed ({result.status}): {result.message}")
-            if self._stop.is_set() or (deadline is not None and time.monotonic() + backoff > deadline):
+            if self._stop.is_set() or (deadline is not None and self.clock.monotonic() + backoff > deadline):
                 return result
-            if self._stop.wait(backoff):
+            if self.clock.wait_event(self._stop, backoff):
                 return result
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+    def _now_ms(self) -> int:
+        return int(self.clock.time() * 1000)
 
     def stopped(self) -> bool:
         """True once stop() was called."""

@@ -1,12 +1,17 @@
-"""The provider's calls to the OpenWhisk REST API, made with the trigger owner's key."""
+"""The provider's calls to the OpenWhisk REST API, made with the trigger owner's key (through infra.owclient).
+
+Every answer is a `FireResult` (status 0: the platform could not be reached); nothing here raises or
+retries: the provider decides what to fire again and when.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
-import requests
+from infra.owclient import KeyFormatError, WhiskClient, WhiskError
+
+USER_AGENT = "openchecks-feeds"
 
 
 @dataclass
@@ -27,46 +32,50 @@ class FireResult:
         return self.status == 0 or self.status == 429 or self.status >= 500
 
 
-class WhiskClient:
+class TriggerClient:
     """Fires, reads and deletes triggers and rules at `api_url` (e.g. http://127.0.0.1:3233)."""
 
     def __init__(self, api_url: str, timeout: float = 30.0) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
 
-    def _url(self, namespace: str, collection: str, name: str) -> str:
-        return f"{self.api_url}/api/v1/namespaces/{quote(namespace)}/{collection}/{quote(name, safe='')}"
-
-    def _call(self, method: str, url: str, auth_key: str, body: Any = None) -> FireResult:
-        user, _, password = auth_key.partition(":")
+    def _call(
+        self, method: str, namespace: str, collection: str, name: str, auth_key: str, body: Any = None
+    ) -> tuple[FireResult, dict[str, Any]]:
+        """One call, once; the result and (for a 200 with a JSON object) the body, else {}."""
         try:
-            resp = requests.request(method, url, json=body, auth=(user, password), timeout=self.timeout)
-        except requests.RequestException as exc:
-            return FireResult(0, f"could not reach OpenWhisk at {self.api_url}: {exc}")
-        return FireResult(resp.status_code, resp.text[:500])
+            client = WhiskClient(
+                self.api_url, auth_key, namespace, timeout=self.timeout, attempts=1, user_agent=USER_AGENT
+            )
+        except KeyFormatError as exc:
+            return FireResult(401, str(exc)), {}
+        try:
+            resp = client.request(method, client.url(collection, name), ok=None, json=body)
+        except WhiskError as exc:
+            return FireResult(0, f"could not reach OpenWhisk at {self.api_url}: {exc.message}"), {}
+        finally:
+            client.session.close()
+        parsed: Any = {}
+        if resp.status_code == 200:
+            try:
+                parsed = resp.json()
+            except ValueError:
+                parsed = {}
+        return FireResult(resp.status_code, resp.text[:500]), parsed if isinstance(parsed, dict) else {}
 
     def fire(self, namespace: str, trigger: str, auth_key: str, payload: dict[str, Any]) -> FireResult:
         """POST the payload to the trigger."""
-        return self._call("POST", self._url(namespace, "triggers", trigger), auth_key, payload)
+        return self._call("POST", namespace, "triggers", trigger, auth_key, payload)[0]
 
     def get_trigger(self, namespace: str, trigger: str, auth_key: str) -> tuple[FireResult, dict[str, Any]]:
         """GET the trigger; the body is {} unless the answer is 200."""
-        user, _, password = auth_key.partition(":")
-        try:
-            resp = requests.get(
-                self._url(namespace, "triggers", trigger), auth=(user, password), timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            return FireResult(0, f"could not reach OpenWhisk at {self.api_url}: {exc}"), {}
-        body = resp.json() if resp.status_code == 200 else {}
-        return FireResult(resp.status_code, resp.text[:500]), body if isinstance(body, dict) else {}
+        return self._call("GET", namespace, "triggers", trigger, auth_key)
 
     def delete_trigger(self, namespace: str, trigger: str, auth_key: str) -> FireResult:
         """DELETE the trigger."""
-        return self._call("DELETE", self._url(namespace, "triggers", trigger), auth_key)
+        return self._call("DELETE", namespace, "triggers", trigger, auth_key)[0]
 
     def delete_rule(self, namespace: str, rule: str, auth_key: str) -> FireResult:
         """Disable then DELETE the rule (OpenWhisk refuses to delete an active rule)."""
-        url = self._url(namespace, "rules", rule)
-        self._call("POST", url, auth_key, {"status": "inactive"})
-        return self._call("DELETE", url, auth_key)
+        self._call("POST", namespace, "rules", rule, auth_key, {"status": "inactive"})
+        return self._call("DELETE", namespace, "rules", rule, auth_key)[0]

@@ -103,14 +103,6 @@ class Supervisor:
         """True when every service is running and answered its last health check."""
         return all(w.status == "up" for w in self._watches.values())
 
-    def start_all(self, timeout: float = 60.0) -> None:
-        """Start every service in order and wait for each (ServiceError on the first failure)."""
-        for name in self._order:
-            watch = self._watches[name]
-            self._start(watch, timeout)
-            if watch.status != "up":
-                raise ServiceError(f"{name} failed to start: {watch.last_error}")
-
     def run(self) -> None:
         """Start everything (failures retried), check health until `stop()`; stops all."""
         try:

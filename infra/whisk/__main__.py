@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from infra import ports
 from infra.whisk.keys import WELL_KNOWN_KEYS
 from infra.whisk.server import Platform
 
@@ -44,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m infra.whisk", description="The local OpenWhisk platform."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=3233, help="port (default 3233; 0 = any free port)")
+    parser.add_argument(
+        "--port", type=int, default=ports.WHISK, help=f"port (default {ports.WHISK}; 0 = any free port)"
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="entities, activations and containers")
     parser.add_argument(
         "--memory-budget-mb", type=int, default=2048, help="memory for all containers (default 2048)"

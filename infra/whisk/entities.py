@@ -116,10 +116,6 @@ def kv_merge(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list[dic
     return list(merged.values())
 
 
-def kv_dict(kvs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {kv["key"]: kv.get("value") for kv in kvs}
-
-
 def kv_set(kvs: list[dict[str, Any]], key: str, value: Any) -> list[dict[str, Any]]:
     return kv_merge(kvs, [{"key": key, "value": value}])
 

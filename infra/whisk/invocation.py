@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +31,7 @@ from infra.whisk.activation import (
 )
 from infra.whisk.entities import kv_get, now_ms, truthy
 from infra.whisk.errors import ApiError, bad_request, forbidden, not_found
+from infra.whisk.records import activation_record
 from infra.whisk.store import Store
 
 log = logging.getLogger("infra.whisk")
@@ -75,6 +77,13 @@ class Resolved:
     @property
     def kind(self) -> str:
         return str(self.doc["exec"]["kind"])
+
+
+def default_background_workers() -> int:
+    """Non-blocking activations run at once: one per CPU the platform may use, at least 2. More only adds
+    containers competing for the same cores: with 200 deposits on 2 cores, 16 workers made 6x more cold
+    starts and half the throughput of 2 (bench/bench_load.py)."""
+    return max(2, len(os.sched_getaffinity(0)))
 
 
 def new_activation_id() -> str:
@@ -163,14 +172,15 @@ class Activator:
         pool: Pool,
         keys: dict[str, str],
         blocking_workers: int = 64,
-        nonblocking_workers: int = 16,
+        nonblocking_workers: int | None = None,
     ) -> None:
         self.store = store
         self.pool = pool
         self.keys = keys  # namespace -> "uuid:key"
         self._blocking = ThreadPoolExecutor(blocking_workers, thread_name_prefix="whisk-blocking")
-        self._background = ThreadPoolExecutor(nonblocking_workers, thread_name_prefix="whisk-async")
-        self.background_workers = nonblocking_workers
+        workers = default_background_workers() if nonblocking_workers is None else nonblocking_workers
+        self._background = ThreadPoolExecutor(workers, thread_name_prefix="whisk-async")
+        self.background_workers = workers
         self._counts_lock = threading.Lock()
         self._background_queued = 0  # accepted non-blocking activations no worker has picked up yet
         self._background_running = 0
@@ -364,24 +374,21 @@ class Activator:
             annotations.append({"key": "causedBy", "value": context.caused_by})
         if resolved.binding:
             annotations.append({"key": "binding", "value": resolved.binding})
-        record: dict[str, Any] = {
-            "namespace": identity.namespace,
-            "name": doc["name"],
-            "version": doc["version"],
-            "subject": identity.namespace,
-            "activationId": context.activation_id,
-            "start": result.start_ms,
-            "end": result.end_ms,
-            "duration": result.duration_ms,
-            "publish": False,
-            "annotations": annotations,
-            "logs": result.logs,
-            "response": response_json(result.status_code, result.result),
-        }
-        if context.cause:
-            record["cause"] = context.cause
-        self.store.put_activation(record, resolved.store_path)
-        return record
+        record = activation_record(
+            namespace=identity.namespace,
+            name=doc["name"],
+            version=doc["version"],
+            activation_id=context.activation_id,
+            start=result.start_ms,
+            end=result.end_ms,
+            duration=result.duration_ms,
+            annotations=annotations,
+            logs=result.logs,
+            response=response_json(result.status_code, result.result),
+            cause=context.cause,
+        )
+        self.store.put_activation(dict(record), resolved.store_path)
+        return dict(record)
 
     def _run_sequence(self, resolved: Resolved, args: Any, context: RunContext) -> dict[str, Any]:
         identity = context.identity
@@ -426,24 +433,21 @@ class Activator:
             annotations.append({"key": "causedBy", "value": context.caused_by})
         if resolved.binding:
             annotations.append({"key": "binding", "value": resolved.binding})
-        record = {
-            "namespace": identity.namespace,
-            "name": resolved.doc["name"],
-            "version": resolved.doc["version"],
-            "subject": identity.namespace,
-            "activationId": context.activation_id,
-            "start": start,
-            "end": end,
-            "duration": duration,
-            "publish": False,
-            "annotations": annotations,
-            "logs": component_ids,
-            "response": response,
-        }
-        if context.cause:
-            record["cause"] = context.cause
-        self.store.put_activation(record, resolved.store_path)
-        return record
+        sequence_record = activation_record(
+            namespace=identity.namespace,
+            name=resolved.doc["name"],
+            version=resolved.doc["version"],
+            activation_id=context.activation_id,
+            start=start,
+            end=end,
+            duration=duration,
+            annotations=annotations,
+            logs=component_ids,
+            response=response,
+            cause=context.cause,
+        )
+        self.store.put_activation(dict(sequence_record), resolved.store_path)
+        return dict(sequence_record)
 
     # ---- triggers -------------------------------------------------------------------------------------
     def fire(
@@ -482,19 +486,17 @@ class Activator:
                     {"statusCode": 1 if exc.status < 500 else 3, "success": False, "error": exc.message}
                 )
             logs.append(json.dumps(entry, separators=(",", ":")))
-        record = {
-            "namespace": identity.namespace,
-            "name": trigger["name"],
-            "version": trigger.get("version", "0.0.1"),
-            "subject": identity.namespace,
-            "activationId": activation_id,
-            "start": start,
-            "publish": False,
-            "annotations": [{"key": "path", "value": f"{trigger['namespace']}/{trigger['name']}"}],
-            "logs": logs,
-            "response": response_json(SUCCESS, payload),
-        }
-        self.store.put_activation(record, trigger["name"])
+        record = activation_record(
+            namespace=identity.namespace,
+            name=trigger["name"],
+            version=trigger.get("version", "0.0.1"),
+            activation_id=activation_id,
+            start=start,
+            annotations=[{"key": "path", "value": f"{trigger['namespace']}/{trigger['name']}"}],
+            logs=logs,
+            response=response_json(SUCCESS, payload),
+        )
+        self.store.put_activation(dict(record), trigger["name"])
         return activation_id
 
 

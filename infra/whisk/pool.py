@@ -1,4 +1,5 @@
-"""The invoker's container pool: warm reuse, memory budget, FIFO queue, idle reaper, prewarmed processes.
+"""The invoker's container pool: warm reuse, memory budget, a queue (starving runs first, then warm hand-offs,
+then arrival order), idle reaper, prewarmed processes.
 
     from infra.whisk.pool import ContainerPool
     pool = ContainerPool("http://127.0.0.1:3233", Path(".data/containers"), memory_budget_mb=1024)

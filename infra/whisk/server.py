@@ -10,7 +10,6 @@ use `start_in_thread(...)`, users `python -m infra.whisk`.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +17,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from infra import ports
 from infra.whisk import guard, sandbox
 from infra.whisk import keys as keys_module
-from infra.whisk.controller import Controller, Request, Response, error_response
-from infra.whisk.invocation import Pool
+from infra.whisk.controller import Controller
+from infra.whisk.http import Request, Response, error_response
+from infra.whisk.invocation import Pool, default_background_workers
 from infra.whisk.store import Store
 
 log = logging.getLogger("infra.whisk")
@@ -142,13 +143,6 @@ class WhiskHTTPServer(ThreadingHTTPServer):
         self.handler_class.rest_cors = rest_cors
 
 
-def default_background_workers() -> int:
-    """Non-blocking activations run at once: one per CPU the platform may use, at least 2. More only adds
-    containers competing for the same cores: with 200 deposits on 2 cores, 16 workers made 6x more cold
-    starts and half the throughput of 2 (bench/bench_load.py)."""
-    return max(2, len(os.sched_getaffinity(0)))
-
-
 def default_interactive_reserve(memory_budget_mb: int) -> int:
     """The budget kept for blocking invokes and web actions: an eighth of it, 128 to 512 MB, at most half."""
     return min(memory_budget_mb // 2, max(128, min(512, memory_budget_mb // 8)))
@@ -174,7 +168,7 @@ class Platform:
         self,
         data_dir: Path,
         host: str = "127.0.0.1",
-        port: int = 3233,
+        port: int = ports.WHISK,
         pool: Pool | None = None,
         memory_budget_mb: int = 2048,
         idle_timeout_s: float = 600,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.whisk.apigateway import (
+from infra.whisk.controller.apigateway import (
     RouteError,
     add_endpoint,
     base_swagger,

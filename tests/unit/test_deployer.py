@@ -12,7 +12,6 @@ import pytest
 
 from infra.deployer.__main__ import main
 from infra.deployer.archive import IncludeEntry, build_zip
-from infra.deployer.client import normalize_apihost
 from infra.deployer.config import read_wskprops, resolve_target
 from infra.deployer.environment import Variables
 from infra.deployer.execute import Executor, differences
@@ -20,6 +19,7 @@ from infra.deployer.manifest import load_manifest
 from infra.deployer.model import Action, Exec, Model, Package, Rule, Trigger
 from infra.deployer.plan import FEED_CONFIG_ANNOTATION, plan_deploy, plan_uninstall
 from infra.deployer.runtimes import resolve_kinds
+from infra.owclient import normalize_apihost
 
 FULL = Path(__file__).resolve().parents[1] / "data" / "manifests" / "full"
 FULL_ENV = {"DFULL_NS": "guest", "DFULL_REGION": "eu"}

@@ -14,13 +14,13 @@ from urllib.parse import parse_qsl, unquote
 
 from infra.whisk import errors
 from infra.whisk.activation import APPLICATION_ERROR, SUCCESS
-from infra.whisk.controller import JSON_TYPE, Request, Response, error_response, json_response
 from infra.whisk.entities import NAME_RE, is_binary_code, kv_get
 from infra.whisk.errors import ApiError, bad_request, not_found, unauthorized
+from infra.whisk.http import JSON_TYPE, Request, Response, error_response, json_response
 from infra.whisk.invocation import MAX_BLOCKING_WAIT_MS, Identity
 
 if TYPE_CHECKING:
-    from infra.whisk.controller import Controller
+    from infra.whisk.controller.core import Controller
 
 EXTENSIONS = (".http", ".json", ".html", ".svg", ".text")
 RESERVED = {"__ow_method", "__ow_headers", "__ow_path", "__ow_user", "__ow_query", "__ow_body"}

@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.whisk import errors
-from infra.whisk.controller import Request, Response, error_response, json_response
 from infra.whisk.entities import now_ms
 from infra.whisk.errors import ApiError, unauthorized
+from infra.whisk.http import Request, Response, error_response, json_response
 from infra.whisk.invocation import Identity
 
 if TYPE_CHECKING:
-    from infra.whisk.controller import Controller
+    from infra.whisk.controller.core import Controller
 
 MGMT_NAMESPACE = "whisk.system"
 MGMT_PACKAGE = "apimgmt"

@@ -1,7 +1,9 @@
-"""A small typed OpenWhisk REST client (``/api/v1/namespaces/{ns}/...``) for the deployer.
+"""The one OpenWhisk REST client of infra/ (``/api/v1/namespaces/{ns}/...``): the deployer, the feed
+provider, the catalog installer and the stack's status all call OpenWhisk through `WhiskClient`.
 
 Every failure is a WhiskError carrying the HTTP status (0 when the host could not be reached) and
-the platform's message; a 404 on GET/DELETE is an answer (None/False), not an error.
+the platform's message; a 404 on GET/DELETE is an answer (None/False), not an error. A caller that
+wants every status as an answer (the feed provider decides itself what to retry) passes ``ok=None``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,27 @@ from urllib.parse import quote
 import requests
 import urllib3
 
-from infra.deployer.errors import ConfigError, WhiskError
-
 JsonDict = dict[str, Any]
 _RETRY_STATUSES = {429, 503}
 APIGW_PATH = "/api/v1/web/whisk.system/apimgmt"
 # wskdeploy sends this placeholder when the manifest or wskprops gives no API gateway token
 DUMMY_APIGW_TOKEN = "DUMMY TOKEN"
+
+
+class WhiskError(Exception):
+    """An OpenWhisk REST call failed: ``status`` is the HTTP status (0 when the host was unreachable)."""
+
+    def __init__(self, status: int, message: str, method: str = "", url: str = "") -> None:
+        self.status = status
+        self.message = message
+        self.method = method
+        self.url = url
+        where = f" ({method} {url})" if method else ""
+        super().__init__(f"HTTP {status}: {message}{where}" if status else f"{message}{where}")
+
+
+class KeyFormatError(ValueError):
+    """The API key is not ``uuid:key``."""
 
 
 def normalize_apihost(apihost: str) -> str:
@@ -66,13 +82,16 @@ class WhiskClient:
         insecure: bool = False,
         timeout: float | tuple[float, float] = (10.0, 75.0),
         session: requests.Session | None = None,
+        attempts: int = 3,
+        user_agent: str = "openchecks",
     ) -> None:
         if ":" not in auth:
-            raise ConfigError("the API key must look like uuid:key")
+            raise KeyFormatError("the API key must look like uuid:key")
         self.apihost = normalize_apihost(apihost)
         self.auth = auth
         self.namespace = namespace
         self.timeout = timeout
+        self.attempts = max(1, attempts)
         self.session = session or requests.Session()
         user, _, password = auth.partition(":")
         self.session.auth = (user, password)
@@ -80,7 +99,7 @@ class WhiskClient:
         if insecure:
             # the user asked for it explicitly (as `wsk -i`); one warning per request would bury the output
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self.session.headers["User-Agent"] = "openchecks-deployer"
+        self.session.headers["User-Agent"] = user_agent
 
     def url(self, collection: str, name: str = "", namespace: str | None = None) -> str:
         ns = quote(namespace or self.namespace, safe="")
@@ -88,11 +107,14 @@ class WhiskClient:
         return f"{base}/{_path(name)}" if name else base
 
     def request(
-        self, method: str, url: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any
+        self, method: str, url: str, *, ok: tuple[int, ...] | None = (200,), **kwargs: Any
     ) -> requests.Response:
-        """Send with up to three attempts on 429/503; any status outside ``ok`` raises WhiskError."""
+        """Send, again on 429/503 (``attempts`` in all); a status outside ``ok`` raises WhiskError.
+
+        ``ok=None`` accepts any status; only an unreachable host (status 0) raises then."""
         kwargs.setdefault("timeout", self.timeout)
-        for attempt in range(3):
+        last = self.attempts - 1
+        for attempt in range(self.attempts):
             try:
                 response = self.session.request(method, url, **kwargs)
             except requests.RequestException as exc:
@@ -102,11 +124,11 @@ class WhiskClient:
                 raise WhiskError(
                     0, f"cannot reach {self.apihost} ({exc.__class__.__name__}){hint}", method, url
                 ) from exc
-            if response.status_code in _RETRY_STATUSES and attempt < 2:
+            if response.status_code in _RETRY_STATUSES and attempt < last:
                 time.sleep(1.0 + attempt)
                 continue
             break
-        if response.status_code not in ok:
+        if ok is not None and response.status_code not in ok:
             raise WhiskError(response.status_code, _message(response), method, url)
         return response
 
@@ -115,18 +137,28 @@ class WhiskClient:
         body = self.request("GET", f"{self.apihost}/api/v1/namespaces").json()
         return [str(n) for n in body] if isinstance(body, list) else []
 
-    def get(self, collection: str, name: str) -> JsonDict | None:
+    def get(
+        self, collection: str, name: str, namespace: str | None = None, params: dict[str, str] | None = None
+    ) -> JsonDict | None:
         """The entity, or None when it does not exist."""
-        response = self.request("GET", self.url(collection, name), ok=(200, 404))
+        response = self.request("GET", self.url(collection, name, namespace), ok=(200, 404), params=params)
         if response.status_code == 404:
             return None
         body = response.json()
         return body if isinstance(body, dict) else None
 
-    def put(self, collection: str, name: str, body: JsonDict, *, overwrite: bool = True) -> JsonDict:
+    def put(
+        self,
+        collection: str,
+        name: str,
+        body: JsonDict,
+        *,
+        overwrite: bool = True,
+        namespace: str | None = None,
+    ) -> JsonDict:
         response = self.request(
             "PUT",
-            self.url(collection, name),
+            self.url(collection, name, namespace),
             json=body,
             params={"overwrite": "true" if overwrite else "false"},
         )

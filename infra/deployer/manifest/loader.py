@@ -10,445 +10,53 @@ anything is deployed. Differences from wskdeploy are deliberate and noted where 
 from __future__ import annotations
 
 import base64
-import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infra.deployer.archive import ArchiveError, IncludeEntry, build_zip
 from infra.deployer.environment import Variables
-from infra.deployer.errors import ManifestError, Problem
-from infra.deployer.model import (
-    Action,
-    Api,
-    Binding,
-    Exec,
-    JsonDict,
-    Model,
-    Package,
-    Rule,
-    Sequence,
-    Trigger,
+from infra.deployer.errors import ManifestError
+from infra.deployer.manifest.coerce import Reader
+from infra.deployer.manifest.overlay import load_overlay, overlay_for
+from infra.deployer.manifest.parse import read_yaml
+from infra.deployer.manifest.schema import (
+    ACTION_KEYS,
+    API_RESPONSE_TYPES,
+    API_VERBS,
+    BINARY_EXTENSIONS,
+    DEFAULT_PACKAGE,
+    DEPENDENCY_KEYS,
+    EXTENSION_KINDS,
+    FAMILY_RE,
+    KIND_RE,
+    LIMIT_KEYS,
+    NATIVE_IMAGE,
+    PACKAGE_KEYS,
+    PATH_PARAM_RE,
+    PROJECT_KEYS,
+    RULE_KEYS,
+    RUNTIME_FAMILIES,
+    SEQUENCE_KEYS,
+    TOP_KEYS,
+    TRIGGER_KEYS,
+    UNSUPPORTED_LIMIT_KEYS,
+    qualify,
+    web_mode,
 )
-
-DEFAULT_PACKAGE = "default"
-NATIVE_IMAGE = "openwhisk/dockerskeleton"
-MAX_JS_INT = (1 << 53) - 1
-
-TOP_KEYS = {"project", "packages"}
-PROJECT_KEYS = {
-    "name",
-    "namespace",
-    "credential",
-    "apiHost",
-    "apigwAccessToken",
-    "version",
-    "packages",
-    "inputs",
-    "config",
-}
-PACKAGE_KEYS = {
-    "name",
-    "version",
-    "license",
-    "public",
-    "namespace",
-    "credential",
-    "apiHost",
-    "apigwAccessToken",
-    "dependencies",
-    "repositories",
-    "actions",
-    "sequences",
-    "triggers",
-    "feeds",
-    "rules",
-    "apis",
-    "inputs",
-    "annotations",
-    "description",
-}
-ACTION_KEYS = {
-    "location",
-    "version",
-    "function",
-    "code",
-    "runtime",
-    "namespace",
-    "credential",
-    "exposedUrl",
-    "web-export",
-    "web",
-    "main",
-    "docker",
-    "native",
-    "conductor",
-    "limits",
-    "inputs",
-    "outputs",
-    "description",
-    "annotations",
-    "include",
-    "exclude",
-}
-LIMIT_KEYS = {"timeout": "timeout", "memorySize": "memory", "logSize": "logs"}
-UNSUPPORTED_LIMIT_KEYS = {"concurrentActivations", "userInvocationRate", "codeSize", "parameterSize"}
-SEQUENCE_KEYS = {"actions", "web", "annotations"}
-DEPENDENCY_KEYS = {"version", "location", "inputs", "annotations"}
-TRIGGER_KEYS = {"feed", "namespace", "credential", "inputs", "description", "annotations", "source"}
-RULE_KEYS = {"trigger", "action", "rule", "description", "annotations"}
-PARAM_KEYS = {"type", "description", "value", "required", "default", "status", "schema"}
-
-TYPE_NAMES = {
-    "string": "string",
-    "integer": "integer",
-    "int": "integer",
-    "int8": "integer",
-    "int16": "integer",
-    "int32": "integer",
-    "int64": "integer",
-    "float": "float",
-    "float32": "float",
-    "float64": "float",
-    "boolean": "boolean",
-    "bool": "boolean",
-    "json": "json",
-    "map": "json",
-    "slice": "json",
-}
-TYPE_DEFAULTS: dict[str, Any] = {"string": "", "integer": 0, "float": 0.0, "boolean": False, "json": {}}
-
-# file extension -> default kind, as wskdeploy's runtimes.go (the platform resolves ":default")
-EXTENSION_KINDS = {
-    ".py": "python:default",
-    ".js": "nodejs:default",
-    ".java": "java:default",
-    ".swift": "swift:default",
-    ".php": "php:default",
-    ".rb": "ruby:default",
-    ".rs": "rust:default",
-    ".go": "go:default",
-    ".ts": "nodejs:default",
-    ".jar": "java:default",  # wskdeploy: a .jar without a runtime is a Java action
-}
-BINARY_EXTENSIONS = {".zip", ".jar"}
-_KIND = re.compile(r"^[a-z][a-z0-9]*:[A-Za-z0-9._-]+$")
-_FAMILY = re.compile(r"^[a-z][a-z0-9]*$")  # a runtime written without a version: python, nodejs, java
-# the families wskdeploy knows (runtimes.go); a bare family name means the platform's default kind
-RUNTIME_FAMILIES = {"nodejs", "python", "java", "swift", "php", "ruby", "go", "rust", "dotnet", "ballerina"}
-API_VERBS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"}
-API_RESPONSE_TYPES = {"json", "http", "html", "svg", "text"}
-_PATH_PARAM = re.compile(r"\{([^{}/]+)\}")
-_ENTITY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_@.\- ]*$")
+from infra.deployer.manifest.validate import check_require_auth, cross_check
+from infra.deployer.model import Action, Api, Binding, Exec, JsonDict, Model, Package, Rule, Sequence, Trigger
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
+class ManifestLoader(Reader):
+    """Walks one manifest (project, packages, and each package's entities) into the Model."""
 
-
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return dict(loader.construct_mapping(node, deep=deep))
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file; syntax errors and duplicate keys raise ManifestError with the line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError.single(str(path), "(file)", "-", f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ManifestError.single(str(path), "(yaml)", where, str(problem)) from exc
-
-
-def parse_cli_value(text: str) -> Any:
-    """A ``--param`` value: JSON when it parses as JSON (as ``wsk -p``), else the string itself."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-class _Loader:
-    """One manifest load: collects problems and warnings while building the model."""
-
-    def __init__(
-        self, manifest: Path, deployment: Path | None, variables: Variables, params: dict[str, Any]
-    ) -> None:
-        self.path = manifest
-        self.file = str(manifest)
-        self.base = manifest.parent
-        self.deployment = deployment
-        self.vars = variables
-        self.params = params
-        self.problems: list[Problem] = []
-        self.model = Model(manifest_path=str(manifest))
-        self.overlay: dict[str, JsonDict] = {}
-        self.has_default = False
-        self.declared_actions: set[str] = set()  # includes actions whose code had a problem
-        # wskdeploy resolves ``$X`` from the inputs around an entity when no variable X is set:
-        # package inputs from project inputs, entity names and input values from their package's inputs
-        self.lookup: JsonDict = {}
-        self.project_values: JsonDict = {}
-        self.allow_outside_project = False  # zip files from outside the manifest's directory (archive.py)
-
-    # -- helpers --------------------------------------------------------------------------------
-    def problem(self, entity: str, key: str, message: str, file: str | None = None) -> None:
-        self.problems.append(Problem(file or self.file, entity, key, message))
-
-    def warn(self, entity: str, message: str) -> None:
-        self.model.warnings.append(f"{entity}: {message}")
-
-    def mapping(self, value: Any, entity: str, key: str, file: str | None = None) -> JsonDict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.problem(entity, key, f"expected a mapping, got {type(value).__name__}", file)
-            return {}
-        return value
-
-    def check_keys(
-        self, spec: JsonDict, allowed: set[str], entity: str, file: str | None = None, prefix: str = ""
-    ) -> None:
-        for key in spec:
-            if key not in allowed:
-                hint = ", ".join(sorted(allowed))
-                self.problem(entity, f"{prefix}{key}", f"unknown key (allowed: {hint})", file)
-
-    def text(self, value: Any, entity: str, key: str) -> str:
-        """A scalar the manifest gives as text, with variables substituted."""
-        if value is None:
-            return ""
-        if isinstance(value, (dict, list)):
-            self.problem(entity, key, f"expected a string, got {type(value).__name__}")
-            return ""
-        result, _ = self.vars.substitute(str(value))
-        return result
-
-    def from_inputs(self, raw: str) -> Any:
-        """The value of the input ``raw`` names (``$X`` / ``${X}``) when X is no variable but an input."""
-        if "$" not in raw:
-            return None
-        name = raw.replace("$", "", 1).replace("{", "").replace("}", "")
-        if self.vars.get(name) is not None:
-            return None
-        value = self.lookup.get(name)
-        return value if value not in (None, "") else None
-
-    def name(self, raw: Any, entity_kind: str) -> str:
-        """An entity name (a mapping key), with variables (or package inputs) substituted and checked."""
-        from_input = self.from_inputs(str(raw))
-        missing: list[str] = []
-        if from_input is not None:
-            value = str(from_input)
-        else:
-            value, missing = self.vars.substitute(str(raw))
-        if not value or not _ENTITY_NAME.match(value):
-            reason = f"variables unset: {', '.join(missing)}" if missing else "not a valid OpenWhisk name"
-            self.problem(f"{entity_kind} {raw}", "(name)", f"{value!r}: {reason}")
-        return value
-
-    # -- inputs (parameters) --------------------------------------------------------------------
-    def inputs(
-        self,
-        raw: Any,
-        overlay: Any,
-        entity: str,
-        *,
-        key: str = "inputs",
-        package_level: bool = False,
-        extra: JsonDict | None = None,
-    ) -> JsonDict:
-        """Resolve typed inputs; overlay (deployment file) then ``--param`` values win per name."""
-        declared = dict(extra or {})
-        declared.update(self.mapping(raw, entity, key))
-        over = self.mapping(overlay, entity, key, str(self.deployment))
-        for name, value in over.items():
-            declared[name] = _overlay_param(declared.get(name), value)
-        result: JsonDict = {}
-        for name, spec in declared.items():
-            if name in self.params:
-                result[str(name)] = self.params[name]
-                continue
-            value = self.param_value(str(name), spec, entity, f"{key}.{name}", package_level)
-            if value is not _SKIP:
-                result[str(name)] = value
-        return result
-
-    def param_value(self, name: str, spec: Any, entity: str, key: str, package_level: bool) -> Any:
-        multiline = _is_multiline(spec)
-        required = False
-        declared_type: str | None = None
-        if multiline:
-            assert isinstance(spec, dict)
-            self.check_keys(spec, PARAM_KEYS, entity, prefix=f"{key}.")
-            required_raw = spec.get("required", False)
-            if not isinstance(required_raw, bool):
-                self.problem(entity, f"{key}.required", f"expected true or false, got {required_raw!r}")
-            required = required_raw is True
-            if "type" in spec:
-                declared_type = TYPE_NAMES.get(str(spec["type"]))
-                if declared_type is None:
-                    self.problem(
-                        entity,
-                        f"{key}.type",
-                        f"unknown type {spec['type']!r} "
-                        f"(use one of {', '.join(sorted(set(TYPE_NAMES.values())))})",
-                    )
-                    return _SKIP
-            value = spec.get("value")
-            if value is None:
-                value = spec.get("default")
-        else:
-            value = spec
-            if isinstance(value, str) and value in TYPE_NAMES:
-                # a bare type name declares a typed input with that type's zero value
-                declared_type = TYPE_NAMES[value]
-                value = None
-        raw_value = value
-        value, missing = self.vars.deep(value)
-        if isinstance(raw_value, str) and value in (None, "") and missing:
-            from_input = self.from_inputs(raw_value)
-            if from_input is not None:
-                value, missing = from_input, []
-                self.vars.unset.difference_update(
-                    {raw_value.replace("$", "", 1).replace("{", "").replace("}", "")}
-                )
-        if package_level and value in (None, "") and self.vars.get(name):
-            # wskdeploy: an empty package input takes the variable of the same name
-            value = self.vars.get(name)
-        if required and value in (None, ""):
-            if missing:
-                names = ", ".join(f"${m}" for m in missing)
-                self.problem(
-                    entity,
-                    key,
-                    f"required, but {names} is not set (set it in the env file or the environment)",
-                )
-            else:
-                self.problem(entity, key, "required, but has no value")
-            return _SKIP
-        if declared_type is not None:
-            value = self.coerce(value, declared_type, entity, key)
-        if value is None:
-            value = TYPE_DEFAULTS.get(declared_type or "string", "")
-            if isinstance(value, dict):
-                value = {}
-        return value
-
-    def coerce(self, value: Any, kind: str, entity: str, key: str) -> Any:
-        """Convert a (possibly substituted) value to its declared type, or report a mismatch."""
-        if value is None:
-            return None
-        try:
-            if kind == "string":
-                return (
-                    value
-                    if isinstance(value, str)
-                    else json.dumps(value)
-                    if isinstance(value, (dict, list))
-                    else str(value).lower()
-                    if isinstance(value, bool)
-                    else str(value)
-                )
-            if kind == "integer":
-                if isinstance(value, bool):
-                    raise ValueError
-                if isinstance(value, int):
-                    return value
-                if isinstance(value, float) and value.is_integer():
-                    return int(value)
-                return int(str(value).strip())
-            if kind == "float":
-                if isinstance(value, bool):
-                    raise ValueError
-                return float(value)
-            if kind == "boolean":
-                if isinstance(value, bool):
-                    return value
-                lowered = str(value).strip().lower()
-                if lowered in ("true", "yes", "1"):
-                    return True
-                if lowered in ("false", "no", "0", ""):
-                    return False
-                raise ValueError
-            if kind == "json":
-                if isinstance(value, (dict, list)):
-                    return value
-                if isinstance(value, str):
-                    return json.loads(value) if value.strip() else {}
-                raise ValueError
-        except (ValueError, TypeError):
-            pass
-        self.problem(entity, key, f"value {value!r} is not of type {kind}")
-        return None
-
-    def annotations(self, raw: Any, overlay: Any, entity: str) -> JsonDict:
-        result = dict(self.mapping(raw, entity, "annotations"))
-        result.update(self.mapping(overlay, entity, "annotations", str(self.deployment)))
-        resolved, _ = self.vars.deep(result)
-        return {str(k): v for k, v in resolved.items()}
-
-    # -- deployment overlay ---------------------------------------------------------------------
-    def load_overlay(self) -> None:
-        if self.deployment is None:
-            return
-        dfile = str(self.deployment)
-        doc = read_yaml(self.deployment)
-        root = self.mapping(doc, "(root)", "(document)", dfile)
-        self.check_keys(root, TOP_KEYS, "(root)", dfile)
-        project = self.mapping(root.get("project"), "project", "project", dfile)
-        if project:
-            self.check_keys(project, PROJECT_KEYS, "project", dfile)
-        packages = self.mapping(root.get("packages") or project.get("packages"), "(root)", "packages", dfile)
-        for raw_name, spec in packages.items():
-            name, _ = self.vars.substitute(str(raw_name))
-            pkg = self.mapping(spec, f"package {name}", "(package)", dfile)
-            self.check_keys(pkg, PACKAGE_KEYS, f"package {name}", dfile)
-            for section, allowed in (
-                ("actions", ACTION_KEYS),
-                ("triggers", TRIGGER_KEYS),
-                ("dependencies", DEPENDENCY_KEYS),
-                ("sequences", SEQUENCE_KEYS),
-            ):
-                for entity_name, entity in self.mapping(
-                    pkg.get(section), f"package {name}", section, dfile
-                ).items():
-                    label = f"{section[:-1]} {name}/{entity_name}"
-                    self.check_keys(self.mapping(entity, label, section, dfile), allowed, label, dfile)
-            self.overlay[name] = pkg
-
-    def overlay_for(self, package: str, section: str, name: str, resolved: str | None = None) -> JsonDict:
-        """The deployment file's entry for an entity, under its name as written or as resolved."""
-        pkg = self.overlay.get(package) or {}
-        entities = pkg.get(section) if isinstance(pkg.get(section), dict) else {}
-        entity = (entities or {}).get(name)
-        if entity is None and resolved is not None:
-            entity = (entities or {}).get(resolved)
-        return entity if isinstance(entity, dict) else {}
+    allow_outside_project = False  # zip files from outside the manifest's directory (archive.py)
 
     # -- the manifest ---------------------------------------------------------------------------
     def load(self) -> Model:
         doc = read_yaml(self.path)
-        self.load_overlay()
+        self.overlay = load_overlay(self)
         root = self.mapping(doc, "(root)", "(document)")
         if doc is None:
             self.problem("(root)", "(document)", "the manifest is empty")
@@ -477,7 +85,7 @@ class _Loader:
         for name in self.overlay:
             if name not in known_packages and not (name == DEFAULT_PACKAGE and self.has_default):
                 self.warn(f"package {name}", f"in {self.deployment} but not in the manifest; ignored")
-        self.cross_check()
+        cross_check(self)
         if self.vars.unset:
             names = ", ".join(sorted(self.vars.unset))
             self.model.warnings.append(f"variables referenced but not set (substituted as empty): {names}")
@@ -555,7 +163,7 @@ class _Loader:
         if len(parts) != 2 or not all(parts):
             self.problem(entity, "location", f"{location!r}: expected /namespace/package")
             return
-        over = self.overlay_for(package, "dependencies", str(raw_name), name)
+        over = overlay_for(self.overlay, package, "dependencies", str(raw_name), name)
         parameters = self.inputs(dep.get("inputs"), over.get("inputs"), entity)
         annotations = self.annotations(dep.get("annotations"), over.get("annotations"), entity)
         if any(b.name == name for b in self.model.bindings):
@@ -569,13 +177,13 @@ class _Loader:
         act = self.mapping(spec, entity, "(action)")
         self.check_keys(act, ACTION_KEYS, entity)
         self.declared_actions.add(qualified)
-        over = self.overlay_for(package_name, "actions", str(raw_name), name)
+        over = overlay_for(self.overlay, package_name, "actions", str(raw_name), name)
         exec_ = self.action_exec(act, entity)
         parameters = self.inputs(act.get("inputs"), over.get("inputs"), entity)
         annotations = self.annotations(act.get("annotations"), over.get("annotations"), entity)
         self.web(act, annotations, entity)
         if "require-whisk-auth" in annotations:
-            self.check_require_auth(annotations["require-whisk-auth"], entity)
+            check_require_auth(self, annotations["require-whisk-auth"], entity)
         if act.get("conductor") is True:
             annotations["conductor"] = True
         limits = self.limits(act.get("limits"), entity)
@@ -602,7 +210,7 @@ class _Loader:
         docker = self.text(act.get("docker"), entity, "docker")
         native = act.get("native") is True
         main = self.text(act.get("main"), entity, "main") or None
-        if runtime and not _KIND.match(runtime) and runtime != "blackbox" and not _FAMILY.match(runtime):
+        if runtime and not KIND_RE.match(runtime) and runtime != "blackbox" and not FAMILY_RE.match(runtime):
             self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
             return None
         include, exclude = self.include_exclude(act, entity)
@@ -616,7 +224,7 @@ class _Loader:
             if not runtime and not docker and not native:
                 self.problem(entity, "runtime", "required with inline code")
                 return None
-            if runtime and _FAMILY.match(runtime) and runtime != "blackbox":
+            if runtime and FAMILY_RE.match(runtime) and runtime != "blackbox":
                 if runtime not in RUNTIME_FAMILIES:
                     self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
                     return None
@@ -632,7 +240,7 @@ class _Loader:
                 self.problem(entity, "function", f"{function!r}: no such file or directory ({path})")
                 return None
             if path.is_dir() or path.suffix.lower() == ".zip":
-                versionless = bool(runtime) and runtime != "blackbox" and bool(_FAMILY.match(runtime))
+                versionless = bool(runtime) and runtime != "blackbox" and bool(FAMILY_RE.match(runtime))
                 if (not runtime or versionless) and not docker and not native:
                     what = "a directory" if path.is_dir() else "a .zip"
                     self.problem(
@@ -741,7 +349,7 @@ class _Loader:
         key = "web" if "web" in spec else "web-export" if "web-export" in spec else None
         if key is None:
             return
-        mode = _web_mode(spec[key])
+        mode = web_mode(spec[key])
         if mode is None:
             self.problem(entity, key, f"{spec[key]!r}: expected true, yes, raw, false or no")
             return
@@ -750,19 +358,6 @@ class _Loader:
         annotations["web-export"] = mode != "false"
         annotations["raw-http"] = mode == "raw"
         annotations["final"] = mode != "false"
-
-    def check_require_auth(self, value: Any, entity: str) -> None:
-        if isinstance(value, bool):
-            return
-        if isinstance(value, int) and 0 < value < MAX_JS_INT:
-            return
-        if isinstance(value, str) and value:
-            return
-        self.problem(
-            entity,
-            "annotations.require-whisk-auth",
-            f"{value!r}: expected true/false, a non-empty string or a positive integer below 2^53-1",
-        )
 
     def limits(self, raw: Any, entity: str) -> dict[str, int]:
         spec = self.mapping(raw, entity, "limits")
@@ -795,11 +390,11 @@ class _Loader:
         else:
             self.problem(entity, "actions", "missing: a comma-separated list of action names")
             return
-        components = [_qualify(n.strip(), package) for n in names if n.strip()]
+        components = [qualify(n.strip(), package) for n in names if n.strip()]
         if not components:
             self.problem(entity, "actions", "names no action")
             return
-        over = self.overlay_for(package_name, "sequences", str(raw_name), name)
+        over = overlay_for(self.overlay, package_name, "sequences", str(raw_name), name)
         annotations = self.annotations(seq.get("annotations"), over.get("annotations"), entity)
         self.web(seq, annotations, entity)
         self.model.sequences.append(Sequence(package, name, components, annotations))
@@ -815,7 +410,7 @@ class _Loader:
             feed = self.text(trig.get("source"), entity, "source")
         if feed and not [p for p in feed.split("/") if p]:
             self.problem(entity, "feed", f"{feed!r}: expected /namespace/package/feed or binding/feed")
-        over = self.overlay_for(package_name, "triggers", str(raw_name), name)
+        over = overlay_for(self.overlay, package_name, "triggers", str(raw_name), name)
         parameters = self.inputs(trig.get("inputs"), over.get("inputs"), entity)
         annotations = self.annotations(trig.get("annotations"), over.get("annotations"), entity)
         if any(t.name == name for t in self.model.triggers):
@@ -839,7 +434,7 @@ class _Loader:
         annotations = self.annotations(rule.get("annotations"), None, entity)
         if any(r.name == name for r in self.model.rules):
             self.problem(entity, "(name)", "declared twice (rules live at namespace level)")
-        self.model.rules.append(Rule(name, trigger, _qualify(action, package), annotations))
+        self.model.rules.append(Rule(name, trigger, qualify(action, package), annotations))
 
     def apis(self, package: str | None, entity: str, raw: Any, pkg: JsonDict) -> None:
         """``apis: {name: {basePath: {relPath: {action: {method, response}}}}}``, as wskdeploy reads it.
@@ -856,7 +451,7 @@ class _Loader:
                     "/" + str(base_raw).lstrip("/") if not str(base_raw).startswith("/") else str(base_raw)
                 )
                 key_base = f"apis.{api_name}.{base_raw}"
-                if _PATH_PARAM.search(base_path):
+                if PATH_PARAM_RE.search(base_path):
                     self.problem(
                         entity, key_base, f"{base_raw!r}: a base path may not have {{path}} parameters"
                     )
@@ -909,11 +504,11 @@ class _Loader:
                 entity, f"{key}.response", f"{response!r}: use one of {', '.join(sorted(API_RESPONSE_TYPES))}"
             )
             return
-        params = _PATH_PARAM.findall(rel_path)
+        params = PATH_PARAM_RE.findall(rel_path)
         if params and response != "http":
             self.warn(entity, f"api {api_name} {rel_path} has path parameters; its response type is http")
             response = "http"
-        qualified = _qualify(action_name, package)
+        qualified = qualify(action_name, package)
         target: Action | Sequence | None = None
         kind = "action"
         if action_name in own_actions:
@@ -931,7 +526,7 @@ class _Loader:
             )
             return
         web_key = "web" if "web" in spec else "web-export" if "web-export" in spec else None
-        if web_key is not None and _web_mode(spec[web_key]) == "false":
+        if web_key is not None and web_mode(spec[web_key]) == "false":
             self.problem(
                 entity, key, f"{kind} {qualified} has {web_key}: {spec[web_key]!r}; an API needs a web action"
             )
@@ -944,115 +539,6 @@ class _Loader:
         self.model.apis.append(
             Api(api_name, base_path, rel_path, qualified, method, response=response, path_params=params)
         )
-
-    # -- cross references -----------------------------------------------------------------------
-    def cross_check(self) -> None:
-        """References between entities. As wskdeploy, a rule or sequence may name an action, sequence
-        or trigger the manifest does not declare (it may exist in the namespace): the platform checks
-        it, and the plan warns. An API must name an action or sequence of its own package."""
-        runnable = self.declared_actions | {s.qualified for s in self.model.sequences}
-        bindings = {b.name for b in self.model.bindings}
-        triggers = {t.name for t in self.model.triggers}
-        packages = {p.name for p in self.model.packages}
-
-        def declared(name: str) -> bool:
-            if name.startswith("/"):
-                return True  # another namespace's entity: the platform checks it
-            head = name.split("/", 1)[0]
-            return name in runnable or ("/" in name and head in bindings)
-
-        for seq in self.model.sequences:
-            if seq.qualified in self.declared_actions:
-                self.problem(
-                    f"sequence {seq.qualified}",
-                    "(name)",
-                    "an action of the same package has this name (wskdeploy refuses it too); rename one",
-                )
-            for component in seq.components:
-                if not declared(component):
-                    self.warn(
-                        f"sequence {seq.qualified}",
-                        f"{component!r} is not declared in the manifest; it must exist in the namespace",
-                    )
-        for rule in self.model.rules:
-            if rule.trigger not in triggers:
-                self.warn(
-                    f"rule {rule.name}",
-                    f"trigger {rule.trigger!r} is not declared in the manifest; "
-                    "it must exist in the namespace",
-                )
-            if not declared(rule.action):
-                self.warn(
-                    f"rule {rule.name}",
-                    f"action {rule.action!r} is not declared in the manifest; it must exist in the namespace",
-                )
-        for trigger in self.model.triggers:
-            if trigger.feed and not trigger.feed.startswith("/"):
-                head = trigger.feed.split("/", 1)[0]
-                if "/" not in trigger.feed:
-                    if trigger.feed not in runnable:
-                        self.warn(
-                            f"trigger {trigger.name}",
-                            f"feed {trigger.feed!r} is an action of the default package the manifest "
-                            "does not declare; it must exist in the namespace",
-                        )
-                elif head not in bindings and head not in packages:
-                    self.warn(
-                        f"trigger {trigger.name}",
-                        f"feed {trigger.feed!r}: package {head!r} is not declared in the manifest; "
-                        "it must exist in the namespace",
-                    )
-
-
-class _Skip:
-    """Marker: the input is dropped (its problem has been reported)."""
-
-
-_SKIP: Any = _Skip()
-
-
-def _is_multiline(spec: Any) -> bool:
-    """A mapping is a typed (multi-line) input when it uses type/value/default; else it is a JSON value."""
-    if not isinstance(spec, dict):
-        return False
-    keys = set(spec)
-    if not keys & {"type", "value", "default"}:
-        return False
-    return keys <= PARAM_KEYS or "type" in keys
-
-
-def _overlay_param(manifest_spec: Any, deployment_spec: Any) -> Any:
-    """A deployment-file input replaces the manifest's value and keeps ``required``.
-
-    As in wskdeploy, a plain deployment value keeps its own YAML type (``docid: 1234567`` stays a
-    number even where the manifest declares ``type: string``); a typed deployment entry is merged.
-    """
-    if _is_multiline(manifest_spec):
-        merged = dict(manifest_spec)
-        if _is_multiline(deployment_spec):
-            merged.update(deployment_spec)
-        else:
-            merged.pop("type", None)
-            merged.pop("default", None)
-            merged["value"] = deployment_spec
-        return merged
-    return deployment_spec
-
-
-def _web_mode(value: Any) -> str | None:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    lowered = str(value).strip().lower()
-    return {"true": "true", "yes": "true", "raw": "raw", "false": "false", "no": "false"}.get(lowered)
-
-
-def _qualify(name: str, package: str | None) -> str:
-    """Prefix a bare action name with its package, as wskdeploy does for sequences and rules."""
-    if "/" in name or package is None:
-        return name
-    return f"{package}/{name}"
 
 
 def find_manifest(directory: Path) -> Path | None:
@@ -1080,6 +566,8 @@ def load_manifest(
 ) -> Model:
     """Read, overlay, substitute and validate a manifest; raise ManifestError listing every mistake.
     Zips take no file from outside the manifest's directory unless ``allow_outside_project``."""
-    loader = _Loader(Path(os.path.abspath(manifest)), deployment, variables or Variables(), params or {})
+    loader = ManifestLoader(
+        Path(os.path.abspath(manifest)), deployment, variables or Variables(), params or {}
+    )
     loader.allow_outside_project = allow_outside_project
     return loader.load()
