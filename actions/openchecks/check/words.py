@@ -77,7 +77,7 @@ def number_words(dollars: int) -> str:
 def amount_to_words(cents: int, rng: random.Random | None = None) -> str:
     """The legal line for `cents` as people write it: "One thousand forty-two and 00/100".
 
-    With `rng`, one of the common variants is chosen (capitalisation, "and" after hundred, "Dollars", "xx/100").
+    With `rng`, one of the common variants is chosen (case, "and" after hundred, "Dollars", "xx/100").
     """
     dollars, rest = divmod(cents, 100)
     words = number_words(dollars)

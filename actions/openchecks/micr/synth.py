@@ -499,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--review-rate", type=float, default=0.15, help="share of checks with a bad checksum")
     parser.add_argument(
-        "--amount-style", choices=("printed", "handwritten"), help="how the amounts are written (default mixed)"
+        "--amount-style", choices=("printed", "handwritten"), help="amounts written how (default mixed)"
     )
     parser.add_argument(
         "--fonts", choices=("tune", "held_out"), default="tune", help="which font set draws the amounts"
