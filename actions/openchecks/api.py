@@ -358,6 +358,20 @@ class Api:
                 code="upload_missing",
             )
         back_info = storage.head(back["bucket"], back["key"]) if back.get("key") else None
+
+        def refuse() -> None:
+            # Nothing is kept from a refused upload: neither the objects nor the draft deposit.
+            storage.delete(image["bucket"], image["key"])
+            if back.get("key"):
+                storage.delete(back["bucket"], back["key"])
+            self.ctx.store().delete(doc["_id"])
+
+        try:
+            uploaded = self._validated(image, info)
+        except OpenChecksError as exc:
+            if exc.status < 500:
+                refuse()
+            raise
         if back_info is None and self.ctx.app_config().require_back:
             raise Conflict(
                 "The back of the check has not arrived yet: PUT a photo of the endorsed back to the "
@@ -365,16 +379,10 @@ class Api:
                 code="back_upload_missing",
             )
         try:
-            uploaded = self._validated(image, info)
             back_uploaded = self._validated(back, back_info, "back_") if back_info is not None else None
-        except (TooLarge, OpenChecksError) as exc:
-            if exc.status >= 500:
-                raise
-            # Nothing is kept from a refused upload: neither the objects nor the draft deposit.
-            storage.delete(image["bucket"], image["key"])
-            if back.get("key"):
-                storage.delete(back["bucket"], back["key"])
-            self.ctx.store().delete(doc["_id"])
+        except OpenChecksError as exc:
+            if exc.status < 500:
+                refuse()
             raise
         doc, _ = mark_uploaded(self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded)
         queued = self._start(doc)

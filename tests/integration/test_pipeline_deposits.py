@@ -18,6 +18,7 @@ from tests.integration.test_pipeline_support import (
     call_api,
     deposit,
     get_doc,
+    BACK,
     png_bytes,
     provisioned,
     require_micr_models,
@@ -296,13 +297,49 @@ def test_notification_is_written_once_per_outcome(app: dict[str, Any]) -> None:
 def test_an_image_replaced_after_confirmation_is_rejected_not_read(app: dict[str, Any]) -> None:
     alice = token("alice@example.com")
     fields = {"to_account": "12345678", "amount": "10.00", "content_type": "image/png"}
-    _, created = call_api(app, "post", "/deposits", alice, fields)
+    for side, reason in (("front", "image_changed"), ("back", "back_image_changed")):
+        _, created = call_api(app, "post", "/deposits", alice, fields)
+        assert upload(created, png_bytes()).status_code == 200
+        assert upload(created, BACK, "back").status_code == 200
+        fired: list[dict[str, Any]] = []
+        assert call_api(app, "post", f"/deposits/{created['id']}/uploaded", alice, fired=fired)[0] == 202
+        # The presigned URL is replayed (it has not expired yet) with other bytes.
+        assert upload(created, png_bytes(color=(0, 0, 0)), side).status_code == 200
+        result = run_sequence(app, {"deposit_id": created["id"], "attempt": 1}, reading=READING)
+        assert result["status"] == "rejected"
+        doc = get_doc(app, created["id"])
+        assert doc["reasons"] == [reason] and "reading" not in doc
+
+
+def test_the_back_is_presigned_required_by_default_and_validated_like_the_front(
+    app: dict[str, Any], s3: Any
+) -> None:
+    alice = token("alice@example.com")
+    fields = {"to_account": "12345678", "amount": "10.00", "content_type": "image/png"}
+    status, created = call_api(app, "post", "/deposits", alice, {**fields, "back_content_type": "image/jpeg"})
+    assert status == 201 and created["require_back"] is True
+    assert created["back_upload_method"] == "PUT"
+    assert created["back_upload_headers"] == {"Content-Type": "image/jpeg"}
+    assert "/back.jpg" in created["back_upload_url"] and "/front.png" in created["upload_url"]
+    # Only the front: a clear conflict, and the draft stays for the back to arrive.
     assert upload(created, png_bytes()).status_code == 200
-    fired: list[dict[str, Any]] = []
-    assert call_api(app, "post", f"/deposits/{created['id']}/uploaded", alice, fired=fired)[0] == 202
-    # The presigned URL is replayed (it has not expired yet) with other bytes.
-    assert upload(created, png_bytes(color=(0, 0, 0))).status_code == 200
-    result = run_sequence(app, {"deposit_id": created["id"], "attempt": 1}, reading=READING)
-    assert result["status"] == "rejected"
-    doc = get_doc(app, created["id"])
-    assert doc["reasons"] == ["image_changed"] and "reading" not in doc
+    status, body = call_api(app, "post", f"/deposits/{created['id']}/uploaded", alice)
+    assert (status, body["code"]) == (409, "back_upload_missing") and "back" in body["error"]
+    assert get_doc(app, created["id"])["status"] == "received"
+    # A back that is not an image: refused like a bad front, and nothing of the deposit is kept.
+    assert upload(created, b"not an image", "back").status_code == 200
+    status, body = call_api(app, "post", f"/deposits/{created['id']}/uploaded", alice)
+    assert (status, body["code"]) == (415, "back_image_unreadable")
+    assert body["error"].startswith("The back of the check:")
+    assert call_api(app, "get", f"/deposits/{created['id']}", alice)[0] == 404
+    assert s3.client().list_objects_v2(Bucket=app["bucket_incoming"]).get("Contents", []) == []
+
+
+def test_a_front_only_deposit_when_the_back_is_not_required(app: dict[str, Any]) -> None:
+    set_config(app, require_back=False, config_ttl_seconds=0)
+    alice = token("alice@example.com")
+    payload = deposit({**app, "config_ttl_seconds": 0}, alice, png_bytes(), back=None)
+    fetched = action("fetch_image")({**app, **payload})
+    assert set(fetched["sides"]) == {"front"}
+    doc = get_doc(app, payload["deposit_id"])
+    assert doc["status"] == "processing" and "etag" not in doc["back_image"]

@@ -33,7 +33,7 @@ TESTS = (
     "exceeds_maximum_size",
     "out_of_focus",
 )
-MICR_OK = {
+MICR_OK: dict[str, Any] = {
     "micr": "⑆063100277⑆ 003661702511⑈ 1278",
     "routing": "063100277",
     "account": "003661702511",

@@ -197,10 +197,11 @@ def read_front(
     readers: Readers = REAL,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(MICR reading as CheckReading.to_dict(), amount reading as AmountReading.to_dict() or None when the
-    amount reader failed) of a straightened front."""
+    amount reader failed) of a straightened front; `tessdata` is the MICR model directory."""
     micr = readers.read_micr(straightened.image, declared, tessdata)
     try:
-        amount: dict[str, Any] | None = readers.read_amount(straightened.image, straightened.dpi, tessdata)
+        # `tessdata` is the MICR model directory; the amount reader uses Tesseract's own `eng` (Debian's).
+        amount: dict[str, Any] | None = readers.read_amount(straightened.image, straightened.dpi, None)
     except Exception:  # an amount the reader cannot handle is an unread amount, decided below
         amount = None
     return micr, amount
@@ -210,7 +211,11 @@ def read_back(
     straightened: Any, policy: CheckPolicy, *, tessdata: str | None = None, readers: Readers = REAL
 ) -> dict[str, Any]:
     """The endorsement on a straightened back: {present, restrictive, text, confidence}."""
-    found = readers.read_endorsement(straightened.image, straightened.dpi, policy.phrases(), tessdata)
+    # `eng` comes from Tesseract's own directory (Debian's tesseract-ocr-eng), not the MICR models'.
+    try:
+        found = readers.read_endorsement(straightened.image, straightened.dpi, policy.phrases(), None)
+    except Exception as exc:  # a reader failure is an endorsement not found, which goes to review
+        found = {"present": False, "restrictive": False, "text": f"not read: {type(exc).__name__}"}
     return {
         "present": bool(found.get("present")),
         "restrictive": bool(found.get("restrictive")),
