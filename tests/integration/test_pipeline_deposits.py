@@ -13,12 +13,12 @@ import requests
 
 from tests.conftest import require_shared_data
 from tests.integration.test_pipeline_support import (
+    BACK,
     action,
     app_params,
     call_api,
     deposit,
     get_doc,
-    BACK,
     png_bytes,
     provisioned,
     require_micr_models,
