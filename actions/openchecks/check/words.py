@@ -146,10 +146,12 @@ def parse_legal(text: str) -> LegalParse | None:
     fraction = False
     match = _FRACTION.search(text)
     if match:
-        num = match.group(1).lower().replace("o", "0")
-        if num.isdigit():
-            cents = int(num)
-        elif num not in ("xx", "no", "x", "n"):
+        num = match.group(1).lower()
+        if num in ("xx", "no", "x", "n"):
+            cents = 0
+        elif num.replace("o", "0").isdigit():
+            cents = int(num.replace("o", "0"))
+        else:
             return None
         fraction = True
         text = text[: match.start()] + " " + text[match.end() :]
@@ -174,7 +176,7 @@ def parse_legal(text: str) -> LegalParse | None:
     # Noise between number words may hide a word (a misread "forty"): it costs much; noise after the last
     # word (a dash line read as letters) costs little.
     inner = sum(1 for g in gaps if g < len(words))
-    quality = max(0.0, 1.0 - 0.15 * edits - 0.4 * inner - 0.05 * (len(gaps) - inner))
+    quality = max(0.0, 1.0 - 0.15 * edits - 0.6 * inner - 0.05 * (len(gaps) - inner))
     return LegalParse(cents=dollars * 100 + cents, words=tuple(number), quality=quality, fraction=fraction)
 
 

@@ -1,0 +1,457 @@
+"""Read the amount of a check: the courtesy amount (figures by the `$`) and the legal amount (in words).
+
+`read_amount(front, dpi)` takes the straightened front at `dpi` and:
+
+1. finds the courtesy area (the `$` box on the right, in the middle third; without a box, the densest line of
+   ink there) and the legal line (the line of words under it, ending in "DOLLARS"), by layout: long rules,
+   boxes and bands of ink, in inches, so it does not depend on one check's design;
+2. reads the figures twice, with Tesseract (`eng`, one line, digits only: good on print) and with the glyph
+   model of `amount_glyphs` (trained on handwriting), and the words with Tesseract `eng`, parsed by
+   `words.parse_legal`;
+3. votes: courtesy and legal agree -> the amount is read (`source="both"`); they disagree or one is missing ->
+   a reading alone counts only at or above its measured threshold (`COURTESY_MIN` / `LEGAL_MIN`, from
+   `bench/ocr_amounts.py`); otherwise `amount` is None.
+
+Tesseract runs as the MICR reader runs it (`openchecks.micr.recognize`: one thread, at `OCR_NICE`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pytesseract
+from PIL import Image, ImageOps
+
+from openchecks.check.amount_glyphs import GlyphRead, ink_mask, read_glyphs, remove_rules
+from openchecks.check.words import parse_legal
+from openchecks.micr import recognize
+
+Source = Literal["courtesy", "legal", "both"]
+Box = tuple[int, int, int, int]
+
+# Thresholds for one reading alone, measured by `bench/ocr_amounts.py` on the tuning fonts (the figures in
+# README/report): the lowest confidence at which no wrong amount was accepted there.
+COURTESY_MIN = 0.9
+LEGAL_MIN = 0.9
+# The overall confidence of an accepted reading is at least this (callers may ask for more).
+MIN_CONFIDENCE = min(COURTESY_MIN, LEGAL_MIN)
+
+
+@dataclass(frozen=True)
+class AmountReading:
+    """The amount read on a check front, and what each of its two readings said."""
+
+    amount: str | None
+    cents: int | None
+    source: Source | None
+    confidence: float
+    courtesy: str | None
+    courtesy_confidence: float
+    legal: str | None
+    legal_text: str
+    legal_confidence: float
+    seconds: float
+    courtesy_text: str = ""
+    courtesy_reader: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Where the amounts are on the front (pixel boxes x0, y0, x1, y1), None where not found."""
+
+    courtesy: Box | None
+    legal: Box | None
+    boxed: bool
+
+
+def _format(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+# ---------------------------------------------------------------------------------------------- layout
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[0], flags.astype(np.int8), [0]])
+    diff = np.diff(padded)
+    return list(zip(np.nonzero(diff == 1)[0].tolist(), np.nonzero(diff == -1)[0].tolist(), strict=True))
+
+
+def _horizontal_rules(mask: np.ndarray, min_len: int) -> list[tuple[int, int, int, int]]:
+    """Horizontal rules in `mask`: (y0, y1, x0, x1) for each group of rows holding a run >= `min_len`."""
+    rows: list[tuple[int, int, int]] = []
+    for y in range(mask.shape[0]):
+        for s, e in _runs(mask[y]):
+            if e - s >= min_len:
+                rows.append((y, s, e))
+    rules: list[list[int]] = []
+    for y, s, e in rows:
+        for rule in rules:
+            if y - rule[1] <= 2 and min(e, rule[3]) - max(s, rule[2]) > min_len // 2:
+                rule[1] = y + 1
+                rule[2], rule[3] = min(rule[2], s), max(rule[3], e)
+                break
+        else:
+            rules.append([y, y + 1, s, e])
+    return [(a, b, c, d) for a, b, c, d in rules]
+
+
+def _best_band(mask: np.ndarray, dpi: float, below: int | None = None) -> tuple[int, int] | None:
+    """The band of rows with the most ink (gaps under 0.04" bridged), or the one just above row `below`."""
+    counts = mask.sum(axis=1)
+    on = counts >= max(2, mask.shape[1] // 400)
+    bands: list[list[int]] = []
+    for s, e in _runs(on):
+        if bands and s - bands[-1][1] <= max(2, round(0.04 * dpi)):
+            bands[-1][1] = e
+        else:
+            bands.append([s, e])
+    bands = [b for b in bands if b[1] - b[0] >= 0.06 * dpi]
+    if not bands:
+        return None
+    if below is not None:
+        near = [b for b in bands if b[1] <= below + 2 and below - b[1] <= 0.12 * dpi]
+        if near:
+            return near[-1][0], near[-1][1]
+    best = max(bands, key=lambda b: int(counts[b[0] : b[1]].sum()))
+    return best[0], best[1]
+
+
+def _x_extent(mask: np.ndarray, dpi: float) -> tuple[int, int] | None:
+    """The columns holding ink, trimmed of far specks (a gap over 0.6" ends the text)."""
+    cols = _runs(np.asarray(mask.any(axis=0)))
+    if not cols:
+        return None
+    best: list[int] = [cols[0][0], cols[0][1]]
+    groups = [best]
+    for s, e in cols[1:]:
+        if s - groups[-1][1] > 0.6 * dpi:
+            groups.append([s, e])
+        else:
+            groups[-1][1] = e
+    widest = max(groups, key=lambda g: int(mask[:, g[0] : g[1]].sum()))
+    return widest[0], widest[1]
+
+
+def locate(gray: np.ndarray, dpi: float) -> Regions:
+    """Find the courtesy box (or line) and the legal line on a front (uint8 greyscale at `dpi`)."""
+    h, w = gray.shape
+    mask = ink_mask(gray)
+    # The courtesy area: right side, middle third of the height (US personal and business checks).
+    rx0, rx1, ry0, ry1 = round(0.55 * w), w - round(0.01 * w), round(0.15 * h), round(0.62 * h)
+    region = mask[ry0:ry1, rx0:rx1]
+    courtesy: Box | None = None
+    boxed = False
+    rules = [
+        r
+        for r in _horizontal_rules(region, round(0.6 * dpi))
+        if r[2] > 0.05 * dpi and r[3] - r[2] < 0.45 * w  # a box edge starts inside the area and is short
+    ]
+    pairs = [
+        (top, bottom)
+        for top in rules
+        for bottom in rules
+        if 0.15 * dpi <= bottom[0] - top[1] <= 0.6 * dpi
+        and min(top[3], bottom[3]) - max(top[2], bottom[2]) >= 0.5 * dpi
+    ]
+    if pairs:
+        top, bottom = min(pairs, key=lambda p: p[1][0] - p[0][1])
+        x0, x1 = max(top[2], bottom[2]), min(top[3], bottom[3])
+        courtesy = (rx0 + x0, ry0 + top[1], rx0 + x1, ry0 + bottom[0])
+        boxed = True
+    else:
+        cleaned = remove_rules(region[:, round(0.3 * (rx1 - rx0)) :], dpi)
+        band = _best_band(cleaned, dpi)
+        if band:
+            xs = _x_extent(cleaned[band[0] : band[1]], dpi)
+            if xs:
+                off = rx0 + round(0.3 * (rx1 - rx0))
+                pad = round(0.03 * dpi)
+                courtesy = (
+                    max(0, off + xs[0] - pad),
+                    max(0, ry0 + band[0] - pad),
+                    min(w, off + xs[1] + pad),
+                    min(h, ry0 + band[1] + pad),
+                )
+    legal: Box | None = None
+    top_y = courtesy[3] if courtesy else round(0.4 * h)
+    ly0, ly1 = top_y + round(0.02 * dpi), min(h, top_y + round(0.5 * dpi))
+    lx0, lx1 = round(0.02 * w), w - round(0.02 * w)
+    if ly1 - ly0 > 0.1 * dpi:
+        strip = mask[ly0:ly1, lx0:lx1]
+        long_rules = _horizontal_rules(strip, round(0.3 * w))
+        rule_y = long_rules[0][0] if long_rules else None
+        cleaned = remove_rules(strip, dpi)
+        band = _best_band(cleaned if rule_y is None else cleaned[:rule_y], dpi, below=rule_y)
+        if band:
+            xs = _x_extent(cleaned[band[0] : band[1]], dpi)
+            if xs:
+                pad = round(0.03 * dpi)
+                legal = (
+                    max(0, lx0 + xs[0] - pad),
+                    max(0, ly0 + band[0] - pad),
+                    min(w, lx0 + xs[1] + pad),
+                    min(h, ly0 + band[1] + pad),
+                )
+    return Regions(courtesy=courtesy, legal=legal, boxed=boxed)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+_FIGURES = re.compile(r"^(\d{1,3}(?:[.,]\d{3})+|\d+)(?:[.,\-](\d{2}))?$")
+
+
+def parse_figures(text: str) -> tuple[int, bool] | None:
+    """Cents from courtesy figures ("$1,042.00", "**1042-00", "1042"), and whether cents were written."""
+    t = re.sub(r"(\d)\s+(\d{2})\s*/\s*100$", r"\1.\2", text.strip())  # "42 00/100"
+    t = re.sub(r"\s+", "", t).lstrip("$*").rstrip("*-")
+    m = _FIGURES.match(t)
+    if not m:
+        return None
+    dollars = int(re.sub(r"[.,]", "", m.group(1)))
+    if m.group(2) is None and re.fullmatch(r"\d+[.,]\d{3}", m.group(1)) is None and "," in m.group(1):
+        return None
+    cents = int(m.group(2)) if m.group(2) else 0
+    if dollars > 9_999_999:
+        return None
+    return dollars * 100 + cents, m.group(2) is not None
+
+
+def _tessdata_config(tessdata: str | None) -> str:
+    if tessdata and (Path(tessdata) / "eng.traineddata").is_file():
+        return f"--tessdata-dir {tessdata} "
+    return ""
+
+
+def _tesseract(image: Image.Image, config: str, timeout: float = 10.0) -> list[tuple[str, float]]:
+    """Words and their confidences (0..1) from Tesseract `eng`, run as the MICR reader runs it."""
+    data = pytesseract.image_to_data(
+        image,
+        lang="eng",
+        config=config,
+        nice=recognize.OCR_NICE,
+        timeout=timeout,
+        output_type=pytesseract.Output.DICT,
+    )
+    out = []
+    for text, conf in zip(data["text"], data["conf"], strict=True):
+        if str(text).strip() and float(conf) >= 0:
+            out.append((str(text).strip(), float(conf) / 100.0))
+    return out
+
+
+def _prepare(gray: np.ndarray, cleaned: np.ndarray, dpi: float) -> Image.Image:
+    """A crop for Tesseract: rules whitened, scaled to about 300 dpi, padded."""
+    arr = np.where(cleaned, np.minimum(gray, 96), 255).astype(np.uint8)
+    img = Image.fromarray(arr)
+    factor = 300 / dpi
+    if abs(factor - 1) > 0.1:
+        img = img.resize(
+            (max(1, round(img.width * factor)), max(1, round(img.height * factor))), Image.Resampling.LANCZOS
+        )
+    return ImageOps.expand(img, border=16, fill=255)
+
+
+@dataclass(frozen=True)
+class Crops:
+    """The two amounts cut out for the readers: Tesseract images and the courtesy ink mask (rules removed)."""
+
+    regions: Regions
+    courtesy: Image.Image | None
+    courtesy_mask: np.ndarray | None
+    legal: Image.Image | None
+
+
+def prepare_crops(gray: np.ndarray, dpi: float) -> Crops:
+    """Locate the amounts on a front (uint8 greyscale at `dpi`) and cut them out, rules removed."""
+    regions = locate(gray, dpi)
+    courtesy = legal = mask = None
+    if regions.courtesy:
+        x0, y0, x1, y1 = regions.courtesy
+        crop = gray[y0:y1, x0:x1]
+        cleaned = remove_rules(ink_mask(crop), dpi)
+        if cleaned.any():
+            courtesy, mask = _prepare(crop, cleaned, dpi), cleaned
+    if regions.legal:
+        x0, y0, x1, y1 = regions.legal
+        crop = gray[y0:y1, x0:x1]
+        cleaned = remove_rules(ink_mask(crop), dpi)
+        if cleaned.any():
+            legal = _prepare(crop, cleaned, dpi)
+    return Crops(regions, courtesy, mask, legal)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    cents: int | None
+    confidence: float
+    text: str
+    reader: str
+
+
+_DIGIT_LOOKALIKES = str.maketrans("OoDQlI|]iSsBZz", "00001111155822")
+
+
+def courtesy_candidate(words: list[tuple[str, float]], reader: str = "tesseract") -> Candidate:
+    """A courtesy reading from Tesseract's words (letters that look like digits mapped: O -> 0, l -> 1)."""
+    raw = "".join(w for w, _ in words)
+    text = raw.translate(_DIGIT_LOOKALIKES)
+    parsed = (
+        parse_figures(re.sub(r"[^0-9$.,\-*/]", "", text)) if re.fullmatch(r"[0-9$.,\-*/]*", text) else None
+    )
+    if not parsed:
+        return Candidate(None, 0.0, raw, reader)
+    mapped = sum(a != b for a, b in zip(raw, text, strict=True))
+    conf = min(c for _, c in words) * (1.0 if parsed[1] else 0.8) * 0.8**mapped
+    return Candidate(parsed[0], conf, raw, reader)
+
+
+def tesseract_courtesy(image: Image.Image, tessdata: str | None = None) -> Candidate:
+    """Tesseract alone on the courtesy crop: one line, digits and amount punctuation only."""
+    words = _tesseract(
+        image, _tessdata_config(tessdata) + "--psm 7 -c tessedit_char_whitelist=0123456789$.,-*/"
+    )
+    return courtesy_candidate(words, "tesseract-psm7")
+
+
+def glyph_candidate(read: GlyphRead) -> Candidate:
+    """A courtesy reading from the glyph model."""
+    parsed = parse_figures(read.text)
+    if not parsed or not read.scores:
+        return Candidate(None, 0.0, read.text, "glyphs")
+    conf = min(read.scores) * (1.0 if parsed[1] else 0.8)
+    return Candidate(parsed[0], conf, read.text, "glyphs")
+
+
+def stacked_lines(images: list[Image.Image], tessdata: str | None = None) -> list[list[tuple[str, float]]]:
+    """Tesseract once over `images` stacked top to bottom (one start-up for both amounts): words per image."""
+    gap = 24
+    width = max(i.width for i in images)
+    canvas = Image.new("L", (width, sum(i.height for i in images) + gap * (len(images) - 1)), 255)
+    tops = []
+    y = 0
+    for img in images:
+        canvas.paste(img, (0, y))
+        tops.append(y)
+        y += img.height + gap
+    data = pytesseract.image_to_data(
+        canvas,
+        lang="eng",
+        config=_tessdata_config(tessdata) + "--psm 6",
+        nice=recognize.OCR_NICE,
+        timeout=10,
+        output_type=pytesseract.Output.DICT,
+    )
+    out: list[list[tuple[str, float]]] = [[] for _ in images]
+    for text, conf, top, height in zip(data["text"], data["conf"], data["top"], data["height"], strict=True):
+        if not str(text).strip() or float(conf) < 0:
+            continue
+        middle = int(top) + int(height) / 2
+        k = max(i for i, t in enumerate(tops) if t <= middle) if middle >= 0 else 0
+        out[k].append((str(text).strip(), float(conf) / 100.0))
+    return out
+
+
+def combine_courtesy(tess: Candidate, glyphs: Candidate) -> Candidate:
+    """One courtesy reading from the two readers: agreement is strong, disagreement halves the better one."""
+    if tess.cents is not None and tess.cents == glyphs.cents:
+        conf = 1 - (1 - tess.confidence) * (1 - glyphs.confidence)
+        return Candidate(tess.cents, conf, tess.text, "both")
+    if tess.cents is None and glyphs.cents is None:
+        return Candidate(None, 0.0, tess.text or glyphs.text, "")
+    best = max((tess, glyphs), key=lambda c: c.confidence if c.cents is not None else -1.0)
+    other = glyphs if best is tess else tess
+    factor = 0.5 if other.cents is not None else 1.0
+    return Candidate(best.cents, best.confidence * factor, best.text, best.reader)
+
+
+def legal_candidate(words: list[tuple[str, float]]) -> tuple[int | None, float, str]:
+    """The legal amount from Tesseract's words: (cents, confidence, text)."""
+    text = " ".join(w for w, _ in words)
+    parsed = parse_legal(text)
+    if parsed is None:
+        return None, 0.0, text
+    mean = float(np.mean([c for _, c in words])) if words else 0.0
+    return parsed.cents, mean * parsed.quality * (1.0 if parsed.fraction else 0.9), text
+
+
+def tesseract_legal(image: Image.Image, tessdata: str | None = None) -> tuple[int | None, float, str]:
+    """Tesseract alone on the legal line crop (one line)."""
+    return legal_candidate(_tesseract(image, _tessdata_config(tessdata) + "--psm 7"))
+
+
+def vote(
+    courtesy: int | None,
+    courtesy_conf: float,
+    legal: int | None,
+    legal_conf: float,
+    courtesy_min: float = COURTESY_MIN,
+    legal_min: float = LEGAL_MIN,
+) -> tuple[int | None, Source | None, float]:
+    """The amount from the two readings: (cents, source, confidence), cents None when unread.
+
+    Agreement reads the amount. Otherwise a reading counts alone only at or above its threshold, and only
+    when the other reading (if any) is below its own: two confident readings that disagree read nothing.
+    """
+    if courtesy is not None and courtesy == legal:
+        return courtesy, "both", 1 - (1 - courtesy_conf) * (1 - legal_conf)
+    c_ok = courtesy is not None and courtesy_conf >= courtesy_min
+    l_ok = legal is not None and legal_conf >= legal_min
+    if c_ok and not l_ok:
+        return courtesy, "courtesy", courtesy_conf
+    if l_ok and not c_ok:
+        return legal, "legal", legal_conf
+    return None, None, max(courtesy_conf if courtesy is not None else 0.0, legal_conf if legal else 0.0)
+
+
+def read_amount(
+    front: Image.Image,
+    dpi: int,
+    *,
+    tessdata: str | None = None,
+    courtesy_min: float = COURTESY_MIN,
+    legal_min: float = LEGAL_MIN,
+) -> AmountReading:
+    """Read the courtesy and legal amounts of `front` (the straightened check at `dpi`) and vote."""
+    started = time.perf_counter()
+    if dpi <= 0:
+        raise ValueError("dpi must be positive")
+    gray = np.asarray(ImageOps.grayscale(front))
+    crops = prepare_crops(gray, dpi)
+    glyphs = glyph_candidate(read_glyphs(crops.courtesy_mask)) if crops.courtesy_mask is not None else None
+    images = [i for i in (crops.courtesy, crops.legal) if i is not None]
+    lines = stacked_lines(images, tessdata) if images else []
+    c_words = lines.pop(0) if crops.courtesy is not None else []
+    l_words = lines.pop(0) if crops.legal is not None else []
+    c_cand = Candidate(None, 0.0, "", "")
+    if glyphs is not None:
+        c_cand = combine_courtesy(courtesy_candidate(c_words), glyphs)
+    legal_cents: int | None = None
+    legal_conf, legal_text = 0.0, ""
+    if crops.legal is not None:
+        legal_cents, legal_conf, legal_text = legal_candidate(l_words)
+    cents, source, conf = vote(
+        c_cand.cents, c_cand.confidence, legal_cents, legal_conf, courtesy_min, legal_min
+    )
+    return AmountReading(
+        amount=_format(cents) if cents is not None else None,
+        cents=cents,
+        source=source,
+        confidence=round(conf, 4),
+        courtesy=_format(c_cand.cents) if c_cand.cents is not None else None,
+        courtesy_confidence=round(c_cand.confidence, 4),
+        legal=_format(legal_cents) if legal_cents is not None else None,
+        legal_text=legal_text,
+        legal_confidence=round(legal_conf, 4),
+        seconds=round(time.perf_counter() - started, 4),
+        courtesy_text=c_cand.text,
+        courtesy_reader=c_cand.reader,
+    )

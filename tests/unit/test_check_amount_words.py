@@ -1,0 +1,136 @@
+"""The legal amount in words, the courtesy figures, the vote: pure functions, no Tesseract."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from openchecks.check.amount import Candidate, combine_courtesy, courtesy_candidate, parse_figures, vote
+from openchecks.check.amount_glyphs import components, remove_rules, segment
+from openchecks.check.words import amount_to_words, number_words, parse_legal
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("one thousand forty-two and 00/100", 104200),
+        ("Two hundred and 5/100 dollars", 20005),
+        ("One thousand and forthy two dollars", 104200),  # the real silesia-1278 check, misspelt
+        ("ONE THOUSAND F0RTY-TWO AND 00/100 DOLLARS", 104200),  # OCR read an O as a zero
+        ("Seventy-five and xx/100", 7500),
+        ("Fourty  four and 44/100 -----", 4444),
+        ("Twelve Thousand Three Hundred Forty Five and 67/1OO Dollars", 1234567),
+        ("nine hundred ninety-nine thousand nine hundred ninety-nine and 99/100", 99999999),
+        ("Eleven and no/100", 1100),
+        ("one milion two hundred and 00/100", 100020000),
+    ],
+)
+def test_legal_words_to_cents(text: str, cents: int) -> None:
+    parsed = parse_legal(text)
+    assert parsed is not None, text
+    assert parsed.cents == cents
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "DOLLARS", "twenty thirty and 00/100", "two three", "hundred thousand", "and 00/100 dollars"],
+)
+def test_words_that_are_not_one_number(text: str) -> None:
+    assert parse_legal(text) is None
+
+
+def test_a_word_lost_in_noise_costs_quality() -> None:
+    clean = parse_legal("One thousand forty-two and 00/100")
+    noisy = parse_legal("One thousand ~%# rty-two and 00/100")
+    assert clean is not None and clean.quality == 1.0
+    assert noisy is not None and noisy.quality < 0.5  # "forty" is gone: the number is not to be trusted
+
+
+def test_words_round_trip_for_many_amounts() -> None:
+    rng = random.Random(3)
+    for _ in range(500):
+        cents = rng.randint(0, 99_999_999)
+        for text in (amount_to_words(cents), amount_to_words(cents, rng)):
+            parsed = parse_legal(text)
+            assert parsed is not None and parsed.cents == cents, (cents, text)
+            assert parsed.quality == 1.0
+    assert number_words(1042) == "one thousand forty-two"
+    assert amount_to_words(20005) == "Two hundred and 05/100"
+    with pytest.raises(ValueError):
+        number_words(-1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$1,042.00", (104200, True)),
+        ("**1,042.00", (104200, True)),
+        ("1042-00", (104200, True)),
+        ("1042.00-", (104200, True)),
+        ("7.5", None),
+        ("1,042", (104200, False)),
+        ("1042", (104200, False)),
+        ("1,04,2.00", None),
+        ("10a2.00", None),
+        ("", None),
+        ("42 00/100", (4200, True)),
+    ],
+)
+def test_courtesy_figures(text: str, expected: tuple[int, bool] | None) -> None:
+    assert parse_figures(text) == expected
+
+
+def test_tesseract_letters_that_look_like_digits() -> None:
+    assert courtesy_candidate([("1O42.OO", 0.9)]).cents == 104200
+    mapped, clean = courtesy_candidate([("1O42.OO", 0.9)]), courtesy_candidate([("1042.00", 0.9)])
+    assert mapped.confidence < clean.confidence
+    assert courtesy_candidate([("Anna", 0.9)]).cents is None
+
+
+def test_vote_agreement_reads_the_amount() -> None:
+    assert vote(104200, 0.3, 104200, 0.2) == (104200, "both", pytest.approx(1 - 0.7 * 0.8))
+
+
+def test_vote_one_reading_counts_only_above_its_threshold() -> None:
+    assert vote(104200, 0.95, None, 0.0, 0.9, 0.9) == (104200, "courtesy", 0.95)
+    assert vote(None, 0.0, 104200, 0.95, 0.9, 0.9) == (104200, "legal", 0.95)
+    assert vote(104200, 0.85, None, 0.0, 0.9, 0.9)[0] is None
+    assert vote(None, 0.0, 104200, 0.5, 0.9, 0.9)[0] is None
+    assert vote(None, 0.0, None, 0.0)[:2] == (None, None)
+
+
+def test_vote_disagreement() -> None:
+    # The confident side wins over a weak other side ...
+    assert vote(104200, 0.95, 104300, 0.4, 0.9, 0.9) == (104200, "courtesy", 0.95)
+    assert vote(104200, 0.4, 104300, 0.95, 0.9, 0.9) == (104300, "legal", 0.95)
+    # ... two confident readings that disagree read nothing, and two weak ones neither.
+    assert vote(104200, 0.95, 104300, 0.95, 0.9, 0.9)[0] is None
+    assert vote(104200, 0.5, 104300, 0.5, 0.9, 0.9)[0] is None
+
+
+def test_combining_the_two_courtesy_readers() -> None:
+    agree = combine_courtesy(Candidate(500, 0.6, "5.00", "t"), Candidate(500, 0.5, "5.00", "g"))
+    assert agree.cents == 500 and agree.reader == "both" and agree.confidence == pytest.approx(0.8)
+    differ = combine_courtesy(Candidate(500, 0.6, "5.00", "t"), Candidate(800, 0.9, "8.00", "g"))
+    assert differ.cents == 800 and differ.confidence == pytest.approx(0.45)
+    alone = combine_courtesy(Candidate(None, 0.0, "", "t"), Candidate(800, 0.9, "8.00", "g"))
+    assert alone.cents == 800 and alone.confidence == 0.9
+    assert combine_courtesy(Candidate(None, 0, "", "t"), Candidate(None, 0, "", "g")).cents is None
+
+
+def test_segmentation_finds_glyphs_and_drops_rules() -> None:
+    mask = np.zeros((40, 200), dtype=bool)
+    mask[5, :] = True  # the box's top edge
+    mask[35, :] = True  # and its bottom edge
+    mask[5:30, 20:24] = True  # a "1" touching the top edge
+    mask[10:30, 40:52] = True  # a blob
+    mask[10:14, 60:70] = True  # a bar over ...
+    mask[16:30, 60:64] = True  # ... a stem: one glyph (they overlap in x)
+    mask[27:30, 80:83] = True  # a dot
+    assert len(components(mask)) == 6  # the "1" is one component with the top edge
+    glyphs = segment(remove_rules(mask, 200))
+    assert [(g.x0, g.x1) for g in glyphs] == [(20, 24), (40, 52), (60, 70), (80, 83)]
+    assert glyphs[0].y1 == 30 and glyphs[0].y0 <= 8
