@@ -83,6 +83,8 @@ class Settings:
     # Where the MICR models are (empty: the action image's /opt/openchecks/tessdata, else .cache/tessdata).
     # Passed to the readers as an argument; nothing sets or reads an environment variable for it.
     tessdata_dir: str = ""
+    # Tesseract's CPU priority (nice level; 0: normal): batch reading yields to the API and the database.
+    ocr_nice: int = 10
     cors_origins: str = "*"
     smtp_host: str = ""
     smtp_port: int = 587

@@ -294,6 +294,9 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
     config = ctx.app_config()
     policy = CheckPolicy.from_config(config)
     tessdata = ctx.settings.tessdata_dir or None
+    from openchecks.micr.recognize import set_ocr_nice
+
+    set_ocr_nice(ctx.settings.ocr_nice)
     handles = {side: SideImages(ctx, side, sides[side]) for side in SIDES if side in sides}
     straight: dict[str, Any] = {}
     qualities: dict[str, SideQuality] = {}

@@ -24,8 +24,16 @@ from PIL import Image, ImageOps
 from openchecks.micr.symbols import LETTER_TO_SYMBOL, MCR2_TO_SYMBOL
 
 # Tesseract is batch work: at a lower CPU priority it yields to the API and the database when a machine is
-# busy (bench/bench_load.py) and costs nothing when it is idle. `nice=0` turns this off.
+# busy (bench/bench_load.py) and costs nothing when it is idle. `nice=0` turns this off; the actions set this
+# default from the `ocr_nice` package parameter (`set_ocr_nice`).
 OCR_NICE = 10
+
+
+def set_ocr_nice(level: int) -> None:
+    """The CPU priority of every later Tesseract run in this process (0: normal)."""
+    global OCR_NICE
+    OCR_NICE = max(0, min(19, int(level)))
+
 
 # Where infra/runtime/Dockerfile installs the models in the action image.
 IMAGE_TESSDATA = Path("/opt/openchecks/tessdata")
@@ -195,7 +203,7 @@ def recognize_line(
     timeout: float = 10.0,
     *,
     tessdata: str | Path | None = None,
-    nice: int = OCR_NICE,
+    nice: int | None = None,
 ) -> Recognition:
     """Read the MICR line in `image` (a crop holding one line) with the models in `tessdata` (default:
     `default_tessdata()`). Raises ModelMissingError without the model."""
@@ -231,7 +239,8 @@ def recognize_line(
         source = Path(tmp) / "line.png"
         prepared.save(source)
         base = Path(tmp) / "out"
-        run_tesseract([str(source), str(base), "-l", eng.lang, *options], nice=nice, timeout=timeout)
+        level = OCR_NICE if nice is None else nice
+        run_tesseract([str(source), str(base), "-l", eng.lang, *options], nice=level, timeout=timeout)
         hocr = (Path(tmp) / "out.hocr").read_text(encoding="utf-8")
     text, confs = _parse_hocr(hocr, eng.symbol_map)
     return Recognition(text=text, confidences=confs, seconds=time.perf_counter() - started, engine=eng.name)
