@@ -20,6 +20,7 @@ A step that decides early (an invalid image, a deposit that is no longer `proces
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Mapping
@@ -197,17 +198,40 @@ def _jpeg(image: Image.Image, quality: int = STRAIGHT_QUALITY) -> bytes:
     return buf.getvalue()
 
 
-class _Straight:
-    """A straightened side rebuilt from the cache: the attributes the readers use."""
+def _straight_meta(straight: Any) -> dict[str, Any]:
+    """Everything of a Straightened but its image, as JSON data (cached beside the straightened image)."""
+    if dataclasses.is_dataclass(straight):
+        meta = {f.name: getattr(straight, f.name) for f in dataclasses.fields(straight) if f.name != "image"}
+    else:
+        meta = {k: v for k, v in vars(straight).items() if k != "image"}
+    return json.loads(json.dumps(meta))
 
-    def __init__(self, image: Image.Image, summary: Mapping[str, Any]) -> None:
+
+def _straight_from(image: Image.Image, meta: Mapping[str, Any]) -> Any:
+    """A Straightened rebuilt from the cache (the geometry module's own class, so every reader sees the same
+    fields it would after straightening)."""
+    from openchecks.check.geometry import Straightened
+
+    known = {f.name for f in dataclasses.fields(Straightened)}
+    values = {k: v for k, v in meta.items() if k in known}
+    if isinstance(values.get("size_in"), list):
+        values["size_in"] = tuple(values["size_in"])
+    if isinstance(values.get("corners"), list):
+        values["corners"] = tuple(tuple(point) for point in values["corners"])
+    return Straightened(image=image, **values)
+
+
+class _Straight:
+    """A straightened side for a reader: the cached image with the geometry's attributes."""
+
+    def __init__(self, image: Image.Image, straight: Any) -> None:
         self.image = image
-        self.dpi = int(summary.get("dpi", CHECK_DPI))
-        self.size_in = tuple(summary.get("size_in") or (0.0, 0.0))
-        self.found = bool(summary.get("found"))
-        self.skew_degrees = float(summary.get("skew_degrees", 0.0))
-        self.source_dpi = float(summary.get("source_dpi", 0.0))
-        self.corners = None
+        self.dpi = int(straight.dpi)
+        self.size_in = tuple(straight.size_in)
+        self.found = bool(straight.found)
+        self.skew_degrees = float(straight.skew_degrees)
+        self.source_dpi = float(straight.source_dpi)
+        self.corners = straight.corners
 
 
 class SideImages:
@@ -232,14 +256,14 @@ class SideImages:
             self.ctx.count_image(True)
             with Image.open(path) as opened:
                 opened.load()
-                return _Straight(opened.convert("RGB"), json.loads(meta.read_text())), True
+                return _straight_from(opened.convert("RGB"), json.loads(meta.read_text())), True
         self.ctx.count_image(False)
         if photo is None:
             _, photo = self.original()
         straight = straighten_side(photo, CHECK_DPI, readers)
-        summary = geometry_summary(straight)
         cache.put(self.bucket, self.key, self.etag, _png(straight.image), self.variant)
-        cache.put(self.bucket, self.key, self.etag, json.dumps(summary).encode(), self.variant + ".json")
+        meta_bytes = json.dumps(_straight_meta(straight)).encode()
+        cache.put(self.bucket, self.key, self.etag, meta_bytes, self.variant + ".json")
         return straight, False
 
     def straight_image(self, fallback: Any) -> Image.Image:
@@ -326,7 +350,7 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
     if any(q.failed for q in qualities.values()):
         return out  # never read: parse-check rejects it with the failed tests
     declared = args.get("declared_cents")
-    front = _Straight(handles["front"].straight_image(straight["front"]), out["geometry"]["front"])
+    front = _Straight(handles["front"].straight_image(straight["front"]), straight["front"])
     reading, amount = read_front(
         front,
         format_cents(declared) if isinstance(declared, int) else None,
@@ -336,7 +360,7 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
     out["reading"] = reading
     out["amount_read"] = amount
     if "back" in handles:
-        back = _Straight(handles["back"].straight_image(straight["back"]), out["geometry"]["back"])
+        back = _Straight(handles["back"].straight_image(straight["back"]), straight["back"])
         out["endorsement"] = read_back(back, policy, tessdata=tessdata, readers=readers)
     ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
     return out
