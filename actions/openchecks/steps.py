@@ -323,12 +323,14 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
     set_ocr_nice(ctx.settings.ocr_nice)
     handles = {side: SideImages(ctx, side, sides[side]) for side in SIDES if side in sides}
     straight: dict[str, Any] = {}
+    photos: dict[str, Image.Image] = {}
     qualities: dict[str, SideQuality] = {}
     out["images"], out["archive"], out["geometry"] = {}, {"bucket": ctx.settings.bucket_archive}, {}
     for side, handle in handles.items():
         try:
             info, photo = handle.original()
             straight[side], _ = handle.straightened(readers, photo)
+            photos[side] = photo
         except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
             # The image itself is unusable (or was replaced since the gate): a final answer, not a retry.
             out["outcome"] = _rejected(exc, side)
@@ -356,6 +358,7 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
         format_cents(declared) if isinstance(declared, int) else None,
         tessdata=tessdata,
         readers=readers,
+        photo=photos["front"],
     )
     out["reading"] = reading
     out["amount_read"] = amount
