@@ -218,3 +218,39 @@ def _words_value(words: list[str]) -> int | None:
         current += value
         last = kind
     return total + current
+
+
+def _distance(a: str, b: str) -> int:
+    return _edit_distance(a, b, max(len(a), len(b)))
+
+
+def legal_match(text: str, cents: int) -> float:
+    """How well a (misread) legal line `text` spells the amount `cents`, 0..1.
+
+    The words before the fraction are compared letter by letter with the words of the dollars (fillers such
+    as "and" and "dollars" left out on both sides); a fraction that names other cents costs a third, a
+    missing one a little when the cents are not zero. This checks a courtesy reading against handwriting
+    Tesseract cannot read word for word ("firety-Seren Thousand" still spells 97,000 better than 92,000).
+    """
+    match = _FRACTION.search(text)
+    head = text[: match.start()] if match else text
+    tokens = [_letters(t) for t in re.split(r"[^a-z0-9]+", head.lower())]
+    seen = "".join(t for t in tokens if t and closest_word(t)[0] not in _FILLERS)
+    want = number_words(cents // 100).replace("-", "").replace(" ", "")
+    if not seen:
+        return 0.0
+    score = max(0.0, 1.0 - _distance(seen, want) / max(len(seen), len(want)))
+    if match:
+        num = match.group(1).lower()
+        written = (
+            0
+            if num in ("xx", "no", "x", "n")
+            else int(num.replace("o", "0"))
+            if num.replace("o", "0").isdigit()
+            else -1
+        )
+        if written != cents % 100:
+            score *= 0.67
+    elif cents % 100:
+        score *= 0.85
+    return score
