@@ -109,13 +109,15 @@ def _horizontal_rules(mask: np.ndarray, min_len: int) -> list[tuple[int, int, in
     return [(a, b, c, d) for a, b, c, d in rules]
 
 
-def _best_band(mask: np.ndarray, dpi: float, below: int | None = None) -> tuple[int, int] | None:
-    """The band of rows with the most ink (gaps under 0.04" bridged), or the one just above row `below`."""
+def _best_band(
+    mask: np.ndarray, dpi: float, below: int | None = None, centre: float | None = None
+) -> tuple[int, int] | None:
+    """The band of rows with the most ink (gaps under 0.015" bridged), or the one just above row `below`."""
     counts = mask.sum(axis=1)
-    on = counts >= max(2, mask.shape[1] // 400)
+    on = counts >= max(3, mask.shape[1] // 100)
     bands: list[list[int]] = []
     for s, e in _runs(on):
-        if bands and s - bands[-1][1] <= max(2, round(0.04 * dpi)):
+        if bands and s - bands[-1][1] <= max(2, round(0.015 * dpi)):
             bands[-1][1] = e
         else:
             bands.append([s, e])
@@ -126,7 +128,15 @@ def _best_band(mask: np.ndarray, dpi: float, below: int | None = None) -> tuple[
         near = [b for b in bands if b[1] <= below + 2 and below - b[1] <= 0.12 * dpi]
         if near:
             return near[-1][0], near[-1][1]
-    best = max(bands, key=lambda b: int(counts[b[0] : b[1]].sum()))
+
+    def score(band: list[int]) -> float:
+        ink = float(counts[band[0] : band[1]].sum())
+        if centre is None:
+            return ink
+        # Prefer the band nearest the expected row (a big handwritten date above is not the amount).
+        return ink * float(np.exp(-((((band[0] + band[1]) / 2 - centre) / (0.35 * dpi)) ** 2)))
+
+    best = max(bands, key=score)
     return best[0], best[1]
 
 
@@ -151,7 +161,7 @@ def locate(gray: np.ndarray, dpi: float) -> Regions:
     h, w = gray.shape
     mask = ink_mask(gray)
     # The courtesy area: right side, middle third of the height (US personal and business checks).
-    rx0, rx1, ry0, ry1 = round(0.55 * w), w - round(0.01 * w), round(0.15 * h), round(0.62 * h)
+    rx0, rx1, ry0, ry1 = round(0.55 * w), w - round(0.03 * w), round(0.15 * h), round(0.62 * h)
     region = mask[ry0:ry1, rx0:rx1]
     courtesy: Box | None = None
     boxed = False
@@ -174,7 +184,7 @@ def locate(gray: np.ndarray, dpi: float) -> Regions:
         boxed = True
     else:
         cleaned = remove_rules(region[:, round(0.3 * (rx1 - rx0)) :], dpi)
-        band = _best_band(cleaned, dpi)
+        band = _best_band(cleaned, dpi, centre=0.4 * h - ry0)
         if band:
             xs = _x_extent(cleaned[band[0] : band[1]], dpi)
             if xs:
@@ -473,12 +483,15 @@ def read_amount(
     legal_conf, legal_text = 0.0, ""
     if crops.legal is not None:
         legal_cents, legal_conf, legal_text = legal_candidate(l_words)
-        hypotheses = set(scores) | ({legal_cents} if legal_cents is not None else set())
-        verified = verify_legal(legal_text, hypotheses)
-        if verified is not None:
+        # The legal line confirms one of the figures' hypotheses (the legal parse takes part only as a
+        # rival: spelt better than all of them, it confirms none).
+        dollars = {h // 100 for h in scores}
+        rivals = {legal_cents} if legal_cents is not None and legal_cents // 100 not in dollars else set()
+        verified = verify_legal(legal_text, set(scores) | rivals) if scores else None
+        if verified is not None and scores.get(verified[0], 0.0) >= ALT_MIN:
             if verified[0] == legal_cents:
                 legal_conf = max(legal_conf, verified[1])
-            elif scores.get(verified[0], 0.0) >= ALT_MIN:
+            else:
                 legal_cents, legal_conf = verified
     c_cand = best_courtesy(scores, tess, prefer=legal_cents)
     cents, source, conf = vote(

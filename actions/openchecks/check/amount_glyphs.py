@@ -276,4 +276,24 @@ def read_glyphs(mask: np.ndarray, model: Model | None = None) -> GlyphRead:
             scores[pos] = float(row[k])
             top = np.argsort(row)[::-1][:3]
             columns[pos] = [(CLASSES[int(j)], float(row[j])) for j in top if row[j] >= 0.01]
+    # Marks before the "$" (the end of the payee line) are not the amount; nor are short strokes at the
+    # ends (a line's tail, a box's edge).
+    keep = [g.height >= 0.65 * height for g in glyphs if _is_char(g, height, baseline)]
+    lo = 0
+    while lo < len(text) and text[lo] != "$" and not keep[lo]:
+        lo += 1
+    dollar = "".join(text).find("$", lo, lo + 3)
+    if dollar >= 0:
+        lo = dollar + 1
+    hi = len(text)
+    while hi > lo and text[hi - 1] not in "-." and not keep[hi - 1]:
+        hi -= 1
+    text, scores, columns = text[lo:hi], scores[lo:hi], columns[lo:hi]
     return GlyphRead("".join(text), tuple(scores), tuple(beam(columns)))
+
+
+def _is_char(g: Glyph, height: float, baseline: float) -> bool:
+    """Whether `read_glyphs` turns `g` into a character (and does not ignore it)."""
+    if g.height >= 0.5 * height or 1.6 * g.height <= g.width <= 1.2 * height:
+        return True
+    return g.y1 >= baseline - 0.25 * height and g.height <= 0.4 * height and g.width <= 0.5 * height

@@ -45,7 +45,9 @@ VOCABULARY: dict[str, int | None] = {
 }
 # Misspellings people write, mapped to the word they mean.
 _KNOWN = {"fourty": "forty", "forthy": "forty", "ninty": "ninety", "nineth": "nine", "twelfe": "twelve"}
-_FRACTION = re.compile(r"\b([0-9oOxXnN]{1,2}|no|xx)\s*/\s*(1[0oO]{2}|l[0oO]{2}|I[0oO]{2})\b", re.IGNORECASE)
+_FRACTION = re.compile(
+    r"(?<![^\s])([0-9oOxXnN]{1,2}|no|xx)\s*/\s*(1[0oO]{2}|l[0oO]{2}|I[0oO]{2})\b", re.IGNORECASE
+)
 
 
 def _under_thousand(n: int) -> list[str]:
@@ -229,8 +231,9 @@ def legal_match(text: str, cents: int) -> float:
 
     The words before the fraction are compared letter by letter with the words of the dollars (fillers such
     as "and" and "dollars" left out on both sides); a fraction that names other cents costs a third, a
-    missing one a little when the cents are not zero. This checks a courtesy reading against handwriting
+    and a missing one nothing. This checks a courtesy reading against handwriting
     Tesseract cannot read word for word ("firety-Seren Thousand" still spells 97,000 better than 92,000).
+    Without a readable fraction the cents are neither confirmed nor contradicted.
     """
     match = _FRACTION.search(text)
     head = text[: match.start()] if match else text
@@ -250,7 +253,5 @@ def legal_match(text: str, cents: int) -> float:
             else -1
         )
         if written != cents % 100:
-            score *= 0.67
-    elif cents % 100:
-        score *= 0.85
+            score *= 0.5
     return score
