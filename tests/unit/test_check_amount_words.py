@@ -6,8 +6,16 @@ import random
 
 import numpy as np
 import pytest
-from openchecks.check.amount import Candidate, combine_courtesy, courtesy_candidate, parse_figures, vote
-from openchecks.check.amount_glyphs import components, remove_rules, segment
+from openchecks.check.amount import (
+    Candidate,
+    best_courtesy,
+    courtesy_candidate,
+    courtesy_hypotheses,
+    parse_figures,
+    verify_legal,
+    vote,
+)
+from openchecks.check.amount_glyphs import GlyphRead, beam, components, remove_rules, segment
 from openchecks.check.words import amount_to_words, number_words, parse_legal
 
 pytestmark = pytest.mark.unit
@@ -111,14 +119,18 @@ def test_vote_disagreement() -> None:
     assert vote(104200, 0.5, 104300, 0.5, 0.9, 0.9)[0] is None
 
 
-def test_combining_the_two_courtesy_readers() -> None:
-    agree = combine_courtesy(Candidate(500, 0.6, "5.00", "t"), Candidate(500, 0.5, "5.00", "g"))
-    assert agree.cents == 500 and agree.reader == "both" and agree.confidence == pytest.approx(0.8)
-    differ = combine_courtesy(Candidate(500, 0.6, "5.00", "t"), Candidate(800, 0.9, "8.00", "g"))
-    assert differ.cents == 800 and differ.confidence == pytest.approx(0.45)
-    alone = combine_courtesy(Candidate(None, 0.0, "", "t"), Candidate(800, 0.9, "8.00", "g"))
-    assert alone.cents == 800 and alone.confidence == 0.9
-    assert combine_courtesy(Candidate(None, 0, "", "t"), Candidate(None, 0, "", "g")).cents is None
+def test_courtesy_hypotheses_and_the_best_of_them() -> None:
+    glyphs = GlyphRead("907.04", (0.6, 1, 1, 1, 1, 1), (("907.04", 0.6), ("607.04", 0.3), ("9O7", 0.1)))
+    scores = courtesy_hypotheses(Candidate(90704, 0.5, "907.04", "tesseract"), glyphs)
+    assert scores == {90704: pytest.approx(1 - 0.4 * 0.5), 60704: pytest.approx(0.3)}
+    best = best_courtesy(scores, Candidate(90704, 0.5, "907.04", "tesseract"))
+    assert best.cents == 90704 and best.confidence == pytest.approx(0.8 * 0.7)  # 607.04 is a real doubt
+    # The legal line spelling "six hundred seven" picks the second reading of the figures.
+    verified = verify_legal("Six hundred seuen and 04/100", set(scores))
+    assert verified is not None and verified[0] == 60704
+    assert best_courtesy(scores, Candidate(90704, 0.5, "", "t"), prefer=60704).cents == 60704
+    assert verify_legal("~~~ ###", set(scores)) is None
+    assert best_courtesy({}, Candidate(None, 0.0, "", "")).cents is None
 
 
 def test_segmentation_finds_glyphs_and_drops_rules() -> None:
@@ -134,3 +146,12 @@ def test_segmentation_finds_glyphs_and_drops_rules() -> None:
     glyphs = segment(remove_rules(mask, 200))
     assert [(g.x0, g.x1) for g in glyphs] == [(20, 24), (40, 52), (60, 70), (80, 83)]
     assert glyphs[0].y1 == 30 and glyphs[0].y0 <= 8
+
+
+def test_beam_keeps_the_most_probable_strings() -> None:
+    columns = [[("1", 0.9), ("7", 0.1)], [(".", 1.0)], [("0", 0.6), ("6", 0.4)]]
+    assert beam(columns, width=3) == [
+        ("1.0", pytest.approx(0.54)),
+        ("1.6", pytest.approx(0.36)),
+        ("7.0", pytest.approx(0.06)),
+    ]

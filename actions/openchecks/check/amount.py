@@ -28,7 +28,7 @@ import pytesseract
 from PIL import Image, ImageOps
 
 from openchecks.check.amount_glyphs import GlyphRead, ink_mask, read_glyphs, remove_rules
-from openchecks.check.words import parse_legal
+from openchecks.check.words import legal_match, parse_legal
 from openchecks.micr import recognize
 
 Source = Literal["courtesy", "legal", "both"]
@@ -40,6 +40,11 @@ COURTESY_MIN = 0.9
 LEGAL_MIN = 0.9
 # The overall confidence of an accepted reading is at least this (callers may ask for more).
 MIN_CONFIDENCE = min(COURTESY_MIN, LEGAL_MIN)
+# The legal line confirms one of the courtesy hypotheses when it spells it this well (words.legal_match) and
+# better than every other by this margin; a hypothesis needs this courtesy score to be confirmed at all.
+VERIFY_MIN = 0.6
+VERIFY_MARGIN = 0.1
+ALT_MIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -104,13 +109,15 @@ def _horizontal_rules(mask: np.ndarray, min_len: int) -> list[tuple[int, int, in
     return [(a, b, c, d) for a, b, c, d in rules]
 
 
-def _best_band(mask: np.ndarray, dpi: float, below: int | None = None) -> tuple[int, int] | None:
-    """The band of rows with the most ink (gaps under 0.04" bridged), or the one just above row `below`."""
+def _best_band(
+    mask: np.ndarray, dpi: float, below: int | None = None, centre: float | None = None
+) -> tuple[int, int] | None:
+    """The band of rows with the most ink (gaps under 0.015" bridged), or the one just above row `below`."""
     counts = mask.sum(axis=1)
-    on = counts >= max(2, mask.shape[1] // 400)
+    on = counts >= max(3, mask.shape[1] // 100)
     bands: list[list[int]] = []
     for s, e in _runs(on):
-        if bands and s - bands[-1][1] <= max(2, round(0.04 * dpi)):
+        if bands and s - bands[-1][1] <= max(2, round(0.015 * dpi)):
             bands[-1][1] = e
         else:
             bands.append([s, e])
@@ -121,7 +128,15 @@ def _best_band(mask: np.ndarray, dpi: float, below: int | None = None) -> tuple[
         near = [b for b in bands if b[1] <= below + 2 and below - b[1] <= 0.12 * dpi]
         if near:
             return near[-1][0], near[-1][1]
-    best = max(bands, key=lambda b: int(counts[b[0] : b[1]].sum()))
+
+    def score(band: list[int]) -> float:
+        ink = float(counts[band[0] : band[1]].sum())
+        if centre is None:
+            return ink
+        # Prefer the band nearest the expected row (a big handwritten date above is not the amount).
+        return ink * float(np.exp(-((((band[0] + band[1]) / 2 - centre) / (0.35 * dpi)) ** 2)))
+
+    best = max(bands, key=score)
     return best[0], best[1]
 
 
@@ -146,7 +161,7 @@ def locate(gray: np.ndarray, dpi: float) -> Regions:
     h, w = gray.shape
     mask = ink_mask(gray)
     # The courtesy area: right side, middle third of the height (US personal and business checks).
-    rx0, rx1, ry0, ry1 = round(0.55 * w), w - round(0.01 * w), round(0.15 * h), round(0.62 * h)
+    rx0, rx1, ry0, ry1 = round(0.55 * w), w - round(0.03 * w), round(0.15 * h), round(0.62 * h)
     region = mask[ry0:ry1, rx0:rx1]
     courtesy: Box | None = None
     boxed = False
@@ -169,7 +184,7 @@ def locate(gray: np.ndarray, dpi: float) -> Regions:
         boxed = True
     else:
         cleaned = remove_rules(region[:, round(0.3 * (rx1 - rx0)) :], dpi)
-        band = _best_band(cleaned, dpi)
+        band = _best_band(cleaned, dpi, centre=0.4 * h - ry0)
         if band:
             xs = _x_extent(cleaned[band[0] : band[1]], dpi)
             if xs:
@@ -350,27 +365,16 @@ def stacked_lines(images: list[Image.Image], tessdata: str | None = None) -> lis
         timeout=10,
         output_type=pytesseract.Output.DICT,
     )
-    out: list[list[tuple[str, float]]] = [[] for _ in images]
-    for text, conf, top, height in zip(data["text"], data["conf"], data["top"], data["height"], strict=True):
+    found: list[list[tuple[int, str, float]]] = [[] for _ in images]
+    rows = zip(data["text"], data["conf"], data["top"], data["height"], data["left"], strict=True)
+    for text, conf, top, height, left in rows:
         if not str(text).strip() or float(conf) < 0:
             continue
         middle = int(top) + int(height) / 2
-        k = max(i for i, t in enumerate(tops) if t <= middle) if middle >= 0 else 0
-        out[k].append((str(text).strip(), float(conf) / 100.0))
-    return out
-
-
-def combine_courtesy(tess: Candidate, glyphs: Candidate) -> Candidate:
-    """One courtesy reading from the two readers: agreement is strong, disagreement halves the better one."""
-    if tess.cents is not None and tess.cents == glyphs.cents:
-        conf = 1 - (1 - tess.confidence) * (1 - glyphs.confidence)
-        return Candidate(tess.cents, conf, tess.text, "both")
-    if tess.cents is None and glyphs.cents is None:
-        return Candidate(None, 0.0, tess.text or glyphs.text, "")
-    best = max((tess, glyphs), key=lambda c: c.confidence if c.cents is not None else -1.0)
-    other = glyphs if best is tess else tess
-    factor = 0.5 if other.cents is not None else 1.0
-    return Candidate(best.cents, best.confidence * factor, best.text, best.reader)
+        k = max((i for i, t in enumerate(tops) if t <= middle), default=0)
+        found[k].append((int(left), str(text).strip(), float(conf) / 100.0))
+    # Each image holds one line: left to right, even where Tesseract split a slanted line in two.
+    return [[(w, c) for _, w, c in sorted(words)] for words in found]
 
 
 def legal_candidate(words: list[tuple[str, float]]) -> tuple[int | None, float, str]:
@@ -386,6 +390,48 @@ def legal_candidate(words: list[tuple[str, float]]) -> tuple[int | None, float, 
 def tesseract_legal(image: Image.Image, tessdata: str | None = None) -> tuple[int | None, float, str]:
     """Tesseract alone on the legal line crop (one line)."""
     return legal_candidate(_tesseract(image, _tessdata_config(tessdata) + "--psm 7"))
+
+
+def courtesy_hypotheses(tess: Candidate, glyphs: GlyphRead | None) -> dict[int, float]:
+    """Each amount the figures may say, scored 0..1 from both readers (1 - the product of their doubts)."""
+    from_glyphs: dict[int, float] = {}
+    for text, p in glyphs.alternatives if glyphs else ():
+        parsed = parse_figures(text)
+        if parsed:
+            score = p * (1.0 if parsed[1] else 0.8)
+            from_glyphs[parsed[0]] = max(from_glyphs.get(parsed[0], 0.0), score)
+    out = dict(from_glyphs)
+    if tess.cents is not None:
+        out[tess.cents] = 1 - (1 - from_glyphs.get(tess.cents, 0.0)) * (1 - tess.confidence)
+    return out
+
+
+def best_courtesy(scores: dict[int, float], tess: Candidate, prefer: int | None = None) -> Candidate:
+    """The courtesy reading: the best-scored amount, or `prefer` (what the legal line says) when the figures
+    hold it too. Its confidence is discounted by the best other amount: two likely readings are a doubt."""
+    if not scores:
+        return Candidate(None, 0.0, tess.text, "")
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    cents, score = ranked[0]
+    if prefer is not None and scores.get(prefer, 0.0) >= ALT_MIN:
+        cents, score = prefer, scores[prefer]
+    other = max((s for c, s in ranked if c != cents), default=0.0)
+    reader = "both" if tess.cents == cents and score > tess.confidence else "tesseract"
+    if tess.cents != cents:
+        reader = "glyphs"
+    return Candidate(cents, score * (1 - other), tess.text, reader)
+
+
+def verify_legal(text: str, hypotheses: set[int]) -> tuple[int, float] | None:
+    """The hypothesis the legal line spells best, and a confidence, when it stands out from the others."""
+    if not text or not hypotheses:
+        return None
+    ranked = sorted(((legal_match(text, h), h) for h in hypotheses), reverse=True)
+    best, cents = ranked[0]
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    if best < VERIFY_MIN or best - second < VERIFY_MARGIN:
+        return None
+    return cents, best * min(1.0, (best - second) / 0.2)
 
 
 def vote(
@@ -426,18 +472,28 @@ def read_amount(
         raise ValueError("dpi must be positive")
     gray = np.asarray(ImageOps.grayscale(front))
     crops = prepare_crops(gray, dpi)
-    glyphs = glyph_candidate(read_glyphs(crops.courtesy_mask)) if crops.courtesy_mask is not None else None
     images = [i for i in (crops.courtesy, crops.legal) if i is not None]
     lines = stacked_lines(images, tessdata) if images else []
     c_words = lines.pop(0) if crops.courtesy is not None else []
     l_words = lines.pop(0) if crops.legal is not None else []
-    c_cand = Candidate(None, 0.0, "", "")
-    if glyphs is not None:
-        c_cand = combine_courtesy(courtesy_candidate(c_words), glyphs)
+    glyph_read = read_glyphs(crops.courtesy_mask) if crops.courtesy_mask is not None else None
+    tess = courtesy_candidate(c_words)
+    scores = courtesy_hypotheses(tess, glyph_read)
     legal_cents: int | None = None
     legal_conf, legal_text = 0.0, ""
     if crops.legal is not None:
         legal_cents, legal_conf, legal_text = legal_candidate(l_words)
+        # The legal line confirms one of the figures' hypotheses (the legal parse takes part only as a
+        # rival: spelt better than all of them, it confirms none).
+        dollars = {h // 100 for h in scores}
+        rivals = {legal_cents} if legal_cents is not None and legal_cents // 100 not in dollars else set()
+        verified = verify_legal(legal_text, set(scores) | rivals) if scores else None
+        if verified is not None and scores.get(verified[0], 0.0) >= ALT_MIN:
+            if verified[0] == legal_cents:
+                legal_conf = max(legal_conf, verified[1])
+            else:
+                legal_cents, legal_conf = verified
+    c_cand = best_courtesy(scores, tess, prefer=legal_cents)
     cents, source, conf = vote(
         c_cand.cents, c_cand.confidence, legal_cents, legal_conf, courtesy_min, legal_min
     )

@@ -139,8 +139,12 @@ def segment(mask: np.ndarray, min_area: int = 6) -> list[Glyph]:
         if merged:
             last = merged[-1]
             lx0, lx1 = min(c[0] for c in last), max(c[2] for c in last)
+            ly0, ly1 = min(c[1] for c in last), max(c[3] for c in last)
             overlap = min(lx1, comp[2]) - max(lx0, comp[0])
-            if overlap > 0.5 * min(lx1 - lx0, comp[2] - comp[0]):
+            # A small mark low down beside a glyph is a dot or comma, not a loose stroke of that glyph.
+            (sy0, sy1), (by0, by1) = sorted(((ly0, ly1), (comp[1], comp[3])), key=lambda r: r[1] - r[0])
+            dot = sy1 - sy0 < 0.4 * (by1 - by0) and sy0 > by0 + 0.6 * (by1 - by0)
+            if overlap > 0.5 * min(lx1 - lx0, comp[2] - comp[0]) and not dot:
                 last.append(comp)
                 continue
         merged.append([comp])
@@ -214,10 +218,22 @@ def load_model(path: Path = MODEL_PATH) -> Model:
 
 @dataclass(frozen=True)
 class GlyphRead:
-    """What the classifier read: the text (digits, "$", "." for a dot or comma, "-"), one score per char."""
+    """What the classifier read: the text (digits, "$", "." for a dot or comma, "-"), one score per char,
+    and the most likely readings (text, product of the glyph probabilities), best first, the text included."""
 
     text: str
     scores: tuple[float, ...]
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+
+def beam(columns: list[list[tuple[str, float]]], width: int = 16) -> list[tuple[str, float]]:
+    """The `width` most probable strings choosing one (char, probability) from each column."""
+    paths: list[tuple[str, float]] = [("", 1.0)]
+    for column in columns:
+        paths = sorted(((text + ch, p * q) for text, p in paths for ch, q in column), key=lambda t: -t[1])[
+            :width
+        ]
+    return paths
 
 
 def line_height_of(glyphs: list[Glyph]) -> float:
@@ -250,6 +266,7 @@ def read_glyphs(mask: np.ndarray, model: Model | None = None) -> GlyphRead:
         else:
             # Above the baseline and small: an asterisk, a stray mark, raised cents' underline. Ignored.
             continue
+    columns: list[list[tuple[str, float]]] = [[(ch, 1.0)] for ch in text]
     if tall:
         m = model or load_model()
         probs = m.probabilities(np.stack([features(g, height) for g in glyphs if g.height >= 0.5 * height]))
@@ -257,4 +274,26 @@ def read_glyphs(mask: np.ndarray, model: Model | None = None) -> GlyphRead:
             k = int(np.argmax(row))
             text[pos] = CLASSES[k]
             scores[pos] = float(row[k])
-    return GlyphRead("".join(text), tuple(scores))
+            top = np.argsort(row)[::-1][:3]
+            columns[pos] = [(CLASSES[int(j)], float(row[j])) for j in top if row[j] >= 0.01]
+    # Marks before the "$" (the end of the payee line) are not the amount; nor are short strokes at the
+    # ends (a line's tail, a box's edge).
+    keep = [g.height >= 0.65 * height for g in glyphs if _is_char(g, height, baseline)]
+    lo = 0
+    while lo < len(text) and text[lo] != "$" and not keep[lo]:
+        lo += 1
+    dollar = "".join(text).find("$", lo, lo + 3)
+    if dollar >= 0:
+        lo = dollar + 1
+    hi = len(text)
+    while hi > lo and text[hi - 1] not in "-." and not keep[hi - 1]:
+        hi -= 1
+    text, scores, columns = text[lo:hi], scores[lo:hi], columns[lo:hi]
+    return GlyphRead("".join(text), tuple(scores), tuple(beam(columns)))
+
+
+def _is_char(g: Glyph, height: float, baseline: float) -> bool:
+    """Whether `read_glyphs` turns `g` into a character (and does not ignore it)."""
+    if g.height >= 0.5 * height or 1.6 * g.height <= g.width <= 1.2 * height:
+        return True
+    return g.y1 >= baseline - 0.25 * height and g.height <= 0.4 * height and g.width <= 0.5 * height

@@ -45,7 +45,9 @@ VOCABULARY: dict[str, int | None] = {
 }
 # Misspellings people write, mapped to the word they mean.
 _KNOWN = {"fourty": "forty", "forthy": "forty", "ninty": "ninety", "nineth": "nine", "twelfe": "twelve"}
-_FRACTION = re.compile(r"\b([0-9oOxXnN]{1,2}|no|xx)\s*/\s*(1[0oO]{2}|l[0oO]{2}|I[0oO]{2})\b", re.IGNORECASE)
+_FRACTION = re.compile(
+    r"(?<![^\s])([0-9oOxXnN]{1,2}|no|xx)\s*/\s*(1[0oO]{2}|l[0oO]{2}|I[0oO]{2})\b", re.IGNORECASE
+)
 
 
 def _under_thousand(n: int) -> list[str]:
@@ -218,3 +220,38 @@ def _words_value(words: list[str]) -> int | None:
         current += value
         last = kind
     return total + current
+
+
+def _distance(a: str, b: str) -> int:
+    return _edit_distance(a, b, max(len(a), len(b)))
+
+
+def legal_match(text: str, cents: int) -> float:
+    """How well a (misread) legal line `text` spells the amount `cents`, 0..1.
+
+    The words before the fraction are compared letter by letter with the words of the dollars (fillers such
+    as "and" and "dollars" left out on both sides); a fraction that names other cents costs a third, a
+    and a missing one nothing. This checks a courtesy reading against handwriting
+    Tesseract cannot read word for word ("firety-Seren Thousand" still spells 97,000 better than 92,000).
+    Without a readable fraction the cents are neither confirmed nor contradicted.
+    """
+    match = _FRACTION.search(text)
+    head = text[: match.start()] if match else text
+    tokens = [_letters(t) for t in re.split(r"[^a-z0-9]+", head.lower())]
+    seen = "".join(t for t in tokens if t and closest_word(t)[0] not in _FILLERS)
+    want = number_words(cents // 100).replace("-", "").replace(" ", "")
+    if not seen:
+        return 0.0
+    score = max(0.0, 1.0 - _distance(seen, want) / max(len(seen), len(want)))
+    if match:
+        num = match.group(1).lower()
+        written = (
+            0
+            if num in ("xx", "no", "x", "n")
+            else int(num.replace("o", "0"))
+            if num.replace("o", "0").isdigit()
+            else -1
+        )
+        if written != cents % 100:
+            score *= 0.5
+    return score

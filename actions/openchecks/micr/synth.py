@@ -131,15 +131,23 @@ FONT_DIRS = (Path("/usr/share/fonts"),)
 # six different writers) and are never used to tune thresholds or train the glyph model.
 FONTS: dict[str, dict[str, tuple[str, ...]]] = {
     "printed": {
-        "tune": ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "LiberationMono-Regular.ttf"),
+        "tune": (
+            "DejaVuSans.ttf",
+            "DejaVuSans-Bold.ttf",
+            "LiberationSans-Regular.ttf",
+            "LiberationMono-Regular.ttf",
+            "FreeMono.ttf",
+        ),
         "held_out": ("FreeSerif.ttf", "LiberationSerif-Bold.ttf", "FreeSans.ttf", "DejaVuSerif.ttf"),
     },
     "handwritten": {
         "tune": (
             "dkg.ttf",
+            "dkgBd.ttf",
             "Humor-Sans.ttf",
             "Breip.ttf",
             "DancingScript-Regular.otf",
+            "DancingScript-Bold.otf",
             "KaushanScript-Regular.otf",
             "BecauseWeBuild-Regular.otf",
             "BecauseWeConnect-Regular.otf",
@@ -148,6 +156,7 @@ FONTS: dict[str, dict[str, tuple[str, ...]]] = {
             "TomsonTalks.ttf",
             "SteveHand.ttf",
             "ComicNeue-Regular.otf",
+            "ComicNeue-Italic.otf",
         ),
         "held_out": (
             "BecauseWeLearn-Regular.otf",
