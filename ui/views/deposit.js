@@ -106,13 +106,15 @@ function validatedField({ id, label, hint, validate, inputmode, placeholder, pre
 }
 
 export function renderDeposit(view, params, context) {
-  replace(view, h('h1', {}, 'Deposit a check'), notice('info', 'Loading…'));
+  // The heading stays put (it has the focus after navigation); the form below it waits for the settings.
+  const body = h('div', {}, notice('info', 'Loading…'));
+  replace(view, h('h1', { tabindex: '-1' }, 'Deposit a check'), body);
   let cleanup = null;
   let stopped = false;
   // The thresholds and whether the back is required come from the API; without them the page still works
   // (both sides required, the server runs every quality test).
   api.capture().catch(() => ({ require_back: true, quality: null })).then((settings) => {
-    if (!stopped) cleanup = renderForm(view, params, context, settings || {});
+    if (!stopped) cleanup = renderForm(body, params, context, settings || {});
   });
   return () => {
     stopped = true;
@@ -194,7 +196,6 @@ function renderForm(view, _params, { navigate, handleFailure }, settings) {
   }
 
   replace(view,
-    h('h1', {}, 'Deposit a check'),
     h('form', { class: 'card deposit-form', novalidate: true, onsubmit: onSubmit },
       h('fieldset', {}, h('legend', {}, 'Check images'), h('div', { class: 'pickers' }, front.element, back.element)),
       h('fieldset', {}, h('legend', {}, 'Deposit details'), account.element, amount.element),
