@@ -92,15 +92,17 @@ export function sizeResults(width, height, t) {
 /**
  * The browser's tests on a photo of `width` x `height` pixels whose measured region, resized to
  * `t.metric_width` wide, has grey levels `grey` (gw x gh). Returns {results, failed, messages, metrics}.
+ * `focus: false` leaves focus to the server (a check's back is mostly blank paper: the middle of the frame
+ * says little about sharpness there; the server measures it on the straightened back).
  */
-export function assessGrey(width, height, grey, gw, gh, t) {
+export function assessGrey(width, height, grey, gw, gh, t, { focus = true } = {}) {
   const results = sizeResults(width, height, t);
   const messages = [];
   const metrics = exposure(grey, t);
   const dark = metrics.paper_level < t.min_paper_level;
   const light = metrics.clipped > t.max_clipped || metrics.ink_level > t.max_ink_level;
   results.too_light_or_too_dark = dark || light ? 'fail' : 'pass';
-  if (dark || light) {
+  if (dark || light || !focus) {
     results.out_of_focus = 'not_tested'; // a washed-out or black photo has no edges to measure
   } else {
     metrics.focus = focusMetric(grey, gw, gh, metrics.paper_level, metrics.ink_level, t.laplacian);

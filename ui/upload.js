@@ -21,7 +21,7 @@ async function decode(file) {
  * The cheap quality tests (size, too dark or too light, focus) on a decoded photo, with the API's
  * thresholds: the middle of the frame, resized to the metric width, measured as the server measures.
  */
-export function photoQuality(bitmap, thresholds) {
+export function photoQuality(bitmap, thresholds, options = {}) {
   const region = measuredRegion(bitmap.width, bitmap.height, thresholds);
   const canvas = document.createElement('canvas');
   canvas.width = region.gw;
@@ -30,23 +30,24 @@ export function photoQuality(bitmap, thresholds) {
   ctx.imageSmoothingQuality = 'high';
   ctx.drawImage(bitmap, region.x, region.y, region.width, region.height, 0, 0, region.gw, region.gh);
   const grey = greyOf(ctx.getImageData(0, 0, region.gw, region.gh).data, thresholds.grey);
-  return assessGrey(bitmap.width, bitmap.height, grey, region.gw, region.gh, thresholds);
+  return assessGrey(bitmap.width, bitmap.height, grey, region.gw, region.gh, thresholds, options);
 }
 
 /**
  * Check and shrink a chosen file: a JPEG whose long side is at most LIMITS.longSide pixels. With the API's
- * quality thresholds, a photo that fails a cheap test is refused here, before anything is uploaded.
+ * quality thresholds, a photo that fails a cheap test is refused here, before anything is uploaded
+ * (`options.focus: false` skips the focus test, for a check's back).
  * Resolves {blob, width, height, sourceWidth, sourceHeight, quality}; rejects with an ApiError carrying a
  * sentence (code 'quality' with `failed` and `messages` for a quality failure).
  */
-export async function prepareImage(file, thresholds = null) {
+export async function prepareImage(file, thresholds = null, options = {}) {
   const problem = checkImageFile(file);
   if (problem) throw new ApiError(problem, 0, 'bad_file');
   const bitmap = await decode(file);
   try {
     const tooBig = checkImageSize(bitmap.width, bitmap.height, `"${file.name}"`);
     if (tooBig) throw new ApiError(tooBig, 0, 'bad_file');
-    const quality = usableThresholds(thresholds) ? photoQuality(bitmap, thresholds) : null;
+    const quality = usableThresholds(thresholds) ? photoQuality(bitmap, thresholds, options) : null;
     if (quality && quality.failed.length) {
       const error = new ApiError(quality.messages.join(' '), 0, 'quality');
       error.failed = quality.failed;

@@ -118,7 +118,7 @@ def test_deposit_review_and_operations_in_chromium(app: DeployedApp, tmp_path: P
     assert r["captureAttributes"] == [{"capture": "environment", "required": True}] * 2
     # The dark photo was refused on the page, with the quality test's sentence, and nothing was uploaded.
     assert r["darkFailed"] == "too_light_or_too_dark" and "too dark" in r["darkRefused"]
-    assert "front of the check" in r["darkSubmit"] and r["darkPuts"] == 0
+    assert "another photo of the front" in r["darkSubmit"] and r["darkPuts"] == 0
     # The wrong amount went to review; the customer sees why, and the amount read.
     assert r["mismatchFinal"] == "Needs review"
     assert any("differs from the amount on the check" in reason for reason in r["mismatchReasons"])

@@ -397,6 +397,7 @@ def test_browser_quality_refuses_dark_blurred_and_small_photos_with_one_sentence
         const flat = new Uint8Array(w * hgt).map((_, i) => Math.round(60 + (170 * (i % w)) / w));
         const run = (g, pw = 1600, ph = 1200) => quality.assessGrey(pw, ph, g, w, hgt, t);
         return {sharp: run(sharp), dark: run(dark), flat: run(flat), small: run(sharp, 500, 300),
+                flatBack: quality.assessGrey(1600, 1200, flat, w, hgt, t, {focus: false}),
                 region: quality.measuredRegion(1600, 1200, t),
                 usable: [t, {}, null].map(quality.usableThresholds)};
         """
@@ -406,6 +407,7 @@ def test_browser_quality_refuses_dark_blurred_and_small_photos_with_one_sentence
     assert out["dark"]["messages"] == ["The photo is too dark: take it in better light."]
     assert out["dark"]["results"]["out_of_focus"] == "not_tested"
     assert out["flat"]["failed"] == ["out_of_focus"] and "blurred" in out["flat"]["messages"][0]
+    assert out["flatBack"]["failed"] == [] and out["flatBack"]["results"]["out_of_focus"] == "not_tested"
     assert out["small"]["failed"] == ["below_minimum_size"]
     assert out["region"] == {"x": 320, "y": 300, "width": 960, "height": 600, "gw": 600, "gh": 375}
     assert out["usable"] == [True, False, False]

@@ -34,7 +34,7 @@ function imagePicker(side, label, settings) {
     }
     replace(status, h('p', { class: 'hint' }, `Preparing "${file.name}"…`));
     try {
-      const prepared = await prepareImage(file, settings.quality);
+      const prepared = await prepareImage(file, settings.quality, { focus: side === 'front' });
       state.prepared = prepared;
       state.previewUrl = URL.createObjectURL(prepared.blob);
       preview.src = state.previewUrl;
@@ -160,6 +160,8 @@ function renderForm(view, _params, { navigate, handleFailure }, settings) {
     if (firstBad) {
       if (!front.state.prepared && !front.input.hasAttribute('aria-invalid')) {
         replace(outcome, notice('error', 'Choose a photo or scan of the front of the check first.'));
+      } else if (!front.state.prepared) {
+        replace(outcome, notice('error', 'Choose another photo of the front of the check: that one cannot be used.'));
       } else if (firstBad[1] === back.input && !back.input.hasAttribute('aria-invalid')) {
         replace(outcome, notice('error', 'Choose a photo of the endorsed back of the check too.'));
       } else {
