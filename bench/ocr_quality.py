@@ -161,7 +161,8 @@ def bench_real(thresholds: quality.QualityThresholds, dpi: int) -> None:
         kind = "scan" if found.scan else "corners" if found.found else "fallback"
         print(
             f"{path.name:26} {kind:8} {found.size_in[0]}x{found.size_in[1]} in, "
-            f"skew {found.skew_degrees:5.1f}, {found.source_dpi:5.0f} dpi, {seconds:.3f} s, failed {report.failed or '-'}"
+            f"skew {found.skew_degrees:5.1f}, {found.source_dpi:5.0f} dpi, {seconds:.3f} s, "
+            f"failed {report.failed or '-'}"
         )
 
 

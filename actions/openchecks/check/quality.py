@@ -18,9 +18,9 @@ area averaging to `METRIC_WIDTH` pixels wide, keeping its aspect ratio):
   the columns by a 3-column box; each strip's profile minus a 41-column running median of the strips'
   median profile. A column that deviates the same way in all 8 strips is a streak: the metric is the
   smallest of its 8 deviations, for the worst column (the outer 8% ignored, where printed border frames
-  run). Bands: the same on the transposed image with a 5-row box (wider than a printed rule). Fails above `max_streak`. Measured on the
-  photo itself inside the check (the upright box between the corners), since a lens or sensor streak runs
-  along the photo's axes, not the check's.
+  run). Bands: the same on the transposed image with a 5-row box (wider than a printed rule). Fails above
+  `max_streak`. Measured on the photo itself inside the check (the upright box between the corners), since
+  a lens or sensor streak runs along the photo's axes, not the check's.
 - Size: the photo's pixels (width x height, either way round) and `source_dpi`, the photo's pixels per inch
   over the check. Below minimum: width < `min_width`, height < `min_height` (or the other way round for a
   portrait photo) or source_dpi < `min_dpi`; above maximum: more than `max_pixels` pixels or a side over
