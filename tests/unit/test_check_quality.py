@@ -57,8 +57,8 @@ def test_each_defect_is_caught_by_its_test(kind: str, test: str, words: str) -> 
     shot = photo.render_defect(check, kind, rng, other=other)
     report = _assess(shot.image)
     assert test in report.failed, report.metrics
-    assert report.results[test] == "fail"  # type: ignore[index]
-    message = report.messages[report.failed.index(test)]  # type: ignore[arg-type]
+    assert report.results[test] == "fail"
+    message = report.messages[report.failed.index(test)]
     assert words in message and message.endswith(".")
 
 
