@@ -35,12 +35,16 @@ ANALYSIS_WIDTH = 480
 PERSONAL_IN = (6.0, 2.75)
 BUSINESS_IN = (8.5, 3.67)
 SIZES_IN = (PERSONAL_IN, BUSINESS_IN)
+# E-13B characters are 0.117" tall: the ruler that tells a personal check from a business one.
+MICR_GLYPH_IN = 0.117
 # Aspect ratios (long / short side) accepted as a check seen with some perspective.
 MIN_ASPECT, MAX_ASPECT = 1.6, 3.0
 # A region must cover at least this share of the frame to be the check.
 MIN_AREA = 0.06
 # The region must fill its quadrilateral at least this well (area ratio) for the corners to be trusted.
 MIN_FILL = 0.9
+# More than this (the region spills past its quadrilateral) is no check shape either.
+MAX_FILL = 1.18
 # When no corners are found, the check is guessed to span this share of the photo's width.
 FALLBACK_SPAN = 0.9
 # Smallest image that is analysed at all (smaller gives found=False and a plain rescale).
@@ -60,7 +64,8 @@ class Straightened:
     border), `fill` (how well the paper region fills the quadrilateral), `outside_paper` (share of a thin ring
     just outside the check that is paper too: another check under or over it), `keystone` (shortest over
     longest of opposite sides, 1.0 for a square-on photo), `aspect_error` (how far the found aspect ratio is
-    from the nearest standard size's, as a share: two overlapping checks make a wrong shape).
+    from the nearest standard size's, as a share: two overlapping checks make a wrong shape), `solidity`
+    (area of the paper region over that of its convex hull: two overlapping checks make a notched shape).
     """
 
     image: Image.Image
@@ -76,6 +81,7 @@ class Straightened:
     outside_paper: float = 0.0
     keystone: float = 1.0
     aspect_error: float = 0.0
+    solidity: float = 1.0
     notes: list[str] = field(default_factory=list)
 
 
@@ -85,6 +91,7 @@ class _Quad:
     fill: float
     edge_contact: float
     mask: np.ndarray
+    solidity: float
 
 
 def _rgb_array(photo: Image.Image) -> np.ndarray:
@@ -246,7 +253,22 @@ def _quad_from_mask(mask: np.ndarray) -> _Quad | None:
     fill = float(cv2.contourArea(contour) / area)
     pts = contour.reshape(-1, 2)
     on_edge = (pts[:, 0] <= 1) | (pts[:, 1] <= 1) | (pts[:, 0] >= w - 2) | (pts[:, 1] >= h - 2)
-    return _Quad(quad, fill, float(on_edge.mean()), mask)
+    solidity = float(cv2.contourArea(contour) / max(1.0, cv2.contourArea(hull)))
+    return _Quad(quad, fill, float(on_edge.mean()), mask, solidity)
+
+
+def region_solidity(mask: np.ndarray) -> float:
+    """Area over convex-hull area of the mask's region under the middle of the frame (1.0 when none)."""
+    h, w = mask.shape
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    inside = [c for c in contours if cv2.pointPolygonTest(c, (w / 2, h / 2), False) >= 0]
+    if not inside:
+        return 1.0
+    contour = max(inside, key=cv2.contourArea)
+    area = cv2.contourArea(contour)
+    if area < MIN_AREA * w * h:
+        return 1.0
+    return float(area / max(1.0, cv2.contourArea(cv2.convexHull(contour))))
 
 
 def _outside_paper(quad: np.ndarray, mask: np.ndarray) -> float:
@@ -325,6 +347,54 @@ def _deskew(rgb: np.ndarray, small: np.ndarray, limit: float = 7.0) -> tuple[Ima
     return image, angle
 
 
+def _warp(
+    rgb: np.ndarray, quad: np.ndarray, size_in: tuple[float, float], dpi: int
+) -> tuple[np.ndarray, float]:
+    """The quadrilateral `quad` of `rgb` warped to `size_in` at `dpi`, and the photo's dpi over it."""
+    out_w, out_h = round(size_in[0] * dpi), round(size_in[1] * dpi)
+    target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    width_px = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
+    source_dpi = float(width_px / size_in[0])
+    interp = cv2.INTER_AREA if source_dpi > dpi * 1.2 else cv2.INTER_LINEAR
+    warped = cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(warped), source_dpi
+
+
+def micr_glyph_ratio(check: np.ndarray, dpi: int) -> float | None:
+    """Height of the MICR glyph row in the bottom 5/8" of a straightened check, over the 0.117" E-13B
+    glyph height at `dpi` (1.0: the scale is right), or None when no glyph row is seen there."""
+    grey = check if check.ndim == 2 else cv2.cvtColor(check, cv2.COLOR_RGB2GRAY)
+    band = grey[max(0, grey.shape[0] - round(0.625 * dpi)) :]
+    if band.shape[0] < 8 or band.shape[1] < 32:
+        return None
+    paper = float(np.percentile(band, 90))
+    ink = band < 0.6 * paper
+    profile = ink.mean(axis=1)
+    if profile.max() < 0.04:
+        return None
+    rows = profile > 0.3 * profile.max()
+    best = run = 0
+    for flag in rows:
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return best / (MICR_GLYPH_IN * dpi)
+
+
+def _by_micr_height(check: np.ndarray, size_in: tuple[float, float], dpi: int) -> tuple[float, float]:
+    """The check size whose scale makes the MICR glyphs 0.117" tall (personal and business checks have
+    nearly the same aspect ratio, so perspective alone can confuse them); `size_in` when unsure."""
+    ratio = micr_glyph_ratio(check, dpi)
+    if ratio is None:
+        return size_in
+    # Switch only when the glyphs measure what the other size predicts (6 / 8.5 = 0.71 or 8.5 / 6 = 1.42).
+    if size_in == PERSONAL_IN and 0.62 <= ratio <= 0.8:
+        return BUSINESS_IN
+    if size_in == BUSINESS_IN and 1.25 <= ratio <= 1.6:
+        return PERSONAL_IN
+    return size_in
+
+
 def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
     """The check in `photo` alone, perspective and rotation corrected, scaled by its real size to `dpi`.
 
@@ -349,9 +419,11 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         if h > w:
             image = image.rotate(90, expand=True)
         size_in = choose_size(max(w, h) / min(w, h))
+        # A scan has no perspective: its aspect ratio alone tells the size.
+        scaled = _scale_to(image, size_in, dpi)
         corners = ((0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h)))
         return Straightened(
-            _scale_to(image, size_in, dpi), dpi, size_in, corners, True, angle, max(w, h) / size_in[0],
+            scaled, dpi, size_in, corners, True, -angle, max(w, h) / size_in[0],
             scan=True, edge_contact=1.0,
         )  # fmt: skip
     best: _Quad | None = None
@@ -368,7 +440,7 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         score = abs(1 - quad.fill) + 0.5 * abs(aspect * size[1] / size[0] - 1) + 2 * quad.edge_contact
         if score < best_score:
             best, best_score = quad, score
-    if best is None or best.fill < MIN_FILL - 0.15:
+    if best is None or not MIN_FILL - 0.05 <= best.fill <= MAX_FILL:
         image, angle = _deskew(rgb, small)
         source = FALLBACK_SPAN * w / PERSONAL_IN[0]
         size_in = PERSONAL_IN
@@ -378,20 +450,17 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
             ["no four corners found"] if best is None else [f"paper region fills its outline {best.fill:.2f}"]
         )
         return Straightened(
-            out, dpi, size_in, None, False, angle, source, fill=best.fill if best else 0.0, notes=notes
-        )
+            out, dpi, size_in, None, False, -angle, source, fill=best.fill if best else 0.0,
+            solidity=max(region_solidity(m) for m in masks), notes=notes,
+        )  # fmt: skip
     found_quad = best.corners / scale
     aspect = _aspect(found_quad)
     size_in = choose_size(aspect)
-    out_w, out_h = round(size_in[0] * dpi), round(size_in[1] * dpi)
-    target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(found_quad.astype(np.float32), target)
-    width_px = (
-        np.linalg.norm(found_quad[1] - found_quad[0]) + np.linalg.norm(found_quad[2] - found_quad[3])
-    ) / 2
-    source_dpi = float(width_px / size_in[0])
-    interp = cv2.INTER_AREA if source_dpi > dpi * 1.2 else cv2.INTER_LINEAR
-    warped = cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    warped, source_dpi = _warp(rgb, found_quad, size_in, dpi)
+    other = _by_micr_height(warped, size_in, dpi)
+    if other != size_in:
+        size_in = other
+        warped, source_dpi = _warp(rgb, found_quad, size_in, dpi)
     q = [(float(x), float(y)) for x, y in found_quad]
     corners = (q[0], q[1], q[2], q[3])
     return Straightened(
@@ -407,4 +476,5 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         outside_paper=max(_outside_paper(best.corners, best.mask), _outside_paper(best.corners, paperlike)),
         keystone=_keystone(found_quad),
         aspect_error=abs(aspect / (size_in[0] / size_in[1]) - 1),
+        solidity=best.solidity,
     )

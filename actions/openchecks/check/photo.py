@@ -143,7 +143,9 @@ def _warp(check: np.ndarray, dst: np.ndarray, width: int, height: int) -> tuple[
     return np.asarray(warped, dtype=np.float32), np.asarray(alpha, dtype=np.float32)
 
 
-def _lighting(rng: random.Random, gen: np.random.Generator, width: int, height: int) -> np.ndarray:
+def _lighting(rng: random.Random, gen: np.random.Generator, full_width: int, full_height: int) -> np.ndarray:
+    """A smooth light field (computed at a quarter of the size, then enlarged)."""
+    width, height = max(2, full_width // 4), max(2, full_height // 4)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     xx /= width
     yy /= height
@@ -157,7 +159,8 @@ def _lighting(rng: random.Random, gen: np.random.Generator, width: int, height: 
         a = rng.uniform(0, 2 * math.pi)
         edge = (xx - rng.uniform(0.1, 0.9)) * math.cos(a) + (yy - rng.uniform(0.1, 0.9)) * math.sin(a)
         light *= 1.0 - rng.uniform(0.1, 0.3) / (1.0 + np.exp(-edge / rng.uniform(0.03, 0.1)))
-    return np.asarray(light * rng.uniform(0.88, 1.05), dtype=np.float32)
+    light = np.asarray(light * rng.uniform(0.88, 1.05), dtype=np.float32)
+    return np.asarray(cv2.resize(light, (full_width, full_height), interpolation=cv2.INTER_LINEAR))
 
 
 def _jpeg(arr: np.ndarray, quality: int) -> Image.Image:
@@ -219,12 +222,16 @@ def render(
         off = (int(rng.uniform(-8, 8)), int(rng.uniform(2, 10)))
         shadow = np.roll(shadow, off, axis=(0, 1))
         arr *= (1.0 - rng.uniform(0.2, 0.45) * shadow)[..., None]
-        arr = arr * (1 - alpha[..., None]) + layer * alpha[..., None]
+        layer -= arr
+        layer *= alpha[..., None]
+        arr += layer
     arr *= _lighting(rng, gen, width, height)[..., None]
     sigma = rng.uniform(0.3, 0.9) if blur is None else blur
     if sigma > 0:
         arr = cv2.GaussianBlur(arr, (0, 0), sigma)
-    arr += gen.normal(0, rng.uniform(1.5, 5.0) if noise is None else noise, arr.shape).astype(np.float32)
+    sensor = gen.standard_normal(arr.shape, dtype=np.float32)
+    sensor *= np.float32(rng.uniform(1.5, 5.0) if noise is None else noise)
+    arr += sensor
     image = _jpeg(arr, rng.randint(60, 92) if jpeg_quality is None else jpeg_quality)
     corners = tuple((float(x), float(y)) for x, y in dst)
     return Rendered(image, corners)  # type: ignore[arg-type]
@@ -290,12 +297,12 @@ def _defect(rendered: Rendered, kind: str, rng: random.Random) -> Rendered:
                     [0.0, 0.3 * image.width, 0.7 * image.width, 0.0],
                     [0.0, 0.35 * image.height, 0.65 * image.height, 0.0],
                 )
-            x = rng.randint(round(xs[1]), round(xs[2]))
+            x = round(xs[1] + rng.uniform(0.1, 0.9) * (xs[2] - xs[1]))
             delta = rng.choice((-1, 1)) * rng.uniform(45, 80)
             if rng.random() < 0.5:
                 out[:, x : x + width] += delta
             else:
-                y = rng.randint(round(ys[1]), round(ys[2]))
+                y = round(ys[1] + rng.uniform(0.1, 0.9) * (ys[2] - ys[1]))
                 out[y : y + width, :] += delta
         return replace(rendered, image=_jpeg(out, 88))
     raise ValueError(f"unknown defect {kind!r}: use one of {', '.join(DEFECTS)}")

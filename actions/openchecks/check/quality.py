@@ -17,10 +17,10 @@ area averaging to `METRIC_WIDTH` pixels wide, keeping its aspect ratio):
 - `streaks`: the rows are cut into 8 strips; in each strip the median grey of every column, smoothed along
   the columns by a 3-column box; each strip's profile minus a 41-column running median of the strips'
   median profile. A column that deviates the same way in all 8 strips is a streak: the metric is the
-  smallest of its 8 deviations, for the worst column (the outer 4% ignored). Bands: the same on the
-  transposed image with a 5-row box (wider than a printed rule). Fails above `max_streak`. Measured on the
-  photo itself inside the check (the upright box between the corners), since a lens or sensor streak runs
-  along the photo's axes, not the check's.
+  smallest of its 8 deviations, for the worst column (the outer 8% ignored, where printed border frames
+  run). Bands: the same on the transposed image with a 5-row box (wider than a printed rule). Fails above
+  `max_streak`. Measured on the photo itself inside the check (the upright box between the corners), since
+  a lens or sensor streak runs along the photo's axes, not the check's.
 - Size: the photo's pixels (width x height, either way round) and `source_dpi`, the photo's pixels per inch
   over the check. Below minimum: width < `min_width`, height < `min_height` (or the other way round for a
   portrait photo) or source_dpi < `min_dpi`; above maximum: more than `max_pixels` pixels or a side over
@@ -70,7 +70,7 @@ METRIC_WIDTH = 600
 STREAK_SEGMENTS = 8
 # Below this spread of grey levels (paper - ink) focus is not tested (nothing left to be sharp).
 MIN_FOCUS_CONTRAST = 25.0
-STREAK_MARGIN = 0.04
+STREAK_MARGIN = 0.08
 
 MESSAGES: dict[str, str] = {
     "partial_image": "Part of the check is outside the photo: move back so all four corners show, with "
@@ -93,10 +93,10 @@ class QualityThresholds:
     """The limits of every quality test (the configuration document's `quality` object)."""
 
     min_paper_level: float = 100.0
-    max_ink_level: float = 200.0
-    max_clipped: float = 0.6
+    max_ink_level: float = 190.0
+    max_clipped: float = 0.9
     min_focus: float = 10.0
-    max_streak: float = 18.0
+    max_streak: float = 24.0
     min_width: int = 640
     min_height: int = 480
     min_dpi: float = 150.0
@@ -108,6 +108,7 @@ class QualityThresholds:
     min_fill: float = 0.93
     max_outside_paper: float = 0.12
     max_aspect_error: float = 0.08
+    min_solidity: float = 0.97
 
     @classmethod
     def from_config(cls, config: Mapping[str, object] | None) -> QualityThresholds:
@@ -238,7 +239,7 @@ def _worst_band(grey: np.ndarray, box: int) -> float:
     dev = medians - running[None, :]
     same_sign = (np.sign(dev) == np.sign(dev[0])).all(axis=0)
     least = np.where(same_sign, np.abs(dev).min(axis=0), 0.0)
-    # Ignore the outer columns: the check's own edge and any sliver of table left by straightening.
+    # Ignore the outer columns: many checks have a printed border frame there, as long as any streak.
     margin = max(3, round(STREAK_MARGIN * w))
     return float(least[margin:-margin].max())
 
@@ -256,7 +257,7 @@ def _streak_region(photo: Image.Image, straightened: Straightened) -> Image.Imag
     ys = sorted(p[1] for p in straightened.corners)
     # Between the second and third corner on each axis lies (about) the largest upright box inside the check.
     x0, x1, y0, y1 = xs[1], xs[2], ys[1], ys[2]
-    dx, dy = 0.04 * (x1 - x0), 0.04 * (y1 - y0)
+    dx, dy = 0.02 * (x1 - x0), 0.02 * (y1 - y0)
     box = (
         max(0, round(x0 + dx)),
         max(0, round(y0 + dy)),
@@ -302,17 +303,23 @@ def assess(photo: Image.Image, straightened: Straightened, thresholds: QualityTh
             outside_paper=straightened.outside_paper,
             keystone=straightened.keystone,
             aspect_error=straightened.aspect_error,
+            solidity=straightened.solidity,
         )
         verdict("partial_image", straightened.edge_contact <= t.max_edge_contact)
         verdict(
             "piggyback",
             t.min_fill <= straightened.fill <= 1 / t.min_fill
             and straightened.outside_paper <= t.max_outside_paper
-            and straightened.aspect_error <= t.max_aspect_error,
+            and straightened.aspect_error <= t.max_aspect_error
+            and straightened.solidity >= t.min_solidity,
         )
     else:
         metrics["fill"] = straightened.fill
+        metrics["solidity"] = straightened.solidity
         verdict("partial_image", False, MESSAGES["no_corners"])
+        if straightened.solidity < t.min_solidity:
+            # No four corners, but a notched paper region: two documents, one over the other.
+            verdict("piggyback", False)
     if straightened.found:
         metrics["keystone"] = straightened.keystone
         verdict(
