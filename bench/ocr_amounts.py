@@ -67,7 +67,8 @@ def rapidocr_reader() -> Callable[[Image.Image], Result] | None:
         result, _ = engine(np.asarray(image.convert("RGB")))
         if not result:
             return None, 0.0
-        words = [(str(text), float(score)) for _, text, score in result]
+        ordered = sorted(result, key=lambda r: min(x for x, _ in r[0]))  # left to right
+        words = [(str(text), float(score)) for _, text, score in ordered]
         cand = amt.courtesy_candidate(words, "rapidocr")
         return cand.cents, cand.confidence
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +44,7 @@ MIN_CONFIDENCE = min(COURTESY_MIN, LEGAL_MIN)
 # The legal line confirms one of the courtesy hypotheses when it spells it this well (words.legal_match) and
 # better than every other by this margin; a hypothesis needs this courtesy score to be confirmed at all.
 VERIFY_MIN = 0.6
-VERIFY_MARGIN = 0.1
+VERIFY_MARGIN = 0.05
 ALT_MIN = 0.02
 
 
@@ -422,16 +423,43 @@ def best_courtesy(scores: dict[int, float], tess: Candidate, prefer: int | None 
     return Candidate(cents, score * (1 - other), tess.text, reader)
 
 
-def verify_legal(text: str, hypotheses: set[int]) -> tuple[int, float] | None:
-    """The hypothesis the legal line spells best, and a confidence, when it stands out from the others."""
+def neighbours(cents: int) -> set[int]:
+    """Amounts one digit of the dollars away from `cents`: the misreads a legal line must rule out."""
+    dollars, rest = divmod(cents, 100)
+    digits = str(dollars)
+    out = set()
+    for i, old in enumerate(digits):
+        for new in "0123456789":
+            if new != old and not (i == 0 and new == "0" and len(digits) > 1):
+                out.add(int(digits[:i] + new + digits[i + 1 :]) * 100 + rest)
+    return out
+
+
+def verify_legal(
+    text: str, hypotheses: set[int], rivals: AbstractSet[int] = frozenset()
+) -> tuple[int, float] | None:
+    """The hypothesis the legal line spells best, and a confidence, when it stands out from the other
+    hypotheses and from the `rivals` (amounts a misread would give), which can never be confirmed."""
     if not text or not hypotheses:
         return None
-    ranked = sorted(((legal_match(text, h), h) for h in hypotheses), reverse=True)
+    ranked = sorted(((legal_match(text, h), h) for h in hypotheses | rivals), reverse=True)
     best, cents = ranked[0]
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
-    if best < VERIFY_MIN or best - second < VERIFY_MARGIN:
+    if cents not in hypotheses or best < VERIFY_MIN:
         return None
-    return cents, best * min(1.0, (best - second) / 0.2)
+    # Every near miss of the winner is a rival too: "eight" must beat "nine" and "three" in its place.
+    others = [m for m, h in ranked[1:]] + [legal_match(text, h) for h in neighbours(cents)]
+    margin = best - max(others, default=0.0)
+    if margin < VERIFY_MARGIN:
+        return None
+    return cents, best * min(1.0, margin / (2 * VERIFY_MARGIN))
+
+
+def contradicts(text: str, cents: int, rivals: set[int]) -> bool:
+    """Whether the legal line spells one of `rivals` better than `cents` (too little text: never)."""
+    if sum(c.isalpha() for c in text) < 8 or not rivals:
+        return False
+    own = legal_match(text, cents)
+    return max(legal_match(text, r) for r in rivals) > own + 0.02
 
 
 def vote(
@@ -441,15 +469,19 @@ def vote(
     legal_conf: float,
     courtesy_min: float = COURTESY_MIN,
     legal_min: float = LEGAL_MIN,
+    *,
+    courtesy_contradicted: bool = False,
 ) -> tuple[int | None, Source | None, float]:
     """The amount from the two readings: (cents, source, confidence), cents None when unread.
 
     Agreement reads the amount. Otherwise a reading counts alone only at or above its threshold, and only
     when the other reading (if any) is below its own: two confident readings that disagree read nothing.
+    A courtesy reading the legal line spells worse than a near miss (`courtesy_contradicted`) never
+    stands alone.
     """
     if courtesy is not None and courtesy == legal:
         return courtesy, "both", 1 - (1 - courtesy_conf) * (1 - legal_conf)
-    c_ok = courtesy is not None and courtesy_conf >= courtesy_min
+    c_ok = courtesy is not None and courtesy_conf >= courtesy_min and not courtesy_contradicted
     l_ok = legal is not None and legal_conf >= legal_min
     if c_ok and not l_ok:
         return courtesy, "courtesy", courtesy_conf
@@ -483,19 +515,28 @@ def read_amount(
     legal_conf, legal_text = 0.0, ""
     if crops.legal is not None:
         legal_cents, legal_conf, legal_text = legal_candidate(l_words)
-        # The legal line confirms one of the figures' hypotheses (the legal parse takes part only as a
-        # rival: spelt better than all of them, it confirms none).
-        dollars = {h // 100 for h in scores}
-        rivals = {legal_cents} if legal_cents is not None and legal_cents // 100 not in dollars else set()
-        verified = verify_legal(legal_text, set(scores) | rivals) if scores else None
+        # The legal line confirms one of the figures' hypotheses; the legal parse and the near misses of
+        # the best hypothesis take part only as rivals: spelt better, they confirm nothing.
+        rivals = {legal_cents} - set(scores) if legal_cents is not None else set()
+        verified = verify_legal(legal_text, set(scores), rivals) if scores else None
         if verified is not None and scores.get(verified[0], 0.0) >= ALT_MIN:
             if verified[0] == legal_cents:
                 legal_conf = max(legal_conf, verified[1])
             else:
                 legal_cents, legal_conf = verified
     c_cand = best_courtesy(scores, tess, prefer=legal_cents)
+    contradicted = False
+    if c_cand.cents is not None and legal_text and c_cand.cents != legal_cents:
+        others = neighbours(c_cand.cents) | ({legal_cents} if legal_cents is not None else set())
+        contradicted = contradicts(legal_text, c_cand.cents, others)
     cents, source, conf = vote(
-        c_cand.cents, c_cand.confidence, legal_cents, legal_conf, courtesy_min, legal_min
+        c_cand.cents,
+        c_cand.confidence,
+        legal_cents,
+        legal_conf,
+        courtesy_min,
+        legal_min,
+        courtesy_contradicted=contradicted,
     )
     return AmountReading(
         amount=_format(cents) if cents is not None else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ONES = (
     "zero",
@@ -226,6 +227,7 @@ def _distance(a: str, b: str) -> int:
     return _edit_distance(a, b, max(len(a), len(b)))
 
 
+@lru_cache(maxsize=4096)
 def legal_match(text: str, cents: int) -> float:
     """How well a (misread) legal line `text` spells the amount `cents`, 0..1.
 
