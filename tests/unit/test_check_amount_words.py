@@ -155,3 +155,12 @@ def test_beam_keeps_the_most_probable_strings() -> None:
         ("1.6", pytest.approx(0.36)),
         ("7.0", pytest.approx(0.06)),
     ]
+
+
+def test_near_misses_of_an_amount() -> None:
+    from openchecks.check.amount import neighbours
+
+    near = neighbours(104200)
+    assert {4200, 14200, 1104200, 904200, 104300, 1004200} <= near  # dropped, changed, added digits
+    assert 104200 not in near and all(c % 100 == 0 for c in near)
+    assert neighbours(7) >= {10_07, 2_07} and 0 in neighbours(500)  # $0.07 -> $10.07, $2.07; $5 -> $0

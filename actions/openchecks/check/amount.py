@@ -424,14 +424,18 @@ def best_courtesy(scores: dict[int, float], tess: Candidate, prefer: int | None 
 
 
 def neighbours(cents: int) -> set[int]:
-    """Amounts one digit of the dollars away from `cents`: the misreads a legal line must rule out."""
+    """Amounts one digit of the dollars away from `cents` (one changed, dropped or added): the misreads a
+    legal line must rule out."""
     dollars, rest = divmod(cents, 100)
     digits = str(dollars)
-    out = set()
-    for i, old in enumerate(digits):
+    variants = {digits[:i] + digits[i + 1 :] for i in range(len(digits))}
+    for i in range(len(digits) + 1):
         for new in "0123456789":
-            if new != old and not (i == 0 and new == "0" and len(digits) > 1):
-                out.add(int(digits[:i] + new + digits[i + 1 :]) * 100 + rest)
+            variants.add(digits[:i] + new + digits[i:])
+            if i < len(digits):
+                variants.add(digits[:i] + new + digits[i + 1 :])
+    out = {int(v) * 100 + rest for v in variants if v and len(v) <= 8}
+    out.discard(cents)
     return out
 
 
@@ -515,6 +519,8 @@ def read_amount(
     legal_conf, legal_text = 0.0, ""
     if crops.legal is not None:
         legal_cents, legal_conf, legal_text = legal_candidate(l_words)
+        if legal_cents is not None and contradicts(legal_text, legal_cents, neighbours(legal_cents)):
+            legal_cents, legal_conf = None, 0.0  # a near miss spells the line better: a misread word
         # The legal line confirms one of the figures' hypotheses; the legal parse and the near misses of
         # the best hypothesis take part only as rivals: spelt better, they confirm nothing.
         rivals = {legal_cents} - set(scores) if legal_cents is not None else set()

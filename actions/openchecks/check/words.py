@@ -224,7 +224,30 @@ def _words_value(words: list[str]) -> int | None:
 
 
 def _distance(a: str, b: str) -> int:
-    return _edit_distance(a, b, max(len(a), len(b)))
+    """Levenshtein distance by bit-parallel rows (Myers' algorithm, Hyyro's form): one pass over `b`."""
+    if not a:
+        return len(b)
+    full = (1 << len(a)) - 1
+    last = 1 << (len(a) - 1)
+    peq: dict[str, int] = {}
+    for i, ch in enumerate(a):
+        peq[ch] = peq.get(ch, 0) | (1 << i)
+    pv, mv, score = full, 0, len(a)
+    for ch in b:
+        eq = peq.get(ch, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & full)
+        mh = pv & xh
+        if ph & last:
+            score += 1
+        elif mh & last:
+            score -= 1
+        ph = ((ph << 1) | 1) & full
+        mh = (mh << 1) & full
+        pv = mh | (~(xv | ph) & full)
+        mv = ph & xv
+    return score
 
 
 @lru_cache(maxsize=4096)
