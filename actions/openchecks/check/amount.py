@@ -44,6 +44,8 @@ MIN_CONFIDENCE = min(COURTESY_MIN, LEGAL_MIN)
 # The legal line confirms one of the courtesy hypotheses when it spells it this well (words.legal_match) and
 # better than every other by this margin; a hypothesis needs this courtesy score to be confirmed at all.
 VERIFY_MIN = 0.6
+# Two readings that agree are read at or above this combined confidence.
+AGREE_MIN = 0.0
 VERIFY_MARGIN = 0.05
 ALT_MIN = 0.02
 
@@ -474,6 +476,7 @@ def vote(
     courtesy_min: float = COURTESY_MIN,
     legal_min: float = LEGAL_MIN,
     *,
+    agree_min: float = AGREE_MIN,
     courtesy_contradicted: bool = False,
 ) -> tuple[int | None, Source | None, float]:
     """The amount from the two readings: (cents, source, confidence), cents None when unread.
@@ -484,7 +487,8 @@ def vote(
     stands alone.
     """
     if courtesy is not None and courtesy == legal:
-        return courtesy, "both", 1 - (1 - courtesy_conf) * (1 - legal_conf)
+        both = 1 - (1 - courtesy_conf) * (1 - legal_conf)
+        return (courtesy, "both", both) if both >= agree_min else (None, None, both)
     c_ok = courtesy is not None and courtesy_conf >= courtesy_min and not courtesy_contradicted
     l_ok = legal is not None and legal_conf >= legal_min
     if c_ok and not l_ok:
