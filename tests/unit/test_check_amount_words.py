@@ -11,8 +11,8 @@ from openchecks.check.amount import (
     best_courtesy,
     courtesy_candidate,
     courtesy_hypotheses,
+    joint_reading,
     parse_figures,
-    verify_legal,
     vote,
 )
 from openchecks.check.amount_glyphs import GlyphRead, beam, components, remove_rules, segment
@@ -126,10 +126,13 @@ def test_courtesy_hypotheses_and_the_best_of_them() -> None:
     best = best_courtesy(scores, Candidate(90704, 0.5, "907.04", "tesseract"))
     assert best.cents == 90704 and best.confidence == pytest.approx(0.8 * 0.7)  # 607.04 is a real doubt
     # The legal line spelling "six hundred seven" picks the second reading of the figures.
-    verified = verify_legal("Six hundred seuen and 04/100", set(scores))
-    assert verified is not None and verified[0] == 60704
+    joint = joint_reading("Six hundred seuen and 04/100", scores, None)
+    assert joint is not None and joint[0] == 60704 and joint[1] > 0.5
     assert best_courtesy(scores, Candidate(90704, 0.5, "", "t"), prefer=60704).cents == 60704
-    assert verify_legal("~~~ ###", set(scores)) is None
+    assert joint_reading("~~~ ###", scores, None) is None  # no words to weigh
+    # Words that spell a near miss the figures never offered ("six hundred eight") leave no amount sure.
+    doubt = joint_reading("Six hundred eight and 04/100", scores, None)
+    assert doubt is not None and (doubt[0] not in scores or doubt[1] < 0.5)
     assert best_courtesy({}, Candidate(None, 0.0, "", "")).cents is None
 
 

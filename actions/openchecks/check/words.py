@@ -280,3 +280,15 @@ def legal_match(text: str, cents: int) -> float:
         if written != cents % 100:
             score *= 0.5
     return score
+
+
+def fraction_cents(text: str) -> int | None:
+    """The cents a legal line's fraction names ("and 42/100" -> 42, "xx/100" -> 0), None when unreadable."""
+    match = _FRACTION.search(text)
+    if not match:
+        return None
+    num = match.group(1).lower()
+    if num in ("xx", "no", "x", "n"):
+        return 0
+    num = num.replace("o", "0")
+    return int(num) if num.isdigit() else None
