@@ -167,3 +167,20 @@ def test_near_misses_of_an_amount() -> None:
     assert {4200, 14200, 1104200, 904200, 104300, 1004200} <= near  # dropped, changed, added digits
     assert 104200 not in near and all(c % 100 == 0 for c in near)
     assert neighbours(7) >= {10_07, 2_07} and 0 in neighbours(500)  # $0.07 -> $10.07, $2.07; $5 -> $0
+
+
+def test_fraction_and_contradiction() -> None:
+    from openchecks.check.amount import contradicts
+    from openchecks.check.words import fraction_cents
+
+    assert fraction_cents("One and 42/100") == 42
+    assert fraction_cents("Ten and xx/100 dollars") == 0
+    assert fraction_cents("Ten and OO/1OO") == 0
+    assert fraction_cents("Ten and (9/100") is None  # a stray mark before the digits: unreadable
+    assert fraction_cents("Ten dollars") is None
+    # The words say "seven hundred": a courtesy "5428.29" is contradicted by its near miss 5728.29 ...
+    words = "FIVE THOUSAND SEVEN HUNDRED TWENTY-E1OHT AND 29/100"
+    assert contradicts(words, 542829, {572829, 542929})
+    assert not contradicts(words, 572829, {542829, 572929})
+    # ... while garbled words contradict nothing.
+    assert not contradicts("scat, Ls OLE LE ACOIS terre CES", 1200042, {1100042, 200042})
