@@ -176,6 +176,7 @@ def test_fraction_and_contradiction() -> None:
     assert fraction_cents("One and 42/100") == 42
     assert fraction_cents("Ten and xx/100 dollars") == 0
     assert fraction_cents("Ten and OO/1OO") == 0
+    assert fraction_cents("SEVEN AND xx/t00 DOLLAKs") == 0 and fraction_cents("one and 42 / l00") == 42
     assert fraction_cents("Ten and (9/100") is None  # a stray mark before the digits: unreadable
     assert fraction_cents("Ten dollars") is None
     # The words say "seven hundred": a courtesy "5428.29" is contradicted by its near miss 5728.29 ...

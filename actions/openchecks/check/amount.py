@@ -552,6 +552,8 @@ def read_amount(
     if c_cand.cents is not None and legal_text and c_cand.cents != legal_cents:
         others = neighbours(c_cand.cents) | ({legal_cents} if legal_cents is not None else set())
         contradicted = contradicts(legal_text, c_cand.cents, others)
+    figures_agree = glyph_top is not None and glyph_top[0] == tess.cents == c_cand.cents
+    figures_agree = glyph_top is not None and glyph_top[0] == tess.cents == c_cand.cents
     cents: int | None
     source: Source | None
     if joint is not None and cents_sure and joint[0] == legal_cents and joint[0] == c_cand.cents:
@@ -567,7 +569,8 @@ def read_amount(
             courtesy_min,
             legal_min,
             agree_min=agree_min,
-            courtesy_contradicted=contradicted,
+            # Alone, figures need both their readers: the glyph model can be sure and wrong on a new hand.
+            courtesy_contradicted=contradicted or not figures_agree,
         )
     return AmountReading(
         amount=_format(cents) if cents is not None else None,

@@ -46,9 +46,8 @@ VOCABULARY: dict[str, int | None] = {
 }
 # Misspellings people write, mapped to the word they mean.
 _KNOWN = {"fourty": "forty", "forthy": "forty", "ninty": "ninety", "nineth": "nine", "twelfe": "twelve"}
-_FRACTION = re.compile(
-    r"(?<![^\s])([0-9oOxXnN]{1,2}|no|xx)\s*/\s*(1[0oO]{2}|l[0oO]{2}|I[0oO]{2})\b", re.IGNORECASE
-)
+# "42/100" as OCR reads it: "42/l00", "xx/1OO", "00 / 1DD", "no/t00".
+_FRACTION = re.compile(r"(?<![^\s])([0-9oOxXnN]{1,2}|no|xx)\s*/\s*[1lIt|!][0oODQ]{2}(?![0-9])", re.IGNORECASE)
 
 
 def _under_thousand(n: int) -> list[str]:
