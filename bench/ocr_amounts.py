@@ -67,7 +67,8 @@ def rapidocr_reader() -> Callable[[Image.Image], Result] | None:
         result, _ = engine(np.asarray(image.convert("RGB")))
         if not result:
             return None, 0.0
-        words = [(str(text), float(score)) for _, text, score in result]
+        ordered = sorted(result, key=lambda r: min(x for x, _ in r[0]))  # left to right
+        words = [(str(text), float(score)) for _, text, score in ordered]
         cand = amt.courtesy_candidate(words, "rapidocr")
         return cand.cents, cand.confidence
 
@@ -100,6 +101,7 @@ def synthetic(count: int, seed: int, rapid: Callable[[Image.Image], Result] | No
     results: dict[str, dict[tuple[str, str], list[tuple[Result, int]]]] = {n: {} for n in names}
     seconds: dict[str, list[float]] = {n: [] for n in names}
     single: dict[str, list[tuple[Result, int]]] = {"courtesy": [], "legal": []}
+    wrong_by_source: dict[str, int] = {}
     rng = random.Random(seed)
     for split in ("tune", "held_out"):
         for style in ("printed", "handwritten"):
@@ -129,6 +131,9 @@ def synthetic(count: int, seed: int, rapid: Callable[[Image.Image], Result] | No
                 reading, s = cpu_seconds(lambda: amt.read_amount(front, 200))  # noqa: B023
                 seconds["chosen"].append(s)
                 outs["chosen"] = (reading.cents, reading.confidence if reading.cents is not None else 0.0)
+                if reading.cents is not None and reading.cents != want:
+                    label = f"{split}/{style}/{reading.source}"
+                    wrong_by_source[label] = wrong_by_source.get(label, 0) + 1
                 for name in names:
                     results[name].setdefault((split, style), []).append((outs.get(name, (None, 0.0)), want))
                 if split == "tune" and reading.source != "both":
@@ -164,7 +169,15 @@ def synthetic(count: int, seed: int, rapid: Callable[[Image.Image], Result] | No
         wrong_confs = [conf for (cents, conf), truth in rows if cents is not None and cents != truth]
         top = max(wrong_confs, default=0.0)
         print(f"- tune set, read by one side only: largest confidence of a wrong {kind} reading {top:.4f}")
-    print(f"- thresholds in use: COURTESY_MIN {amt.COURTESY_MIN}, LEGAL_MIN {amt.LEGAL_MIN}")
+    chosen_tune = results["chosen"][("tune", "printed")] + results["chosen"][("tune", "handwritten")]
+    print(
+        f"- chosen: lowest confidence with <= 1% wrong on the tune set {threshold_at(chosen_tune, 0.01):.4f}"
+    )
+    print(f"- chosen: wrong reads by set/style/source {wrong_by_source or 'none'}")
+    print(
+        f"- thresholds in use: COURTESY_MIN {amt.COURTESY_MIN}, LEGAL_MIN {amt.LEGAL_MIN}, "
+        f"AGREE_MIN {amt.AGREE_MIN}"
+    )
 
 
 def real_checks() -> None:

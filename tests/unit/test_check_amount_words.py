@@ -11,8 +11,8 @@ from openchecks.check.amount import (
     best_courtesy,
     courtesy_candidate,
     courtesy_hypotheses,
+    joint_reading,
     parse_figures,
-    verify_legal,
     vote,
 )
 from openchecks.check.amount_glyphs import GlyphRead, beam, components, remove_rules, segment
@@ -126,10 +126,13 @@ def test_courtesy_hypotheses_and_the_best_of_them() -> None:
     best = best_courtesy(scores, Candidate(90704, 0.5, "907.04", "tesseract"))
     assert best.cents == 90704 and best.confidence == pytest.approx(0.8 * 0.7)  # 607.04 is a real doubt
     # The legal line spelling "six hundred seven" picks the second reading of the figures.
-    verified = verify_legal("Six hundred seuen and 04/100", set(scores))
-    assert verified is not None and verified[0] == 60704
+    joint = joint_reading("Six hundred seuen and 04/100", scores, None)
+    assert joint is not None and joint[0] == 60704 and joint[1] > 0.5
     assert best_courtesy(scores, Candidate(90704, 0.5, "", "t"), prefer=60704).cents == 60704
-    assert verify_legal("~~~ ###", set(scores)) is None
+    assert joint_reading("~~~ ###", scores, None) is None  # no words to weigh
+    # Words that spell a near miss the figures never offered ("six hundred eight") leave no amount sure.
+    doubt = joint_reading("Six hundred eight and 04/100", scores, None)
+    assert doubt is not None and (doubt[0] not in scores or doubt[1] < 0.5)
     assert best_courtesy({}, Candidate(None, 0.0, "", "")).cents is None
 
 
@@ -155,3 +158,30 @@ def test_beam_keeps_the_most_probable_strings() -> None:
         ("1.6", pytest.approx(0.36)),
         ("7.0", pytest.approx(0.06)),
     ]
+
+
+def test_near_misses_of_an_amount() -> None:
+    from openchecks.check.amount import neighbours
+
+    near = neighbours(104200)
+    assert {4200, 14200, 1104200, 904200, 104300, 1004200} <= near  # dropped, changed, added digits
+    assert 104200 not in near and all(c % 100 == 0 for c in near)
+    assert neighbours(7) >= {10_07, 2_07} and 0 in neighbours(500)  # $0.07 -> $10.07, $2.07; $5 -> $0
+
+
+def test_fraction_and_contradiction() -> None:
+    from openchecks.check.amount import contradicts
+    from openchecks.check.words import fraction_cents
+
+    assert fraction_cents("One and 42/100") == 42
+    assert fraction_cents("Ten and xx/100 dollars") == 0
+    assert fraction_cents("Ten and OO/1OO") == 0
+    assert fraction_cents("SEVEN AND xx/t00 DOLLAKs") == 0 and fraction_cents("one and 42 / l00") == 42
+    assert fraction_cents("Ten and (9/100") is None  # a stray mark before the digits: unreadable
+    assert fraction_cents("Ten dollars") is None
+    # The words say "seven hundred": a courtesy "5428.29" is contradicted by its near miss 5728.29 ...
+    words = "FIVE THOUSAND SEVEN HUNDRED TWENTY-E1OHT AND 29/100"
+    assert contradicts(words, 542829, {572829, 542929})
+    assert not contradicts(words, 572829, {542829, 572929})
+    # ... while garbled words contradict nothing.
+    assert not contradicts("scat, Ls OLE LE ACOIS terre CES", 1200042, {1100042, 200042})

@@ -28,7 +28,7 @@ import pytesseract
 from PIL import Image, ImageOps
 
 from openchecks.check.amount_glyphs import GlyphRead, ink_mask, read_glyphs, remove_rules
-from openchecks.check.words import legal_match, parse_legal
+from openchecks.check.words import fraction_cents, legal_match, parse_legal
 from openchecks.micr import recognize
 
 Source = Literal["courtesy", "legal", "both"]
@@ -36,14 +36,18 @@ Box = tuple[int, int, int, int]
 
 # Thresholds for one reading alone, measured by `bench/ocr_amounts.py` on the tuning fonts (the figures in
 # README/report): the lowest confidence at which no wrong amount was accepted there.
-COURTESY_MIN = 0.9
+COURTESY_MIN = 0.98
 LEGAL_MIN = 0.9
 # The overall confidence of an accepted reading is at least this (callers may ask for more).
 MIN_CONFIDENCE = min(COURTESY_MIN, LEGAL_MIN)
-# The legal line confirms one of the courtesy hypotheses when it spells it this well (words.legal_match) and
-# better than every other by this margin; a hypothesis needs this courtesy score to be confirmed at all.
+# Two readings that agree are read at or above this confidence.
+AGREE_MIN = 0.0
+# The legal line supports a courtesy hypothesis when it spells it this well (words.legal_match); in the
+# joint weighing (joint_reading) an amount the figures did not offer gets PRIOR_FLOOR, and spelling
+# counts exp(SPELLING_WEIGHT x match); a hypothesis needs ALT_MIN to be preferred over the best figures.
 VERIFY_MIN = 0.6
-VERIFY_MARGIN = 0.1
+PRIOR_FLOOR = 0.02
+SPELLING_WEIGHT = 50.0
 ALT_MIN = 0.02
 
 
@@ -422,16 +426,52 @@ def best_courtesy(scores: dict[int, float], tess: Candidate, prefer: int | None 
     return Candidate(cents, score * (1 - other), tess.text, reader)
 
 
-def verify_legal(text: str, hypotheses: set[int]) -> tuple[int, float] | None:
-    """The hypothesis the legal line spells best, and a confidence, when it stands out from the others."""
-    if not text or not hypotheses:
+def neighbours(cents: int) -> set[int]:
+    """Amounts one digit of the dollars away from `cents` (one changed, dropped or added): the misreads a
+    legal line must rule out."""
+    dollars, rest = divmod(cents, 100)
+    digits = str(dollars)
+    variants = {digits[:i] + digits[i + 1 :] for i in range(len(digits))}
+    for i in range(len(digits) + 1):
+        for new in "0123456789":
+            variants.add(digits[:i] + new + digits[i:])
+            if i < len(digits):
+                variants.add(digits[:i] + new + digits[i + 1 :])
+    out = {int(v) * 100 + rest for v in variants if v and len(v) <= 8}
+    out.discard(cents)
+    return out
+
+
+def joint_reading(text: str, scores: dict[int, float], legal: int | None) -> tuple[int, float] | None:
+    """The amount both lines support best, and its share of the support (0..1), or None without words.
+
+    Each hypothesis of the figures, their near misses and the legal parse are weighed: prior = the
+    figures' score (`PRIOR_FLOOR` for an amount the figures did not offer), times exp(`SPELLING_WEIGHT` x
+    how well the legal line spells it). A misread digit the words contradict loses; words too garbled to
+    tell near misses apart leave no amount a large share.
+    """
+    if sum(c.isalpha() for c in text) < 8:
         return None
-    ranked = sorted(((legal_match(text, h), h) for h in hypotheses), reverse=True)
-    best, cents = ranked[0]
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
-    if best < VERIFY_MIN or best - second < VERIFY_MARGIN:
-        return None
-    return cents, best * min(1.0, (best - second) / 0.2)
+    ranked = sorted(scores, key=lambda h: -scores[h])
+    candidates = set(scores) | ({legal} if legal is not None else set())
+    for h in ranked[:2]:
+        candidates |= neighbours(h)
+    weights = {
+        h: max(scores.get(h, 0.0), PRIOR_FLOOR) * float(np.exp(SPELLING_WEIGHT * legal_match(text, h)))
+        for h in candidates
+    }
+    total = sum(weights.values())
+    best = max(weights, key=lambda h: weights[h])
+    return best, weights[best] / total
+
+
+def contradicts(text: str, cents: int, rivals: set[int]) -> bool:
+    """Whether the legal line spells one of `rivals` better than `cents` (too little text: never)."""
+    if sum(c.isalpha() for c in text) < 8 or not rivals:
+        return False
+    own = legal_match(text, cents)
+    best = max(legal_match(text, r) for r in rivals)
+    return best >= VERIFY_MIN and best > own + 0.02  # garbled words contradict nothing
 
 
 def vote(
@@ -441,15 +481,21 @@ def vote(
     legal_conf: float,
     courtesy_min: float = COURTESY_MIN,
     legal_min: float = LEGAL_MIN,
+    *,
+    agree_min: float = AGREE_MIN,
+    courtesy_contradicted: bool = False,
 ) -> tuple[int | None, Source | None, float]:
     """The amount from the two readings: (cents, source, confidence), cents None when unread.
 
     Agreement reads the amount. Otherwise a reading counts alone only at or above its threshold, and only
     when the other reading (if any) is below its own: two confident readings that disagree read nothing.
+    A courtesy reading the legal line spells worse than a near miss (`courtesy_contradicted`) never
+    stands alone.
     """
     if courtesy is not None and courtesy == legal:
-        return courtesy, "both", 1 - (1 - courtesy_conf) * (1 - legal_conf)
-    c_ok = courtesy is not None and courtesy_conf >= courtesy_min
+        both = 1 - (1 - courtesy_conf) * (1 - legal_conf)
+        return (courtesy, "both", both) if both >= agree_min else (None, None, both)
+    c_ok = courtesy is not None and courtesy_conf >= courtesy_min and not courtesy_contradicted
     l_ok = legal is not None and legal_conf >= legal_min
     if c_ok and not l_ok:
         return courtesy, "courtesy", courtesy_conf
@@ -465,6 +511,7 @@ def read_amount(
     tessdata: str | None = None,
     courtesy_min: float = COURTESY_MIN,
     legal_min: float = LEGAL_MIN,
+    agree_min: float = AGREE_MIN,
 ) -> AmountReading:
     """Read the courtesy and legal amounts of `front` (the straightened check at `dpi`) and vote."""
     started = time.perf_counter()
@@ -483,20 +530,48 @@ def read_amount(
     legal_conf, legal_text = 0.0, ""
     if crops.legal is not None:
         legal_cents, legal_conf, legal_text = legal_candidate(l_words)
-        # The legal line confirms one of the figures' hypotheses (the legal parse takes part only as a
-        # rival: spelt better than all of them, it confirms none).
-        dollars = {h // 100 for h in scores}
-        rivals = {legal_cents} if legal_cents is not None and legal_cents // 100 not in dollars else set()
-        verified = verify_legal(legal_text, set(scores) | rivals) if scores else None
-        if verified is not None and scores.get(verified[0], 0.0) >= ALT_MIN:
-            if verified[0] == legal_cents:
-                legal_conf = max(legal_conf, verified[1])
-            else:
-                legal_cents, legal_conf = verified
-    c_cand = best_courtesy(scores, tess, prefer=legal_cents)
-    cents, source, conf = vote(
-        c_cand.cents, c_cand.confidence, legal_cents, legal_conf, courtesy_min, legal_min
+        if legal_cents is not None and contradicts(legal_text, legal_cents, neighbours(legal_cents)):
+            legal_cents, legal_conf = None, 0.0  # a near miss spells the line better: a misread word
+    joint = joint_reading(legal_text, scores, legal_cents) if scores else None
+    # The words confirm the dollars; the cents need the fraction, or both readers of the figures.
+    glyph_top = parse_figures(glyph_read.text) if glyph_read else None
+    cents_sure = joint is not None and (
+        fraction_cents(legal_text) == joint[0] % 100
+        or (tess.cents is not None and glyph_top is not None and tess.cents % 100 == glyph_top[0] % 100)
     )
+    if (
+        cents_sure
+        and joint is not None
+        and joint[0] in scores
+        and legal_match(legal_text, joint[0]) >= VERIFY_MIN
+    ):
+        # The legal line spells this hypothesis: that is what it says, as far as the vote is concerned.
+        legal_cents, legal_conf = joint[0], max(legal_conf if legal_cents == joint[0] else 0.0, joint[1])
+    c_cand = best_courtesy(scores, tess, prefer=legal_cents)
+    contradicted = False
+    if c_cand.cents is not None and legal_text and c_cand.cents != legal_cents:
+        others = neighbours(c_cand.cents) | ({legal_cents} if legal_cents is not None else set())
+        contradicted = contradicts(legal_text, c_cand.cents, others)
+    figures_agree = glyph_top is not None and glyph_top[0] == tess.cents == c_cand.cents
+    figures_agree = glyph_top is not None and glyph_top[0] == tess.cents == c_cand.cents
+    cents: int | None
+    source: Source | None
+    if joint is not None and cents_sure and joint[0] == legal_cents and joint[0] == c_cand.cents:
+        cents, source, conf = joint[0], "both", joint[1]
+        if conf < agree_min:
+            cents, source = None, None
+    else:
+        cents, source, conf = vote(
+            c_cand.cents,
+            c_cand.confidence,
+            legal_cents,
+            legal_conf,
+            courtesy_min,
+            legal_min,
+            agree_min=agree_min,
+            # Alone, figures need both their readers: the glyph model can be sure and wrong on a new hand.
+            courtesy_contradicted=contradicted or not figures_agree,
+        )
     return AmountReading(
         amount=_format(cents) if cents is not None else None,
         cents=cents,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ONES = (
     "zero",
@@ -45,9 +46,8 @@ VOCABULARY: dict[str, int | None] = {
 }
 # Misspellings people write, mapped to the word they mean.
 _KNOWN = {"fourty": "forty", "forthy": "forty", "ninty": "ninety", "nineth": "nine", "twelfe": "twelve"}
-_FRACTION = re.compile(
-    r"(?<![^\s])([0-9oOxXnN]{1,2}|no|xx)\s*/\s*(1[0oO]{2}|l[0oO]{2}|I[0oO]{2})\b", re.IGNORECASE
-)
+# "42/100" as OCR reads it: "42/l00", "xx/1OO", "00 / 1DD", "no/t00".
+_FRACTION = re.compile(r"(?<![^\s])([0-9oOxXnN]{1,2}|no|xx)\s*/\s*[1lIt|!][0oODQ]{2}(?![0-9])", re.IGNORECASE)
 
 
 def _under_thousand(n: int) -> list[str]:
@@ -223,9 +223,33 @@ def _words_value(words: list[str]) -> int | None:
 
 
 def _distance(a: str, b: str) -> int:
-    return _edit_distance(a, b, max(len(a), len(b)))
+    """Levenshtein distance by bit-parallel rows (Myers' algorithm, Hyyro's form): one pass over `b`."""
+    if not a:
+        return len(b)
+    full = (1 << len(a)) - 1
+    last = 1 << (len(a) - 1)
+    peq: dict[str, int] = {}
+    for i, ch in enumerate(a):
+        peq[ch] = peq.get(ch, 0) | (1 << i)
+    pv, mv, score = full, 0, len(a)
+    for ch in b:
+        eq = peq.get(ch, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & full)
+        mh = pv & xh
+        if ph & last:
+            score += 1
+        elif mh & last:
+            score -= 1
+        ph = ((ph << 1) | 1) & full
+        mh = (mh << 1) & full
+        pv = mh | (~(xv | ph) & full)
+        mv = ph & xv
+    return score
 
 
+@lru_cache(maxsize=4096)
 def legal_match(text: str, cents: int) -> float:
     """How well a (misread) legal line `text` spells the amount `cents`, 0..1.
 
@@ -255,3 +279,15 @@ def legal_match(text: str, cents: int) -> float:
         if written != cents % 100:
             score *= 0.5
     return score
+
+
+def fraction_cents(text: str) -> int | None:
+    """The cents a legal line's fraction names ("and 42/100" -> 42, "xx/100" -> 0), None when unreadable."""
+    match = _FRACTION.search(text)
+    if not match:
+        return None
+    num = match.group(1).lower()
+    if num in ("xx", "no", "x", "n"):
+        return 0
+    num = num.replace("o", "0")
+    return int(num) if num.isdigit() else None
