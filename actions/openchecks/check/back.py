@@ -32,8 +32,8 @@ HANDWRITING_FONTS: dict[str, tuple[str, ...]] = {
         "truetype/fifthhorseman/dkg.ttf",
         "truetype/humor-sans/Humor-Sans.ttf",
         "truetype/breip/Breip.ttf",
-        "truetype/femkeklaver/femkeklaver.ttf",
         "truetype/tlwg/Purisa.ttf",
+        "truetype/fifthhorseman/dkgBd.ttf",
     ),
     "held_out": (
         "opentype/dancingscript/DancingScript-Regular.otf",
@@ -41,7 +41,6 @@ HANDWRITING_FONTS: dict[str, tuple[str, ...]] = {
         "truetype/rufscript/Rufscript010.ttf",
         "truetype/sjfonts/SteveHand.ttf",
         "opentype/comic-neue/ComicNeue-Regular.otf",
-        "truetype/fifthhorseman/dkgIt.ttf",
     ),
 }
 PRINTED_FONTS: dict[str, tuple[str, ...]] = {
@@ -151,11 +150,13 @@ def _paste_text(
     pad = 6
     layer = Image.new("L", (int(right - left) + 2 * pad, int(bottom - top) + 2 * pad), 0)
     ImageDraw.Draw(layer).text((pad - left, pad - top), text, font=font, fill=255)
+    width, height = layer.size
     if angle:
+        # Rotated about its centre: the middle of the baseline stays at `xy`'s height, the ends tilt.
         layer = layer.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
     ascent = font.getmetrics()[0]
-    x = int(xy[0] - pad)
-    y = int(xy[1] - ascent + top - pad)
+    x = int(xy[0] - pad - (layer.width - width) / 2)
+    y = int(xy[1] - ascent + top - pad - (layer.height - height) / 2)
     page.paste(Image.new("RGB", layer.size, colour), (x, y), layer)
 
 
@@ -348,9 +349,16 @@ def draw_back(
             width = text_font.getlength(text)
             box = (x + width * 0.3, y - dpi * 0.12, min(short_px - margin, x + width * 1.05), y)
             _scribble(draw, rng, box, colour, max(1, round(dpi / 130)))
+        elif style == "handwritten":
+            # Word by word, each a little off the line and turned its own way, as a hand writes.
+            y += round(dpi * rng.uniform(-0.01, 0.04))
+            space = text_font.getlength(" ")
+            for word in text.split():
+                dy = dpi * rng.uniform(-0.025, 0.025) + math.sin(math.radians(-tilt)) * (x - margin)
+                _paste_text(page, word, text_font, (x, y + dy), colour, tilt + rng.uniform(-2.5, 2.5))
+                x += round(text_font.getlength(word) + space * rng.uniform(0.7, 1.5))
         else:
-            ink = colour if style == "handwritten" else (25, 25, 30)
-            _paste_text(page, text, text_font, (x, y), ink, tilt)
+            _paste_text(page, text, text_font, (x, y), (25, 25, 30), tilt)
     back = _age(page, rng, dpi)
     # Landscape, the trailing edge (the payee's area) at the left.
     return back.rotate(90, expand=True)
