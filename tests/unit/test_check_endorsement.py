@@ -8,8 +8,6 @@ import shutil
 import subprocess
 
 import pytest
-from PIL import Image
-
 from openchecks.check.back import available_fonts, draw_back
 from openchecks.check.endorsement import (
     DEFAULT_PHRASES,
@@ -18,6 +16,7 @@ from openchecks.check.endorsement import (
     find_phrase,
     read_endorsement,
 )
+from PIL import Image
 
 pytestmark = pytest.mark.unit
 
@@ -116,7 +115,7 @@ def test_a_nonsense_dpi_gives_present_false_or_is_corrected() -> None:
     assert read_endorsement(white, 10_000, DEFAULT_PHRASES)["present"] is False
 
 
-# --- drawn backs, read with the real Tesseract ---------------------------------------------------------------
+# --- drawn backs, read with the real Tesseract ----------------------------------------------------------
 
 
 def _tesseract_eng() -> bool:
@@ -196,7 +195,9 @@ def test_handwritten_restrictive_endorsements_are_mostly_found() -> None:
     ],
     ids=["signature-only", "pay-to-the-order-of", "for-deposit-only", "blank"],
 )
-def test_backs_without_a_restrictive_endorsement(endorsement: str | None, payee: str | None, present: bool) -> None:
+def test_backs_without_a_restrictive_endorsement(
+    endorsement: str | None, payee: str | None, present: bool
+) -> None:
     back = _back(11, endorsement=endorsement, payee=payee, font=PRINTED, stamp=True)
     got = read_endorsement(back.rotate(90, expand=True), 200, DEFAULT_PHRASES)
     assert got["restrictive"] is False, got
