@@ -274,7 +274,7 @@ def draw_back(
     the name signed (a script face over a scribble); either may be None (both None: a back nobody endorsed).
     `font` picks the endorsement's font (a name from the tables above or a path); otherwise one is drawn from
     `fonts`, or from all installed fonts of `style`. `stamp` adds a depositary bank's stamp in the bank zone.
-    Raises FontMissingError when a font it needs is not installed.
+    Raises FontMissingError when a font it needs is not installed, ValueError when the text cannot fit.
     """
     long_px = round(max(size_in) * dpi)
     short_px = round(min(size_in) * dpi)
@@ -327,6 +327,8 @@ def draw_back(
         while len(wrapped) > room and text_font.size > 10:
             text_font = _load(name, int(text_font.size * 0.9))
             wrapped = _wrap(endorsement, text_font, usable)
+        if len(wrapped) > room:
+            raise ValueError(f"the endorsement {endorsement!r} does not fit on the back's {count} lines")
         writings.extend((line, text_font, False) for line in wrapped)
     if payee:
         signature_font = _fit(
@@ -338,7 +340,6 @@ def draw_back(
         signature = (payee, signature_font, True)
         # Most people sign first, some write the restriction first.
         writings.insert(0 if rng.random() < 0.7 else len(writings), signature)
-    writings = writings[:count]
     start = 0 if len(writings) == count else rng.randint(0, count - len(writings))
     for slot, (text, text_font, is_signature) in enumerate(writings, start=start):
         y = line_ys[slot] - round(dpi * rng.uniform(0.015, 0.035))
