@@ -24,7 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "actions")]
 
 from openchecks.check.back import available_fonts, draw_back  # noqa: E402
-from openchecks.check.endorsement import DEFAULT_PHRASES, read_endorsement  # noqa: E402
+from openchecks.check.endorsement import (  # noqa: E402
+    DEFAULT_PHRASES,
+    MAX_ERROR_RATE,
+    MAX_WORD_ERROR_RATE,
+    best_phrase,
+    read_endorsement,
+)
 
 RESTRICTIVE = (
     "For Mobile Deposit Only",
@@ -69,12 +75,12 @@ class Case:
     stamp: bool
 
 
-def cases(count: int, rng: random.Random) -> list[Case]:
+def cases(count: int, rng: random.Random, groups: tuple[str, ...] = ("tuning", "held_out")) -> list[Case]:
     """`count` restrictive backs and `count` without a restrictive endorsement per style and font group."""
     out: list[Case] = []
     for style in ("printed", "handwritten"):
-        for group in ("tuning", "held_out"):
-            fonts = available_fonts(style, group)
+        for group in groups:
+            fonts = available_fonts(style, group)  # type: ignore[arg-type]
             if not fonts:
                 continue
             for i in range(2 * count):
@@ -118,14 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20, help="restrictive backs per style and font group")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--dpi", type=int, default=200)
+    parser.add_argument("--fonts", choices=["all", "tuning", "held_out"], default="all",
+                        help="font groups to draw (tune on 'tuning' only)")  # fmt: skip
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    work = cases(args.count, rng)
+    work = cases(args.count, rng, ("tuning", "held_out") if args.fonts == "all" else (args.fonts,))
     if not work:
         print("no fonts installed: apt-get install the fonts in infra/apt-dev-packages.txt", file=sys.stderr)
         return 2
     tallies: dict[tuple[str, str], Tally] = {}
     seconds: list[float] = []
+    margins: list[tuple[float, float, str]] = []
     for n, case in enumerate(work):
         back = draw_back(
             random.Random(args.seed * 100_003 + n),
@@ -153,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             tally.other += 1
             tally.false_restrictive += got["restrictive"]
+            closest = best_phrase(DEFAULT_PHRASES, got["text"])
+            if closest is not None and closest.letters:
+                margins.append((closest.errors / closest.letters, closest.worst_word, got["text"]))
             if got["restrictive"]:
                 tally.misses.append("FALSE restrictive " + label)
         if written:
@@ -180,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     total_false = sum(t.false_restrictive for t in tallies.values())
     print(f"false restrictive overall: {total_false}/{total_other}")
     print(f"CPU s/back: median {statistics.median(seconds):.3f}, max {max(seconds):.3f}")
+    if margins:
+        rate, word, text = min(margins)
+        print(
+            f"closest text on a back without a restrictive endorsement: {rate:.2f} errors per letter "
+            f"(limit {MAX_ERROR_RATE}), worst word {word:.2f} (limit {MAX_WORD_ERROR_RATE}): {text!r}"
+        )
     misses = [m for t in tallies.values() for m in t.misses]
     if misses:
         print(f"\n{len(misses)} misses:")
