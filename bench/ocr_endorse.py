@@ -23,6 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "actions")]
 
+import pytesseract  # noqa: E402
 from openchecks.check.back import available_fonts, draw_back  # noqa: E402
 from openchecks.check.endorsement import (  # noqa: E402
     DEFAULT_PHRASES,
@@ -31,6 +32,8 @@ from openchecks.check.endorsement import (  # noqa: E402
     best_phrase,
     read_endorsement,
 )
+from openchecks.micr.recognize import OCR_NICE  # noqa: E402
+from PIL import Image  # noqa: E402
 
 RESTRICTIVE = (
     "For Mobile Deposit Only",
@@ -119,6 +122,18 @@ def cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+def tesseract_startup(times: int = 5) -> float:
+    """Median CPU seconds of Tesseract `eng` on a blank image: what one call costs on this machine right now
+    (it doubles when the machine is busy), to read the figures above against."""
+    blank = Image.new("L", (60, 60), 255)
+    costs = []
+    for _ in range(times):
+        started = cpu()
+        pytesseract.image_to_string(blank, lang="eng", config="--psm 4", nice=OCR_NICE, timeout=30)
+        costs.append(cpu() - started)
+    return statistics.median(costs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=20, help="restrictive backs per style and font group")
@@ -135,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     tallies: dict[tuple[str, str], Tally] = {}
     seconds: list[float] = []
     margins: list[tuple[float, float, str]] = []
+    by_kind: dict[str, list[float]] = {}
     for n, case in enumerate(work):
         back = draw_back(
             random.Random(args.seed * 100_003 + n),
@@ -149,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         started = cpu()
         got = read_endorsement(back, args.dpi, DEFAULT_PHRASES)
         seconds.append(cpu() - started)
+        by_kind.setdefault(case.kind, []).append(seconds[-1])
         tally = tallies.setdefault((case.style, case.group), Tally())
         label = (
             f"{case.kind} {Path(case.font).stem} turn {case.turn} {case.endorsement!r}: read {got['text']!r}"
@@ -192,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     total_false = sum(t.false_restrictive for t in tallies.values())
     print(f"false restrictive overall: {total_false}/{total_other}")
     print(f"CPU s/back: median {statistics.median(seconds):.3f}, max {max(seconds):.3f}")
+    print(
+        "CPU s/back by kind (median): "
+        + ", ".join(f"{k} {statistics.median(v):.3f} ({len(v)})" for k, v in sorted(by_kind.items()))
+    )
+    print(f"for scale, Tesseract on a blank image now: {tesseract_startup():.3f} s CPU per call")
     if margins:
         rate, word, text = min(margins)
         print(
