@@ -32,8 +32,8 @@ HANDWRITING_FONTS: dict[str, tuple[str, ...]] = {
         "truetype/fifthhorseman/dkg.ttf",
         "truetype/humor-sans/Humor-Sans.ttf",
         "truetype/breip/Breip.ttf",
-        "truetype/femkeklaver/femkeklaver.ttf",
         "truetype/tlwg/Purisa.ttf",
+        "truetype/fifthhorseman/dkgBd.ttf",
     ),
     "held_out": (
         "opentype/dancingscript/DancingScript-Regular.otf",
@@ -41,7 +41,6 @@ HANDWRITING_FONTS: dict[str, tuple[str, ...]] = {
         "truetype/rufscript/Rufscript010.ttf",
         "truetype/sjfonts/SteveHand.ttf",
         "opentype/comic-neue/ComicNeue-Regular.otf",
-        "truetype/fifthhorseman/dkgIt.ttf",
     ),
 }
 PRINTED_FONTS: dict[str, tuple[str, ...]] = {
@@ -151,11 +150,13 @@ def _paste_text(
     pad = 6
     layer = Image.new("L", (int(right - left) + 2 * pad, int(bottom - top) + 2 * pad), 0)
     ImageDraw.Draw(layer).text((pad - left, pad - top), text, font=font, fill=255)
+    width, height = layer.size
     if angle:
+        # Rotated about its centre: the middle of the baseline stays at `xy`'s height, the ends tilt.
         layer = layer.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
     ascent = font.getmetrics()[0]
-    x = int(xy[0] - pad)
-    y = int(xy[1] - ascent + top - pad)
+    x = int(xy[0] - pad - (layer.width - width) / 2)
+    y = int(xy[1] - ascent + top - pad - (layer.height - height) / 2)
     page.paste(Image.new("RGB", layer.size, colour), (x, y), layer)
 
 
@@ -273,7 +274,7 @@ def draw_back(
     the name signed (a script face over a scribble); either may be None (both None: a back nobody endorsed).
     `font` picks the endorsement's font (a name from the tables above or a path); otherwise one is drawn from
     `fonts`, or from all installed fonts of `style`. `stamp` adds a depositary bank's stamp in the bank zone.
-    Raises FontMissingError when a font it needs is not installed.
+    Raises FontMissingError when a font it needs is not installed, ValueError when the text cannot fit.
     """
     long_px = round(max(size_in) * dpi)
     short_px = round(min(size_in) * dpi)
@@ -326,6 +327,8 @@ def draw_back(
         while len(wrapped) > room and text_font.size > 10:
             text_font = _load(name, int(text_font.size * 0.9))
             wrapped = _wrap(endorsement, text_font, usable)
+        if len(wrapped) > room:
+            raise ValueError(f"the endorsement {endorsement!r} does not fit on the back's {count} lines")
         writings.extend((line, text_font, False) for line in wrapped)
     if payee:
         signature_font = _fit(
@@ -337,7 +340,6 @@ def draw_back(
         signature = (payee, signature_font, True)
         # Most people sign first, some write the restriction first.
         writings.insert(0 if rng.random() < 0.7 else len(writings), signature)
-    writings = writings[:count]
     start = 0 if len(writings) == count else rng.randint(0, count - len(writings))
     for slot, (text, text_font, is_signature) in enumerate(writings, start=start):
         y = line_ys[slot] - round(dpi * rng.uniform(0.015, 0.035))
@@ -348,9 +350,16 @@ def draw_back(
             width = text_font.getlength(text)
             box = (x + width * 0.3, y - dpi * 0.12, min(short_px - margin, x + width * 1.05), y)
             _scribble(draw, rng, box, colour, max(1, round(dpi / 130)))
+        elif style == "handwritten":
+            # Word by word, each a little off the line and turned its own way, as a hand writes.
+            y += round(dpi * rng.uniform(-0.01, 0.04))
+            space = text_font.getlength(" ")
+            for word in text.split():
+                dy = dpi * rng.uniform(-0.025, 0.025) + math.sin(math.radians(-tilt)) * (x - margin)
+                _paste_text(page, word, text_font, (x, y + dy), colour, tilt + rng.uniform(-2.5, 2.5))
+                x += round(text_font.getlength(word) + space * rng.uniform(0.7, 1.5))
         else:
-            ink = colour if style == "handwritten" else (25, 25, 30)
-            _paste_text(page, text, text_font, (x, y), ink, tilt)
+            _paste_text(page, text, text_font, (x, y), (25, 25, 30), tilt)
     back = _age(page, rng, dpi)
     # Landscape, the trailing edge (the payee's area) at the left.
     return back.rotate(90, expand=True)
