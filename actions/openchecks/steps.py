@@ -37,8 +37,7 @@ from openchecks.check.read import (
     assess_side,
     decide_check,
     geometry_summary,
-    read_back,
-    read_front,
+    read_both,
     straighten_side,
 )
 from openchecks.config import AppConfig
@@ -295,12 +294,16 @@ def _archive_side(
         "height": int(summary["height"]),
         "content_type": "image/jpeg",
     }
+    prefix = "" if side == "front" else "back_"
     archive: dict[str, str] = {}
-    for name, jpeg in images.archive_copies(straight.image).items():
-        name = name if side == "front" else f"back_{name}"
-        archive_key = f"{deposit_id}/{name}.jpg"
-        storage.put(bucket, archive_key, jpeg, "image/jpeg")
-        archive[name] = archive_key
+    for name, width in images.ARCHIVE_WIDTHS.items():
+        if straight.image.width <= width:
+            # The straightened check is already this small: its JPEG is the copy (one encode, one upload).
+            archive[prefix + name] = key
+            continue
+        archive_key = f"{deposit_id}/{prefix}{name}.jpg"
+        storage.put(bucket, archive_key, images.jpeg_of_width(straight.image, width), "image/jpeg")
+        archive[prefix + name] = archive_key
     return block, archive
 
 
@@ -353,18 +356,22 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
         return out  # never read: parse-check rejects it with the failed tests
     declared = args.get("declared_cents")
     front = _Straight(handles["front"].straight_image(straight["front"]), straight["front"])
-    reading, amount = read_front(
+    back = None
+    if "back" in handles:
+        back = _Straight(handles["back"].straight_image(straight["back"]), straight["back"])
+    reading, amount, endorsement = read_both(
         front,
+        back,
         format_cents(declared) if isinstance(declared, int) else None,
+        policy,
         tessdata=tessdata,
         readers=readers,
         photo=photos["front"],
     )
     out["reading"] = reading
     out["amount_read"] = amount
-    if "back" in handles:
-        back = _Straight(handles["back"].straight_image(straight["back"]), straight["back"])
-        out["endorsement"] = read_back(back, policy, tessdata=tessdata, readers=readers)
+    if endorsement is not None:
+        out["endorsement"] = endorsement
     ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
     return out
 

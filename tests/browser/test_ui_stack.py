@@ -44,7 +44,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 def _files(root: Path) -> dict[str, Any]:
     """The synthetic checks the flow deposits, written as files a person would choose."""
     out: dict[str, Any] = {}
-    for name, seed, defect in (("accept", 0, None), ("mismatch", 1, None), ("dark", 8, "dark")):
+    for name, seed, defect in (("accept", 4, None), ("mismatch", 1, None), ("dark", 8, "dark")):
         check = synthetic_check(seed, defect=defect)
         front, back = root / f"{name}-front.jpg", root / f"{name}-back.jpg"
         front.write_bytes(check.front)

@@ -38,7 +38,7 @@ def _start_deposit(app: App, headers: dict[str, str], check: SyntheticCheck) -> 
 
 def test_deposits_flow_through_the_deployed_pipeline(deployed: App) -> None:
     app = deployed
-    check = synthetic_check(0)  # a good check: printed amount, endorsed back, photographed
+    check = synthetic_check(4)  # a good check: printed amount, endorsed back, photographed
     alice = app.headers("alice@example.com")
     deposit_id = _start_deposit(app, alice, check)
     confirmed = app.confirm(alice, deposit_id)

@@ -54,7 +54,7 @@ def run(app: dict[str, Any], seed: int, declared: str | None = None, **options: 
 
 
 def test_a_good_check_is_accepted_with_both_sides_read_and_archived(app: dict[str, Any]) -> None:
-    out = run(app, 0)
+    out = run(app, 4)
     doc, check = out["doc"], out["check"]
     assert doc["status"] == "accepted", (doc["reasons"], doc.get("amount_read"), doc.get("endorsement"))
     assert (doc["reading"]["routing"], doc["reading"]["account"]) == (check.routing, check.account)

@@ -41,7 +41,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("whole")
     out: dict[str, Any] = {}
     for name, seed, options in (
-        ("good", 0, {}),
+        ("good", 4, {}),
         ("unendorsed", 6, {"endorsement": None}),
         ("dark", 8, {"defect": "dark"}),
     ):

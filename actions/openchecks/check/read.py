@@ -27,6 +27,7 @@ import importlib
 import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -204,18 +205,44 @@ def read_front(
     given, the photo is read too (the MICR reader finds the line in a photo by itself, and a check scanned
     below 200 dpi reads better unscaled) and an accepted reading of it is used (`micr_source`: "photo").
     Acceptance still needs the reader's own confirming readings, so this adds no risk of a wrong line."""
-    micr = readers.read_micr(straightened.image, declared, tessdata)
-    micr["micr_source"] = "straightened"
-    if micr.get("status") != "accepted" and photo is not None:
-        second = readers.read_micr(photo, declared, tessdata)
-        if second.get("status") == "accepted":
-            micr = {**second, "micr_source": "photo"}
-    try:
-        # `tessdata` is the MICR model directory; the amount reader uses Tesseract's own `eng` (Debian's).
-        amount: dict[str, Any] | None = readers.read_amount(straightened.image, straightened.dpi, None)
-    except Exception:  # an amount the reader cannot handle is an unread amount, decided below
-        amount = None
+
+    def amount_of() -> dict[str, Any] | None:
+        try:
+            # `tessdata` is the MICR model directory; the amount reader uses Tesseract's own `eng` (Debian's).
+            return readers.read_amount(straightened.image, straightened.dpi, None)
+        except Exception:  # an amount the reader cannot handle is an unread amount, decided later
+            return None
+
+    # The readers spend their time in Tesseract processes: the amount is read while the MICR line is.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(amount_of)
+        micr = readers.read_micr(straightened.image, declared, tessdata)
+        micr["micr_source"] = "straightened"
+        if micr.get("status") != "accepted" and photo is not None:
+            second = readers.read_micr(photo, declared, tessdata)
+            if second.get("status") == "accepted":
+                micr = {**second, "micr_source": "photo"}
+        amount = pending.result()
     return micr, amount
+
+
+def read_both(
+    front: Any,
+    back: Any | None,
+    declared: str | None,
+    policy: CheckPolicy,
+    *,
+    tessdata: str | None = None,
+    readers: Readers = REAL,
+    photo: Image.Image | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+    """(MICR reading, amount reading, endorsement or None without a back): `read_front` and `read_back`,
+    the back read at the same time as the front."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read_back, back, policy, tessdata=tessdata, readers=readers) if back else None
+        micr, amount = read_front(front, declared, tessdata=tessdata, readers=readers, photo=photo)
+        endorsement = pending.result() if pending is not None else None
+    return micr, amount, endorsement
 
 
 def read_back(
@@ -459,11 +486,15 @@ def read_whole_check(
     amount: dict[str, Any] | None = None
     endorsement: dict[str, Any] | None = None
     if not front_quality.failed and not (back_quality and back_quality.failed):
-        micr, amount = read_front(
-            front_straight, declared, tessdata=tessdata, readers=readers, photo=front_photo
+        micr, amount, endorsement = read_both(
+            front_straight,
+            back_straight,
+            declared,
+            policy,
+            tessdata=tessdata,
+            readers=readers,
+            photo=front_photo,
         )
-        if back_straight is not None:
-            endorsement = read_back(back_straight, policy, tessdata=tessdata, readers=readers)
     decision = decide_check(
         micr=micr or None,
         declared_cents=declared_cents,
