@@ -257,17 +257,17 @@ def _quad_from_mask(mask: np.ndarray) -> _Quad | None:
     return _Quad(quad, fill, float(on_edge.mean()), mask, solidity)
 
 
-def region_solidity(mask: np.ndarray) -> float:
-    """Area over convex-hull area of the mask's region under the middle of the frame (1.0 when none)."""
+def region_solidity(mask: np.ndarray) -> float | None:
+    """Area over convex-hull area of the mask's region under the middle of the frame (None when none)."""
     h, w = mask.shape
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     inside = [c for c in contours if cv2.pointPolygonTest(c, (w / 2, h / 2), False) >= 0]
     if not inside:
-        return 1.0
+        return None
     contour = max(inside, key=cv2.contourArea)
     area = cv2.contourArea(contour)
     if area < MIN_AREA * w * h:
-        return 1.0
+        return None
     return float(area / max(1.0, cv2.contourArea(cv2.convexHull(contour))))
 
 
@@ -451,7 +451,8 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         )
         return Straightened(
             out, dpi, size_in, None, False, -angle, source, fill=best.fill if best else 0.0,
-            solidity=max(region_solidity(m) for m in masks), notes=notes,
+            solidity=min((v for v in map(region_solidity, masks) if v is not None), default=1.0),
+            notes=notes,
         )  # fmt: skip
     found_quad = best.corners / scale
     aspect = _aspect(found_quad)

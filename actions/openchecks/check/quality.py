@@ -305,21 +305,24 @@ def assess(photo: Image.Image, straightened: Straightened, thresholds: QualityTh
             aspect_error=straightened.aspect_error,
             solidity=straightened.solidity,
         )
-        verdict("partial_image", straightened.edge_contact <= t.max_edge_contact)
-        verdict(
-            "piggyback",
-            t.min_fill <= straightened.fill <= 1 / t.min_fill
-            and straightened.outside_paper <= t.max_outside_paper
-            and straightened.aspect_error <= t.max_aspect_error
-            and straightened.solidity >= t.min_solidity,
-        )
+        inside = straightened.edge_contact <= t.max_edge_contact
+        verdict("partial_image", inside)
+        notched = straightened.solidity < t.min_solidity or straightened.outside_paper > t.max_outside_paper
+        if inside:
+            # The whole outline is seen: it must be one check's shape, with table all around it.
+            shape = (
+                t.min_fill <= straightened.fill <= 1 / t.min_fill
+                and straightened.aspect_error <= t.max_aspect_error
+            )
+            verdict("piggyback", shape and not notched)
+        elif notched:
+            # Cut off by the frame (its aspect ratio means nothing then), but notched: two documents.
+            verdict("piggyback", False)
     else:
         metrics["fill"] = straightened.fill
         metrics["solidity"] = straightened.solidity
+        # No outline to judge: piggyback stays not_tested (a cut-off check's region is as notched as two).
         verdict("partial_image", False, MESSAGES["no_corners"])
-        if straightened.solidity < t.min_solidity:
-            # No four corners, but a notched paper region: two documents, one over the other.
-            verdict("piggyback", False)
     if straightened.found:
         metrics["keystone"] = straightened.keystone
         verdict(
