@@ -153,7 +153,7 @@ def paper_masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         ),
     ]
     paper_chroma = float(np.hypot(paper[1] - 128, paper[2] - 128))
-    paperlike = ((lum >= 0.85 * paper[0]) & (chroma <= paper_chroma + 10)).astype(np.uint8) * 255
+    paperlike = ((lum >= 0.8 * paper[0]) & (chroma <= paper_chroma + 18)).astype(np.uint8) * 255
     kernel = np.ones((3, 3), np.uint8)
     opened = [np.asarray(cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel), dtype=np.uint8) for m in masks]
     return opened, np.asarray(paperlike, dtype=np.uint8)
@@ -272,7 +272,8 @@ def region_solidity(mask: np.ndarray) -> float | None:
 
 
 def _outside_paper(quad: np.ndarray, mask: np.ndarray) -> float:
-    """Share of a ring just outside the quadrilateral (inside the frame) that is paper."""
+    """Share of a ring just outside the quadrilateral (inside the frame) that is paper, less the share of
+    the rest of the frame that is (a light table looks like paper everywhere, a second check only near)."""
     h, w = mask.shape
     short = min(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0]))
     inner = np.zeros((h, w), np.uint8)
@@ -282,9 +283,11 @@ def _outside_paper(quad: np.ndarray, mask: np.ndarray) -> float:
     grown_near = cv2.dilate(inner, np.ones((2 * near + 1, 2 * near + 1), np.uint8))
     grown_far = cv2.dilate(inner, np.ones((2 * far + 1, 2 * far + 1), np.uint8))
     ring = (grown_far > 0) & (grown_near == 0)
+    rest = grown_far == 0
     if ring.sum() == 0:
         return 0.0
-    return float((mask[ring] > 0).mean())
+    elsewhere = float((mask[rest] > 0).mean()) if rest.sum() > 0 else 0.0
+    return max(0.0, float((mask[ring] > 0).mean()) - elsewhere)
 
 
 def choose_size(aspect: float) -> tuple[float, float]:

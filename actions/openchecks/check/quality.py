@@ -96,7 +96,7 @@ class QualityThresholds:
     max_ink_level: float = 190.0
     max_clipped: float = 0.9
     min_focus: float = 10.0
-    max_streak: float = 24.0
+    max_streak: float = 20.0
     min_width: int = 640
     min_height: int = 480
     min_dpi: float = 150.0
