@@ -375,7 +375,7 @@ def micr_glyph_ratio(check: np.ndarray, dpi: int) -> float | None:
     ink = (band < 0.6 * paper).astype(np.uint8)
     # Printed rules (memo, signature lines) are long horizontal runs: removed so only glyphs count.
     rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(3, round(0.4 * dpi))), np.uint8))
-    profile = (ink & (1 - rules)).mean(axis=1)
+    profile = ((ink > 0) & (np.asarray(rules) == 0)).mean(axis=1)
     if profile.max() < 0.04:
         return None
     rows = profile > 0.3 * profile.max()
