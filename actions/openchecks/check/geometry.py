@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from openchecks.micr.locate import estimate_skew
 
@@ -371,8 +371,9 @@ def micr_glyph_ratio(check: np.ndarray, dpi: int) -> float | None:
     band = grey[max(0, grey.shape[0] - round(0.625 * dpi)) :]
     if band.shape[0] < 8 or band.shape[1] < 32:
         return None
-    paper = float(np.percentile(band, 90))
-    ink = (band < 0.6 * paper).astype(np.uint8)
+    paper, darkest = np.percentile(band, [90, 1])
+    # Half-way between paper and the darkest ink: a blurred stroke keeps its height at half its contrast.
+    ink = (band < (float(paper) + float(darkest)) / 2).astype(np.uint8)
     # Printed rules (memo, signature lines) are long horizontal runs: removed so only glyphs count.
     rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(3, round(0.4 * dpi))), np.uint8))
     profile = ((ink > 0) & (np.asarray(rules) == 0)).mean(axis=1)
@@ -403,12 +404,13 @@ def _by_micr_height(check: np.ndarray, size_in: tuple[float, float], dpi: int) -
 def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
     """The check in `photo` alone, perspective and rotation corrected, scaled by its real size to `dpi`.
 
-    Never raises for an image of any size or content: when no check is found the whole photo is deskewed
-    and scaled by a guess (`found=False`). Raises ValueError only for a `dpi` outside 50..1200.
+    `photo` is the image as it is seen (EXIF orientation already applied, as
+    `openchecks.micr.reader.load_image` does). Never raises for an image of any size or content: when no
+    check is found the whole photo is deskewed and scaled by a guess (`found=False`; its `image` is then
+    the whole frame, not `size_in` at `dpi`). Raises ValueError only for a `dpi` outside 50..1200.
     """
     if not 50 <= dpi <= 1200:
         raise ValueError(f"dpi must be between 50 and 1200, not {dpi}")
-    photo = ImageOps.exif_transpose(photo) if photo.mode != "RGB" and photo.getexif() else photo
     rgb = _rgb_array(photo)
     h, w = rgb.shape[:2]
     small, scale = _analysis(rgb)
