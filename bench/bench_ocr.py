@@ -163,10 +163,8 @@ def bench_synthetic(count: int, seed: int) -> None:
 
 
 def main() -> int:
-    if sys.argv[1:3] == ["--part", "quality"]:
-        from bench.ocr_quality import main as quality_main
-
-        return quality_main(sys.argv[3:])
+    if sys.argv[1:3] == ["--part", "quality"]:  # straightening and image quality: bench/ocr_quality.py
+        return int(__import__("ocr_quality").main(sys.argv[3:]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--every", type=int, default=1, help="use every Nth MICR line crop (default all)")
     parser.add_argument("--jobs", type=int, default=2, help="line reads in parallel (default 2)")
