@@ -7,6 +7,9 @@ do. Thresholds come from the configuration document's `quality` object (`Quality
 The metrics (all on 8-bit grey, grey = round(0.299 R + 0.587 G + 0.114 B), after resizing the image by
 area averaging to `METRIC_WIDTH` pixels wide, keeping its aspect ratio):
 
+Percentiles interpolate linearly between the closest ranks (numpy's default), so the page gets the same
+number.
+
 - `paper_level`: the 90th percentile of grey; `ink_level`: the 0.5th percentile; `clipped`: the share of
   pixels >= 250. Too dark: paper_level < `min_paper_level`. Too light: clipped > `max_clipped` or
   ink_level > `max_ink_level` (the ink is washed out).
@@ -25,6 +28,13 @@ area averaging to `METRIC_WIDTH` pixels wide, keeping its aspect ratio):
   over the check. Below minimum: width < `min_width`, height < `min_height` (or the other way round for a
   portrait photo) or source_dpi < `min_dpi`; above maximum: more than `max_pixels` pixels or a side over
   `max_side`.
+
+The tests of the outline come from `geometry.straighten`: partial image when more than `max_edge_contact`
+of the check's outline lies on the photo's border, or no four corners were found (a scan, the check cropped
+to its edges, passes); excessive skew when the check is turned more than `max_skew_degrees` or its opposite
+sides differ by more than `min_keystone` allows; piggyback when the outline is not one check's shape (fill,
+aspect ratio, notches: `min_fill`, `max_aspect_error`, `min_solidity`) or paper continues just outside it
+(`max_outside_paper`); not tested without an outline.
 
 The server computes them on the straightened check; the web page (`QualityThresholds.browser()`) computes the
 same formulas on the photo inside its capture guide (or the middle 60% x 50% of the frame), where the check
