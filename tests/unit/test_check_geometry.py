@@ -172,7 +172,9 @@ def test_render_keeps_the_check_in_the_frame() -> None:
     rng = random.Random(31)
     check, _ = photo.flat_check(rng)
     for kind in photo.BACKGROUNDS:
-        shot = photo.render(check, rng, background_kind=kind)
-        assert shot.image.size == (1600, 1200) and shot.image.mode == "RGB"
+        shot = photo.render(
+            check, rng, background_kind=kind, width=800, height=600, angle=rng.uniform(-40, 40)
+        )
+        assert shot.image.size == (800, 600) and shot.image.mode == "RGB"
         for x, y in shot.corners:
-            assert 0 <= x <= 1600 and 0 <= y <= 1200
+            assert 0 <= x <= 800 and 0 <= y <= 600
