@@ -153,3 +153,28 @@ def test_real_scans_straighten_to_the_check(name: str) -> None:
     assert found.image.width / found.image.height == pytest.approx(want, rel=0.01)
     if name != "singapore-cheque.jpg":  # a non-US cheque, cropped closer than its edges
         assert abs(image.width / image.height - want) < 0.2
+
+
+def test_micr_glyph_height_is_the_ruler() -> None:
+    """E-13B glyphs are 0.117" tall: measured on a flat check at its true scale and at a business scale."""
+    check, _ = photo.flat_check(random.Random(21))
+    arr = np.asarray(check)
+    ratio = geometry.micr_glyph_ratio(arr, 200)
+    assert ratio is not None and ratio == pytest.approx(1.0, abs=0.12)
+    # The same check stretched to 8.5 x 3.67 in at 200 dpi shows glyphs 1.33x too tall; shrunk, 0.71x.
+    shrunk = np.asarray(check.resize((round(1200 * 6 / 8.5), round(550 * 6 / 8.5))))
+    small_ratio = geometry.micr_glyph_ratio(shrunk, 200)
+    assert small_ratio is not None and small_ratio == pytest.approx(6 / 8.5, abs=0.1)
+    assert geometry.micr_glyph_ratio(np.full((550, 1200), 230, np.uint8), 200) is None
+
+
+def test_render_keeps_the_check_in_the_frame() -> None:
+    rng = random.Random(31)
+    check, _ = photo.flat_check(rng)
+    for kind in photo.BACKGROUNDS:
+        shot = photo.render(
+            check, rng, background_kind=kind, width=800, height=600, angle=rng.uniform(-40, 40)
+        )
+        assert shot.image.size == (800, 600) and shot.image.mode == "RGB"
+        for x, y in shot.corners:
+            assert 0 <= x <= 800 and 0 <= y <= 600

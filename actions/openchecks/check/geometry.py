@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from openchecks.micr.locate import estimate_skew
 
@@ -153,7 +153,7 @@ def paper_masks(small: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         ),
     ]
     paper_chroma = float(np.hypot(paper[1] - 128, paper[2] - 128))
-    paperlike = ((lum >= 0.85 * paper[0]) & (chroma <= paper_chroma + 10)).astype(np.uint8) * 255
+    paperlike = ((lum >= 0.8 * paper[0]) & (chroma <= paper_chroma + 18)).astype(np.uint8) * 255
     kernel = np.ones((3, 3), np.uint8)
     opened = [np.asarray(cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel), dtype=np.uint8) for m in masks]
     return opened, np.asarray(paperlike, dtype=np.uint8)
@@ -257,22 +257,23 @@ def _quad_from_mask(mask: np.ndarray) -> _Quad | None:
     return _Quad(quad, fill, float(on_edge.mean()), mask, solidity)
 
 
-def region_solidity(mask: np.ndarray) -> float:
-    """Area over convex-hull area of the mask's region under the middle of the frame (1.0 when none)."""
+def region_solidity(mask: np.ndarray) -> float | None:
+    """Area over convex-hull area of the mask's region under the middle of the frame (None when none)."""
     h, w = mask.shape
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     inside = [c for c in contours if cv2.pointPolygonTest(c, (w / 2, h / 2), False) >= 0]
     if not inside:
-        return 1.0
+        return None
     contour = max(inside, key=cv2.contourArea)
     area = cv2.contourArea(contour)
     if area < MIN_AREA * w * h:
-        return 1.0
+        return None
     return float(area / max(1.0, cv2.contourArea(cv2.convexHull(contour))))
 
 
 def _outside_paper(quad: np.ndarray, mask: np.ndarray) -> float:
-    """Share of a ring just outside the quadrilateral (inside the frame) that is paper."""
+    """Share of a ring just outside the quadrilateral (inside the frame) that is paper, less the share of
+    the rest of the frame that is (a light table looks like paper everywhere, a second check only near)."""
     h, w = mask.shape
     short = min(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0]))
     inner = np.zeros((h, w), np.uint8)
@@ -282,9 +283,11 @@ def _outside_paper(quad: np.ndarray, mask: np.ndarray) -> float:
     grown_near = cv2.dilate(inner, np.ones((2 * near + 1, 2 * near + 1), np.uint8))
     grown_far = cv2.dilate(inner, np.ones((2 * far + 1, 2 * far + 1), np.uint8))
     ring = (grown_far > 0) & (grown_near == 0)
+    rest = grown_far == 0
     if ring.sum() == 0:
         return 0.0
-    return float((mask[ring] > 0).mean())
+    elsewhere = float((mask[rest] > 0).mean()) if rest.sum() > 0 else 0.0
+    return max(0.0, float((mask[ring] > 0).mean()) - elsewhere)
 
 
 def choose_size(aspect: float) -> tuple[float, float]:
@@ -368,9 +371,12 @@ def micr_glyph_ratio(check: np.ndarray, dpi: int) -> float | None:
     band = grey[max(0, grey.shape[0] - round(0.625 * dpi)) :]
     if band.shape[0] < 8 or band.shape[1] < 32:
         return None
-    paper = float(np.percentile(band, 90))
-    ink = band < 0.6 * paper
-    profile = ink.mean(axis=1)
+    paper, darkest = np.percentile(band, [90, 1])
+    # Half-way between paper and the darkest ink: a blurred stroke keeps its height at half its contrast.
+    ink = (band < (float(paper) + float(darkest)) / 2).astype(np.uint8)
+    # Printed rules (memo, signature lines) are long horizontal runs: removed so only glyphs count.
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(3, round(0.4 * dpi))), np.uint8))
+    profile = ((ink > 0) & (np.asarray(rules) == 0)).mean(axis=1)
     if profile.max() < 0.04:
         return None
     rows = profile > 0.3 * profile.max()
@@ -398,12 +404,13 @@ def _by_micr_height(check: np.ndarray, size_in: tuple[float, float], dpi: int) -
 def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
     """The check in `photo` alone, perspective and rotation corrected, scaled by its real size to `dpi`.
 
-    Never raises for an image of any size or content: when no check is found the whole photo is deskewed
-    and scaled by a guess (`found=False`). Raises ValueError only for a `dpi` outside 50..1200.
+    `photo` is the image as it is seen (EXIF orientation already applied, as
+    `openchecks.micr.reader.load_image` does). Never raises for an image of any size or content: when no
+    check is found the whole photo is deskewed and scaled by a guess (`found=False`; its `image` is then
+    the whole frame, not `size_in` at `dpi`). Raises ValueError only for a `dpi` outside 50..1200.
     """
     if not 50 <= dpi <= 1200:
         raise ValueError(f"dpi must be between 50 and 1200, not {dpi}")
-    photo = ImageOps.exif_transpose(photo) if photo.mode != "RGB" and photo.getexif() else photo
     rgb = _rgb_array(photo)
     h, w = rgb.shape[:2]
     small, scale = _analysis(rgb)
@@ -451,7 +458,8 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         )
         return Straightened(
             out, dpi, size_in, None, False, -angle, source, fill=best.fill if best else 0.0,
-            solidity=max(region_solidity(m) for m in masks), notes=notes,
+            solidity=min((v for v in map(region_solidity, masks) if v is not None), default=1.0),
+            notes=notes,
         )  # fmt: skip
     found_quad = best.corners / scale
     aspect = _aspect(found_quad)

@@ -7,6 +7,9 @@ do. Thresholds come from the configuration document's `quality` object (`Quality
 The metrics (all on 8-bit grey, grey = round(0.299 R + 0.587 G + 0.114 B), after resizing the image by
 area averaging to `METRIC_WIDTH` pixels wide, keeping its aspect ratio):
 
+Percentiles interpolate linearly between the closest ranks (numpy's default), so the page gets the same
+number.
+
 - `paper_level`: the 90th percentile of grey; `ink_level`: the 0.5th percentile; `clipped`: the share of
   pixels >= 250. Too dark: paper_level < `min_paper_level`. Too light: clipped > `max_clipped` or
   ink_level > `max_ink_level` (the ink is washed out).
@@ -18,13 +21,21 @@ area averaging to `METRIC_WIDTH` pixels wide, keeping its aspect ratio):
   the columns by a 3-column box; each strip's profile minus a 41-column running median of the strips'
   median profile. A column that deviates the same way in all 8 strips is a streak: the metric is the
   smallest of its 8 deviations, for the worst column (the outer 8% ignored, where printed border frames
-  run). Bands: the same on the transposed image with a 5-row box (wider than a printed rule). Fails above
-  `max_streak`. Measured on the photo itself inside the check (the upright box between the corners), since
-  a lens or sensor streak runs along the photo's axes, not the check's.
+  run). Bands: the same on the transposed image with a 5-row box (wider than a printed rule). `streaks`
+  (darker) fails above `max_streak`; `light_streaks` (lighter, which no printing makes) above
+  `max_light_streak`. Measured on the photo itself inside the check (the upright box between the corners),
+  since a lens or sensor streak runs along the photo's axes, not the check's.
 - Size: the photo's pixels (width x height, either way round) and `source_dpi`, the photo's pixels per inch
   over the check. Below minimum: width < `min_width`, height < `min_height` (or the other way round for a
   portrait photo) or source_dpi < `min_dpi`; above maximum: more than `max_pixels` pixels or a side over
   `max_side`.
+
+The tests of the outline come from `geometry.straighten`: partial image when more than `max_edge_contact`
+of the check's outline lies on the photo's border, or no four corners were found (a scan, the check cropped
+to its edges, passes); excessive skew when the check is turned more than `max_skew_degrees` or its opposite
+sides differ by more than `min_keystone` allows; piggyback when the outline is not one check's shape (fill,
+aspect ratio, notches: `min_fill`, `max_aspect_error`, `min_solidity`) or paper continues just outside it
+(`max_outside_paper`); not tested without an outline.
 
 The server computes them on the straightened check; the web page (`QualityThresholds.browser()`) computes the
 same formulas on the photo inside its capture guide (or the middle 60% x 50% of the frame), where the check
@@ -93,10 +104,11 @@ class QualityThresholds:
     """The limits of every quality test (the configuration document's `quality` object)."""
 
     min_paper_level: float = 100.0
-    max_ink_level: float = 190.0
-    max_clipped: float = 0.9
+    max_ink_level: float = 185.0
+    max_clipped: float = 0.97
     min_focus: float = 10.0
-    max_streak: float = 24.0
+    max_streak: float = 20.0
+    max_light_streak: float = 10.0
     min_width: int = 640
     min_height: int = 480
     min_dpi: float = 150.0
@@ -226,27 +238,36 @@ def focus_metric(grey: np.ndarray, paper_level: float, ink_level: float) -> floa
     return float(lap.std() / (paper_level - ink_level + 1.0) * 100.0)
 
 
-def _worst_band(grey: np.ndarray, box: int) -> float:
-    """The streak metric over the columns of `grey` (transpose it for rows); see the module docstring."""
+def _worst_band(grey: np.ndarray, box: int) -> tuple[float, float]:
+    """The streak metric over the columns of `grey` (transpose it for rows), dark and light; see the module
+    docstring."""
     h, w = grey.shape
     if h < 2 * STREAK_SEGMENTS or w < 60:
-        return 0.0
+        return 0.0, 0.0
     parts = [grey[i * h // STREAK_SEGMENTS : (i + 1) * h // STREAK_SEGMENTS] for i in range(STREAK_SEGMENTS)]
     medians = np.stack([np.median(p, axis=0) for p in parts]).astype(np.float32)
     medians = np.asarray(cv2.blur(medians, (box, 1), borderType=cv2.BORDER_REPLICATE), dtype=np.float32)
     whole = np.clip(np.median(medians, axis=0), 0, 255).astype(np.uint8).reshape(1, -1)
     running = cv2.medianBlur(np.repeat(whole, 3, axis=0), 41)[1].astype(np.float32)
     dev = medians - running[None, :]
-    same_sign = (np.sign(dev) == np.sign(dev[0])).all(axis=0)
-    least = np.where(same_sign, np.abs(dev).min(axis=0), 0.0)
+    least = np.abs(dev).min(axis=0)
     # Ignore the outer columns: many checks have a printed border frame there, as long as any streak.
     margin = max(3, round(STREAK_MARGIN * w))
-    return float(least[margin:-margin].max())
+    dark = np.where((dev < 0).all(axis=0), least, 0.0)[margin:-margin]
+    light = np.where((dev > 0).all(axis=0), least, 0.0)[margin:-margin]
+    return float(dark.max()), float(light.max())
+
+
+def streak_metrics(grey: np.ndarray) -> tuple[float, float]:
+    """The worst dark and light streak (vertical) or band (horizontal) in grey levels."""
+    cols = _worst_band(grey, 3)
+    rows = _worst_band(np.ascontiguousarray(grey.T), 5)
+    return max(cols[0], rows[0]), max(cols[1], rows[1])
 
 
 def streak_metric(grey: np.ndarray) -> float:
-    """The worst streak (vertical) or band (horizontal) in grey levels; see the module docstring."""
-    return max(_worst_band(grey, 3), _worst_band(np.ascontiguousarray(grey.T), 5))
+    """The worst streak or band, dark or light, in grey levels."""
+    return max(streak_metrics(grey))
 
 
 def _streak_region(photo: Image.Image, straightened: Straightened) -> Image.Image:
@@ -305,21 +326,24 @@ def assess(photo: Image.Image, straightened: Straightened, thresholds: QualityTh
             aspect_error=straightened.aspect_error,
             solidity=straightened.solidity,
         )
-        verdict("partial_image", straightened.edge_contact <= t.max_edge_contact)
-        verdict(
-            "piggyback",
-            t.min_fill <= straightened.fill <= 1 / t.min_fill
-            and straightened.outside_paper <= t.max_outside_paper
-            and straightened.aspect_error <= t.max_aspect_error
-            and straightened.solidity >= t.min_solidity,
-        )
+        inside = straightened.edge_contact <= t.max_edge_contact
+        verdict("partial_image", inside)
+        notched = straightened.solidity < t.min_solidity or straightened.outside_paper > t.max_outside_paper
+        if inside:
+            # The whole outline is seen: it must be one check's shape, with table all around it.
+            shape = (
+                t.min_fill <= straightened.fill <= 1 / t.min_fill
+                and straightened.aspect_error <= t.max_aspect_error
+            )
+            verdict("piggyback", shape and not notched)
+        elif notched:
+            # Cut off by the frame (its aspect ratio means nothing then), but notched: two documents.
+            verdict("piggyback", False)
     else:
         metrics["fill"] = straightened.fill
         metrics["solidity"] = straightened.solidity
+        # No outline to judge: piggyback stays not_tested (a cut-off check's region is as notched as two).
         verdict("partial_image", False, MESSAGES["no_corners"])
-        if straightened.solidity < t.min_solidity:
-            # No four corners, but a notched paper region: two documents, one over the other.
-            verdict("piggyback", False)
     if straightened.found:
         metrics["keystone"] = straightened.keystone
         verdict(
@@ -345,7 +369,10 @@ def assess(photo: Image.Image, straightened: Straightened, thresholds: QualityTh
             verdict("out_of_focus", metrics["focus"] >= t.min_focus)
     region = _streak_region(photo, straightened)
     if region.width >= 60 and region.height >= 16:
-        metrics["streaks"] = streak_metric(grey_for_metrics(region))
-        verdict("streaks_and_bands", metrics["streaks"] <= t.max_streak)
+        metrics["streaks"], metrics["light_streaks"] = streak_metrics(grey_for_metrics(region))
+        verdict(
+            "streaks_and_bands",
+            metrics["streaks"] <= t.max_streak and metrics["light_streaks"] <= t.max_light_streak,
+        )
     failed = [name for name in TEST_NAMES if results[name] == "fail"]
     return QualityReport(results, failed, [messages[name] for name in failed], metrics)
