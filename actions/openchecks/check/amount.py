@@ -541,12 +541,19 @@ def read_amount(
         if legal_cents is not None and contradicts(legal_text, legal_cents, neighbours(legal_cents)):
             legal_cents, legal_conf = None, 0.0  # a near miss spells the line better: a misread word
     joint = joint_reading(legal_text, scores, legal_cents) if scores else None
-    # The words confirm the dollars; the cents need the fraction, or both readers of the figures.
+    # The words confirm the dollars; the cents need the fraction, or both readers of the figures, or no
+    # fraction written at all and no cents.
     glyph_top = parse_figures(glyph_read.text) if glyph_read else None
-    cents_sure = joint is not None and (
-        fraction_cents(legal_text) == joint[0] % 100
-        or (tess.cents is not None and glyph_top is not None and tess.cents % 100 == glyph_top[0] % 100)
-    )
+    written = fraction_cents(legal_text)
+
+    def cents_confirmed(amount: int) -> bool:
+        if written is not None:
+            return written == amount % 100
+        if tess.cents is not None and glyph_top is not None and tess.cents % 100 == glyph_top[0] % 100:
+            return tess.cents % 100 == amount % 100
+        return "/" not in legal_text and amount % 100 == 0
+
+    cents_sure = joint is not None and cents_confirmed(joint[0])
     if (
         cents_sure
         and joint is not None
@@ -580,6 +587,8 @@ def read_amount(
             # Alone, figures need both their readers: the glyph model can be sure and wrong on a new hand.
             courtesy_contradicted=contradicted or not figures_agree,
         )
+        if source == "both" and cents is not None and not cents_confirmed(cents):
+            cents, source = None, None  # the words agree on the dollars, nothing confirms the cents
     return AmountReading(
         amount=_format(cents) if cents is not None else None,
         cents=cents,
