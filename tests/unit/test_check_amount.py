@@ -118,3 +118,12 @@ def test_the_real_silesia_check_is_never_read_wrong() -> None:
     reading = read_amount(Image.open(path).convert("RGB"), 200)
     assert reading.amount in (None, truth["declared_amount"]), reading
     assert "thousand" in reading.legal_text.lower()  # the legal line was found and read
+
+
+@needs_tesseract
+def test_a_tesseract_timeout_reads_nothing_instead_of_failing() -> None:
+    from openchecks.check.amount import stacked_lines
+
+    front, _ = make_front(random.Random(3), style="printed")
+    wide = front.convert("L").resize((front.width * 4, front.height * 4))
+    assert stacked_lines([wide, wide], timeout=0.01) == [[], []]
