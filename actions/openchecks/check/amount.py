@@ -577,7 +577,6 @@ def read_amount(
         others = neighbours(c_cand.cents) | ({legal_cents} if legal_cents is not None else set())
         contradicted = contradicts(legal_text, c_cand.cents, others)
     figures_agree = glyph_top is not None and glyph_top[0] == tess.cents == c_cand.cents
-    figures_agree = glyph_top is not None and glyph_top[0] == tess.cents == c_cand.cents
     cents: int | None
     source: Source | None
     if joint is not None and cents_sure and joint[0] == legal_cents and joint[0] == c_cand.cents:
