@@ -64,7 +64,7 @@ def test_layout_finds_the_box_and_the_legal_line() -> None:
 @needs_tesseract
 @pytest.mark.parametrize("style", ["printed", "handwritten"])
 def test_reads_synthetic_fronts(style: str) -> None:
-    """Measured on these seeds: printed 6/6 read right, handwritten (tuning fonts) 4/6 read and none wrong."""
+    """Measured on this seed: printed 6/6 read right, handwritten (tuning fonts) 5/6 read, none wrong."""
     _need_fonts(style, "tune")
     rng = random.Random(20)
     right = wrong = 0
@@ -77,12 +77,13 @@ def test_reads_synthetic_fronts(style: str) -> None:
             right += reading.amount == truth.declared_amount
             wrong += reading.amount != truth.declared_amount
     assert wrong == 0
-    assert right >= (6 if style == "printed" else 3)
+    assert right >= (6 if style == "printed" else 4)
 
 
 @needs_tesseract
 def test_no_wrong_amount_above_the_threshold_on_held_out_fonts() -> None:
-    """Fonts never used for training or thresholds: a read may be missing, never wrong."""
+    """Fonts never used for training or thresholds: a read may be missing, never wrong (measured: 11 of 16
+    read, 8 printed and 3 handwritten)."""
     _need_fonts("handwritten", "held_out")
     _need_fonts("printed", "held_out")
     rng = random.Random(77)
@@ -117,3 +118,12 @@ def test_the_real_silesia_check_is_never_read_wrong() -> None:
     reading = read_amount(Image.open(path).convert("RGB"), 200)
     assert reading.amount in (None, truth["declared_amount"]), reading
     assert "thousand" in reading.legal_text.lower()  # the legal line was found and read
+
+
+@needs_tesseract
+def test_a_tesseract_timeout_reads_nothing_instead_of_failing() -> None:
+    from openchecks.check.amount import stacked_lines
+
+    front, _ = make_front(random.Random(3), style="printed")
+    wide = front.convert("L").resize((front.width * 4, front.height * 4))
+    assert stacked_lines([wide, wide], timeout=0.01) == [[], []]

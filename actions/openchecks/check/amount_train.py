@@ -172,7 +172,7 @@ def accuracy(model: Model, x: np.ndarray, y: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m openchecks.check.amount_train", description=__doc__)
-    parser.add_argument("--samples", type=int, default=3000, help="amount crops to draw (default 3000)")
+    parser.add_argument("--samples", type=int, default=4000, help="amount crops to draw (default 4000)")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument(
         "--digit-copies", type=int, default=2, help="passes over scikit-learn's bundled digits (0: none)"
