@@ -61,8 +61,8 @@ TESSERACT_TIMEOUT = 10.0
 
 
 # Tesseract runs on the writing (at this dpi, page segmentation mode, binarised first), each only when the
-# ones before found no phrase. On handwriting in the tuning fonts (40 backs) sparse text at 140 dpi found 28
-# alone; one block at 280 dpi, then binarised sparse text at 200 dpi brought it to 38.
+# ones before found no phrase. On handwriting in the tuning fonts (40 backs) one block at 200 dpi found 26
+# alone; sparse text at 140 dpi, then binarised sparse text at 200 dpi brought it to 37.
 @dataclass(frozen=True)
 class Pass:
     dpi: int
@@ -70,9 +70,11 @@ class Pass:
     binarise: bool = False
 
 
-PASSES: tuple[Pass, ...] = (Pass(140, 11), Pass(280, 6), Pass(200, 11, binarise=True))
+PASSES: tuple[Pass, ...] = (Pass(200, 6), Pass(140, 11), Pass(200, 11, binarise=True))
 # ...and only when the text read so far already half resembles a phrase (a Tesseract call costs ~0.1 s CPU).
 RETRY_SIMILARITY = 0.5
+# ...or when it read next to nothing where there is ink (Tesseract sometimes drops a whole line).
+RETRY_BELOW_LETTERS = 4
 
 
 class Endorsement(TypedDict):
@@ -149,7 +151,8 @@ def find_phrase(phrase: str, text: str) -> PhraseMatch:
     """Where `phrase` best matches a substring of `text`: approximate matching with spaces, case and
     punctuation ignored, lookalikes (0/o, 1/l, 5/s) free and similar letters (e/o, n/h, u/v) half an error.
     `found` on the result says whether it is close enough to count: few errors overall, no word of the phrase
-    mostly missing ("for deposit only" is not "for mobile deposit only"), and its digits read exactly."""
+    mostly missing ("for deposit only" is not "for mobile deposit only") or read across a line break, and its
+    digits read exactly."""
     words = [w for w in (_compact(w)[0] for w in phrase.split()) if w]
     want = "".join(words)
     have, where = _compact(text)
@@ -175,11 +178,15 @@ def find_phrase(phrase: str, text: str) -> PhraseMatch:
         table[i] = np.minimum.accumulate(row) + steps
     end = int(np.argmin(table[m, 1:])) + 1
     word_cost = np.zeros(len(words), dtype=np.int32)
+    # The text characters each word of the phrase was matched with (first, last).
+    spans: dict[int, list[int]] = {}
     i, j = m, end
     while i > 0:
         here = table[i, j]
         if j > 0 and here == table[i - 1, j - 1] + _COST[p[i - 1], t[j - 1]]:
             word_cost[word_of[i - 1]] += _COST[p[i - 1], t[j - 1]]
+            span = spans.setdefault(int(word_of[i - 1]), [j - 1, j - 1])
+            span[0] = j - 1
             i, j = i - 1, j - 1
         elif here == table[i - 1, j] + 2:
             word_cost[word_of[i - 1]] += 2
@@ -189,6 +196,10 @@ def find_phrase(phrase: str, text: str) -> PhraseMatch:
                 word_cost[word_of[i - 1]] += 2
             j -= 1
     start = j
+    # A word read across a line break is pieces of two lines, not the word: as if missing.
+    for k, (first, last) in spans.items():
+        if "\n" in text[where[first] : where[last] + 1]:
+            word_cost[k] = 2 * len(words[k])
     # Short words ("for", "at") carry no meaning of their own here; a missing long one changes the phrase.
     shares = [
         float(c) / (2 * len(w)) for c, w in zip(word_cost, words, strict=True) if len(w) >= WORD_LETTERS
@@ -438,7 +449,7 @@ def read_endorsement(
             if restrictive:
                 return found
             best = best or found
-            if similarity < RETRY_SIMILARITY:
+            if similarity < RETRY_SIMILARITY and len(_compact(text)[0]) >= RETRY_BELOW_LETTERS:
                 break  # nothing like a phrase (a signature, "Pay to the order of"): another pass costs time
     return best or nothing
 
