@@ -158,6 +158,15 @@ def test_passes_stop_when_the_text_is_nothing_like_a_phrase(
     assert len(seen) == calls and got["restrictive"] is restrictive
 
 
+def test_a_tesseract_timeout_is_a_back_for_review_not_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    def timing_out(image: Image.Image, tessdata: str | None, psm: int) -> tuple[str, float]:
+        raise RuntimeError("Tesseract process timeout")
+
+    monkeypatch.setattr(endorsement, "_ocr", timing_out)
+    got = read_endorsement(_ink_back(), 200, DEFAULT_PHRASES)
+    assert got == {"present": True, "restrictive": False, "text": "", "confidence": 0.0}
+
+
 # --- drawn backs, read with the real Tesseract ----------------------------------------------------------
 
 

@@ -415,7 +415,8 @@ def read_endorsement(
 
     Never raises on a bad image: an empty, blank, tiny or unreadable one gives present False. `phrases` are
     the restrictive endorsements to look for (DEFAULT_PHRASES when empty); `tessdata` overrides Tesseract's
-    own directory for `eng`. Raises pytesseract.TesseractNotFoundError when Tesseract is not installed.
+    own directory for `eng`. Raises pytesseract.TesseractNotFoundError when Tesseract is not installed; a
+    Tesseract that times out or fails gives present True (ink was seen) and restrictive False (for review).
     """
     nothing = Endorsement(present=False, restrictive=False, text="", confidence=1.0)
     phrases = [p for p in phrases if p.strip()] or list(DEFAULT_PHRASES)
@@ -432,6 +433,7 @@ def read_endorsement(
         text = f"unreadable image: {error}"
         return Endorsement(present=False, restrictive=False, text=text, confidence=0.0)
     best: Endorsement | None = None
+    best_similarity = -1.0
     for area in areas:
         if _written_ink(area, dpi) < PRESENT_SQ_IN:
             continue
@@ -443,12 +445,17 @@ def read_endorsement(
             if step.dpi != dpi:
                 size = (round(image.width * step.dpi / dpi), round(image.height * step.dpi / dpi))
                 image = image.resize(size, Image.Resampling.BICUBIC)
-            text, ocr_confidence = _ocr(image, tessdata, step.psm)
+            try:
+                text, ocr_confidence = _ocr(image, tessdata, step.psm)
+            except RuntimeError:
+                # Tesseract timed out or failed on this image: something is written, nothing was read.
+                return best or Endorsement(present=True, restrictive=False, text="", confidence=0.0)
             restrictive, confidence, similarity = _verdict(text, ocr_confidence, phrases)
             found = Endorsement(present=True, restrictive=restrictive, text=text, confidence=confidence)
             if restrictive:
                 return found
-            best = best or found
+            if best is None or similarity > best_similarity:
+                best, best_similarity = found, similarity
             if similarity < RETRY_SIMILARITY and len(_compact(text)[0]) >= RETRY_BELOW_LETTERS:
                 break  # nothing like a phrase (a signature, "Pay to the order of"): another pass costs time
     return best or nothing
