@@ -217,6 +217,15 @@ def test_a_printed_restrictive_endorsement_is_read_at_any_quarter_turn(turn: int
 
 @needs_tesseract
 @needs_fonts
+@pytest.mark.parametrize(("dpi", "given"), [(300, 300), (400, 400), (200, 0)], ids=["300", "400", "bad-dpi"])
+def test_other_resolutions_and_a_wrong_dpi(dpi: int, given: int) -> None:
+    back = _back(6, endorsement="For Mobile Deposit Only", payee="Jane Doe", font=PRINTED, dpi=dpi)
+    got = read_endorsement(back, given or 1000, DEFAULT_PHRASES)
+    assert got["present"] and got["restrictive"], got
+
+
+@needs_tesseract
+@needs_fonts
 def test_handwritten_restrictive_endorsements_are_mostly_found() -> None:
     # Handwriting is read less surely than print (bench/ocr_endorse.py measures the rate): three of four.
     fonts = available_fonts("handwritten", "tuning")

@@ -58,6 +58,9 @@ PRESENT_SQ_IN = 0.012
 # Smallest back worth looking at, in pixels on its short side.
 MIN_SHORT_PX = 60
 TESSERACT_TIMEOUT = 10.0
+# Backs scanned or photographed finer than MAX_DPI are read at WORK_DPI.
+MAX_DPI = 320
+WORK_DPI = 200
 
 
 # Tesseract runs on the writing (at this dpi, page segmentation mode, binarised first), each only when the
@@ -440,6 +443,10 @@ def read_endorsement(
         short_in = min(back.size) / dpi
         if not 2.0 <= short_in <= 4.5:
             dpi = round(min(back.size) / 2.75)
+        if dpi > MAX_DPI:
+            # More pixels than the writing needs cost time in every step: work at WORK_DPI.
+            size = (round(back.width * WORK_DPI / dpi), round(back.height * WORK_DPI / dpi))
+            back, dpi = back.convert("RGB").resize(size, Image.Resampling.BOX), WORK_DPI
         areas = find_payee_areas(back, dpi)
     except (OSError, ValueError) as error:
         text = f"unreadable image: {error}"
