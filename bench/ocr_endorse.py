@@ -122,6 +122,12 @@ def cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+def own_cpu() -> float:
+    """This process alone (the Python side), without Tesseract."""
+    t = os.times()
+    return t.user + t.system
+
+
 def tesseract_startup(times: int = 5) -> float:
     """Median CPU seconds of Tesseract `eng` on a blank image: what one call costs on this machine right now
     (it doubles when the machine is busy), to read the figures above against."""
@@ -149,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     tallies: dict[tuple[str, str], Tally] = {}
     seconds: list[float] = []
+    own: list[float] = []
     margins: list[tuple[float, float, str]] = []
     by_kind: dict[str, list[float]] = {}
     for n, case in enumerate(work):
@@ -162,9 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             font=case.font,
             stamp=case.stamp,
         ).rotate(case.turn, expand=True)
-        started = cpu()
+        started, started_own = cpu(), own_cpu()
         got = read_endorsement(back, args.dpi, DEFAULT_PHRASES)
         seconds.append(cpu() - started)
+        own.append(own_cpu() - started_own)
         by_kind.setdefault(case.kind, []).append(seconds[-1])
         tally = tallies.setdefault((case.style, case.group), Tally())
         label = (
@@ -208,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     total_other = sum(t.other for t in tallies.values())
     total_false = sum(t.false_restrictive for t in tallies.values())
     print(f"false restrictive overall: {total_false}/{total_other}")
-    print(f"CPU s/back: median {statistics.median(seconds):.3f}, max {max(seconds):.3f}")
+    print(
+        f"CPU s/back: median {statistics.median(seconds):.3f}, max {max(seconds):.3f} "
+        f"(of which Python, median {statistics.median(own):.3f})"
+    )
     print(
         "CPU s/back by kind (median): "
         + ", ".join(f"{k} {statistics.median(v):.3f} ({len(v)})" for k, v in sorted(by_kind.items()))

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+from openchecks.check import endorsement
 from openchecks.check.back import available_fonts, draw_back
 from openchecks.check.endorsement import (
     DEFAULT_PHRASES,
@@ -16,7 +17,7 @@ from openchecks.check.endorsement import (
     find_phrase,
     read_endorsement,
 )
-from PIL import Image
+from PIL import Image, ImageDraw
 
 pytestmark = pytest.mark.unit
 
@@ -57,6 +58,12 @@ def test_restrictive_phrase_read_with_ocr_noise_is_found(text: str) -> None:
 )
 def test_near_misses_are_not_restrictive(text: str) -> None:
     assert not find_phrase(MOBILE, text).found
+
+
+def test_a_word_is_not_matched_across_a_line_break() -> None:
+    # "remote" must not be made of the signature's last letter and the next line's "For".
+    assert not find_phrase("For remote deposit only", "x WetChore\nFor deposit only").found
+    assert find_phrase(MOBILE, "FOR MOBILE DEPOSIT\nONLY").found
 
 
 def test_the_bank_phrase_from_configuration_is_matched_with_its_name() -> None:
@@ -115,6 +122,51 @@ def test_a_nonsense_dpi_gives_present_false_or_is_corrected() -> None:
     assert read_endorsement(white, 10_000, DEFAULT_PHRASES)["present"] is False
 
 
+def _ink_back() -> Image.Image:
+    """A back with writing lines and a few strokes in the payee's area, for the pass logic (OCR faked)."""
+    back = Image.new("L", (1200, 550), 255)
+    draw = ImageDraw.Draw(back)
+    for x in (110, 170, 230, 300):
+        draw.line((x, 40, x, 510), fill=40, width=2)
+    for y in range(120, 420, 40):
+        draw.line((140, y, 160, y + 25), fill=30, width=3)
+        draw.line((200, y, 215, y + 20), fill=30, width=3)
+    return back
+
+
+@pytest.mark.parametrize(
+    ("reads", "calls", "restrictive"),
+    [
+        (["", "For mobile deposit only"], 2, True),  # nothing read where there is ink: try again
+        (["Jane Doe", "For mobile deposit only"], 1, False),  # a signature: no phrase to chase
+        (["For mobile dep", "xx", "For mobile deposit only"], 3, True),  # a near miss: the next passes
+        (["For deposit only", "For deposit only", "For deposit only"], 3, False),
+    ],
+)
+def test_passes_stop_when_the_text_is_nothing_like_a_phrase(
+    monkeypatch: pytest.MonkeyPatch, reads: list[str], calls: int, restrictive: bool
+) -> None:
+    seen: list[int] = []
+
+    def fake_ocr(image: Image.Image, tessdata: str | None, psm: int) -> tuple[str, float]:
+        seen.append(psm)
+        return reads[len(seen) - 1], 0.9
+
+    monkeypatch.setattr(endorsement, "_ocr", fake_ocr)
+    got = read_endorsement(_ink_back(), 200, DEFAULT_PHRASES)
+    assert got["present"] is True
+    assert len(seen) == calls and got["restrictive"] is restrictive
+
+
+def test_a_tesseract_timeout_is_a_back_for_review_not_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    def timing_out(image: Image.Image, tessdata: str | None, psm: int) -> tuple[str, float]:
+        raise RuntimeError("Tesseract process timeout")
+
+    monkeypatch.setattr(endorsement, "_ocr", timing_out)
+    got = read_endorsement(_ink_back(), 200, DEFAULT_PHRASES)
+    assert got == {"present": True, "restrictive": False, "text": "", "confidence": 0.0}
+
+
 # --- drawn backs, read with the real Tesseract ----------------------------------------------------------
 
 
@@ -161,6 +213,15 @@ def test_a_printed_restrictive_endorsement_is_read_at_any_quarter_turn(turn: int
     assert got["present"] and got["restrictive"], got
     assert "mobile" in got["text"].lower()
     assert got["confidence"] > 0.5
+
+
+@needs_tesseract
+@needs_fonts
+@pytest.mark.parametrize(("dpi", "given"), [(300, 300), (400, 400), (200, 0)], ids=["300", "400", "bad-dpi"])
+def test_other_resolutions_and_a_wrong_dpi(dpi: int, given: int) -> None:
+    back = _back(6, endorsement="For Mobile Deposit Only", payee="Jane Doe", font=PRINTED, dpi=dpi)
+    got = read_endorsement(back, given or 1000, DEFAULT_PHRASES)
+    assert got["present"] and got["restrictive"], got
 
 
 @needs_tesseract
