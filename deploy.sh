@@ -242,6 +242,8 @@ target_local() {
   default_var COS_HMAC_SECRET_ACCESS_KEY S3RVER
   default_var COS_REGION us-south
   default_var TOKEN_SECRET "$(local_token_secret)"
+  # The MICR models this checkout installed (the tessdata_dir package parameter; actions read no environment).
+  default_var OPENCHECKS_TESSDATA "$repo/.cache/tessdata"
   # The action image's name: locally the platform runs blackbox-with-code actions on this machine's install.
   default_var RUNTIME_IMAGE "openchecks/action-python-v3.11:latest"
   local have_manifest=0

@@ -163,6 +163,13 @@ def bench_synthetic(count: int, seed: int) -> None:
 
 
 def main() -> int:
+    if sys.argv[1:3] == ["--part", "amounts"]:  # the amounts bench (bench/ocr_amounts.py), same directory
+        return __import__("ocr_amounts").main(sys.argv[3:])
+    if sys.argv[1:3] == ["--part", "quality"]:  # straightening and image quality: bench/ocr_quality.py
+        return int(__import__("ocr_quality").main(sys.argv[3:]))
+    if sys.argv[1:3] == ["--part", "endorsements"]:  # the check backs: bench/ocr_endorse.py
+        sys.path.insert(0, str(REPO))
+        return __import__("bench.ocr_endorse", fromlist=["main"]).main(sys.argv[3:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--every", type=int, default=1, help="use every Nth MICR line crop (default all)")
     parser.add_argument("--jobs", type=int, default=2, help="line reads in parallel (default 2)")

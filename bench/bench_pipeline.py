@@ -1,16 +1,20 @@
 """Benchmark: the process-check pipeline with warm containers and caches vs. caches off and containers
 recycled, side by side in one run, as ratios.
 
-    .venv/bin/python bench/bench_pipeline.py [--deposits 10] [--image PATH] [--json]
+    .venv/bin/python bench/bench_pipeline.py [--deposits 10] [--image FRONT --back BACK] [--json]
 
 It starts its own pouchdb-server and s3rver on free ports (never the stack's), provisions fresh databases
-and buckets, and deposits the same image `--deposits` times per mode through the deposit API code
-(presigned PUT included). A "container" is a Python process running one action's real `__main__.py`:
+and buckets, and deposits the same check `--deposits` times per mode through the deposit API code
+(presigned PUTs of both sides included). The check is a synthetic one (printed amount, endorsed back, both
+photographed hand-held; tests/fixtures/checks.py, seed `--seed`) unless `--image`/`--back` name files.
+A "container" is a Python process running one action's real `__main__.py`:
 - warm: one long-lived process per action (each with its own temp dir, as separate containers have), so
   the module-global clients, the configuration document and the image cache survive between activations;
 - recycled: a new process for every activation with OPENCHECKS_DISABLE_CACHES=1 and a fresh temp dir.
 Reported per step: median wall ms (parent's view, including process start when recycled), median in-action
-ms (`_meta.ms`), cold-start share, and cache hit ratios read from the `_meta` flags.
+ms (`_meta.ms`), cold-start share, and cache hit ratios read from the `_meta` flags; and the image cache's
+hit rate: of every lookup ocr-check made (each side's download and straightening, then every read that
+takes an image from the temp directory), the share that hit.
 
 With `--platform` the same comparison runs through the local OpenWhisk (`python -m infra.whisk`, started here
 with a 4096 MB container budget so the pipeline's containers are not evicted): manifest.yaml's actions,
@@ -48,6 +52,31 @@ from tests.integration.test_pipeline_support import (  # noqa: E402
 )
 
 STEPS = ("fetch_image", "ocr_check", "parse_check", "record_deposit")
+
+
+class Check:
+    """The check every deposit of a run sends: both sides' bytes and types, and the declared amount."""
+
+    def __init__(self, front: bytes, back: bytes, declared: str, front_type: str, back_type: str) -> None:
+        self.front, self.back, self.declared = front, back, declared
+        self.front_type, self.back_type = front_type, back_type
+
+    def create_body(self) -> dict[str, str]:
+        return {
+            "to_account": "12345678",
+            "amount": self.declared,
+            "content_type": self.front_type,
+            "back_content_type": self.back_type,
+        }
+
+
+def image_hit_rate(lookups: list[dict[str, int]]) -> dict[str, Any]:
+    """The image cache's hit rate over ocr-check's lookups (`_meta.image_lookups`)."""
+    hits = sum(int(item.get("hit", 0)) for item in lookups)
+    misses = sum(int(item.get("miss", 0)) for item in lookups)
+    return {"hits": hits, "misses": misses, "hit_rate": hits / (hits + misses) if hits + misses else 0.0}
+
+
 # One activation per stdin line: {"args": {...}} -> one JSON result line (what a warm container does).
 WORKER = r"""
 import importlib, json, sys
@@ -113,20 +142,15 @@ def base_env(tmp: Path, name: str, disable: bool) -> dict[str, str]:
     return env
 
 
-def make_deposits(params: dict[str, Any], count: int, data: bytes, content_type: str) -> list[dict[str, Any]]:
-    alice = token("bench@example.com")
+def make_deposits(params: dict[str, Any], count: int, check: Check) -> list[dict[str, Any]]:
     payloads = []
-    for _ in range(count):
+    for i in range(count):
+        alice = token(f"bench-{i}@example.com")  # one customer per deposit: the daily limit stays out of it
         fired: list[dict[str, Any]] = []
-        status, created = call_api(
-            params,
-            "post",
-            "/deposits",
-            alice,
-            {"to_account": "12345678", "amount": "1042.00", "content_type": content_type},
-        )
+        status, created = call_api(params, "post", "/deposits", alice, check.create_body())
         assert status == 201, created
-        assert upload(created, data).status_code == 200
+        assert upload(created, check.front).status_code == 200
+        assert upload(created, check.back, "back").status_code == 200
         status, body = call_api(params, "post", f"/deposits/{created['id']}/uploaded", alice, fired=fired)
         assert status == 202, body
         payload = dict(fired[0])
@@ -140,6 +164,7 @@ def run_mode(mode: str, params: dict[str, Any], payloads: list[dict[str, Any]], 
     inner: dict[str, list[float]] = {s: [] for s in STEPS}
     colds: dict[str, int] = {s: 0 for s in STEPS}
     flags: dict[str, dict[str, int]] = {}
+    lookups: list[dict[str, int]] = []
     totals: list[float] = []
     statuses: list[str] = []
     containers: dict[str, Container] = {}
@@ -160,6 +185,8 @@ def run_mode(mode: str, params: dict[str, Any], payloads: list[dict[str, Any]], 
                 meta = result.get("_meta", {})
                 inner[step].append(float(meta.get("ms", 0)))
                 colds[step] += bool(meta.get("cold"))
+                if step == "ocr_check" and isinstance(meta.get("image_lookups"), dict):
+                    lookups.append(meta["image_lookups"])
                 for name, value in (meta.get("cache") or {}).items():
                     flags.setdefault(f"{step}.{name}", {}).setdefault(value, 0)
                     flags[f"{step}.{name}"][value] += 1
@@ -184,6 +211,7 @@ def run_mode(mode: str, params: dict[str, Any], payloads: list[dict[str, Any]], 
             for s in STEPS
         },
         "cache": {k: {"hit_ratio": v.get("hit", 0) / sum(v.values()), **v} for k, v in sorted(flags.items())},
+        "image_cache": image_hit_rate(lookups),
     }
 
 
@@ -206,7 +234,7 @@ def trimmed_manifest(target: Path) -> None:
     target.write_text(yaml.safe_dump(doc))
 
 
-def platform_mode(args: argparse.Namespace, data: bytes, content_type: str) -> dict[str, Any]:
+def platform_mode(args: argparse.Namespace, check: Check) -> dict[str, Any]:
     import requests
     from openchecks import tokens
 
@@ -288,12 +316,15 @@ def platform_mode(args: argparse.Namespace, data: bytes, content_type: str) -> d
 
             def one_deposit() -> dict[str, Any]:
                 created = requests.post(
-                    f"{api}/deposits",
-                    headers=headers,
-                    timeout=60,
-                    json={"to_account": "12345678", "amount": "1042.00", "content_type": content_type},
+                    f"{api}/deposits", headers=headers, timeout=60, json=check.create_body()
                 ).json()
-                requests.put(created["upload_url"], data=data, headers=created["upload_headers"], timeout=60)
+                for prefix, data in (("", check.front), ("back_", check.back)):
+                    requests.put(
+                        created[f"{prefix}upload_url"],
+                        data=data,
+                        headers=created[f"{prefix}upload_headers"],
+                        timeout=60,
+                    ).raise_for_status()
                 started = time.perf_counter()
                 requests.post(f"{api}/deposits/{created['id']}/uploaded", headers=headers, timeout=60)
                 while True:
@@ -362,11 +393,13 @@ def summarise_docs(docs: list[dict[str, Any]]) -> dict[str, Any]:
             "cold_share": sum(bool(m["cold"]) for m in metas) / len(metas),
             "cache": {k: v.get("hit", 0) / sum(v.values()) for k, v in flags.items()},
         }
+    lookups = [d["steps"]["ocr-check"].get("image_lookups") or {} for d in docs if "ocr-check" in d["steps"]]
     return {
         "deposits": len(docs),
         "statuses": {s: [d["status"] for d in docs].count(s) for s in {d["status"] for d in docs}},
         "upload_to_final_ms_median": statistics.median(d["_elapsed_ms"] for d in docs),
         "steps": steps,
+        "image_cache": image_hit_rate(lookups),
     }
 
 
@@ -390,24 +423,51 @@ def print_platform(results: dict[str, Any]) -> None:
         )
     w_total, c_total = warm["upload_to_final_ms_median"], cold["upload_to_final_ms_median"]
     print(f"{'upload->final':<16}{w_total:>10.1f}{c_total:>13.1f}{c_total / w_total:>7.1f}x")
+    cache = warm["image_cache"]
+    print(
+        f"image cache (warm, ocr-check lookups): {cache['hit_rate']:.0%} hit "
+        f"({cache['hits']} hits, {cache['misses']} misses)"
+    )
+
+
+def _type(path: Path) -> str:
+    return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+
+
+def bench_check(args: argparse.Namespace) -> Check | None:
+    """The files named, or a synthetic good check (printed amount, endorsed back, photographed)."""
+    if args.image is None:
+        from tests.fixtures.checks import synthetic_check
+
+        made = synthetic_check(args.seed)
+        return Check(made.front, made.back, made.declared, "image/jpeg", "image/jpeg")
+    for path in (args.image, args.back):
+        if path is None or not path.is_file():
+            print(f"error: {path} does not exist; pass --image FRONT --back BACK", file=sys.stderr)
+            return None
+    back = args.back
+    return Check(args.image.read_bytes(), back.read_bytes(), args.amount, _type(args.image), _type(back))
+
+
+def check_name(args: argparse.Namespace) -> str:
+    return args.image.name if args.image else f"a synthetic check (seed {args.seed})"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--deposits", type=int, default=10, help="deposits per mode (default 10)")
-    parser.add_argument(
-        "--image", type=Path, default=REPO.parent / "shared" / "data" / "checks" / "silesia-1278.png"
-    )
+    parser.add_argument("--image", type=Path, help="the front (default: a synthetic check)")
+    parser.add_argument("--back", type=Path, help="the back (with --image)")
+    parser.add_argument("--amount", default="1042.00", help="declared amount with --image (default 1042.00)")
+    parser.add_argument("--seed", type=int, default=1, help="the synthetic check's seed (default 1)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--platform", action="store_true", help="run through the local OpenWhisk instead")
     args = parser.parse_args()
-    if not args.image.is_file():
-        print(f"error: {args.image} does not exist; pass --image", file=sys.stderr)
+    check = bench_check(args)
+    if check is None:
         return 2
-    content_type = "image/png" if args.image.suffix.lower() == ".png" else "image/jpeg"
-    data = args.image.read_bytes()
     if args.platform:
-        results = platform_mode(args, data, content_type)
+        results = platform_mode(args, check)
         if args.json:
             print(json.dumps(results, indent=2, sort_keys=True))
         else:
@@ -422,8 +482,8 @@ def main() -> int:
         try:
             params = provisioned(app_params(couch.url, s3.url, ""))
             params.pop("image_cache_dir")
-            warm_payloads = make_deposits(params, args.deposits, data, content_type)
-            cold_payloads = make_deposits(params, args.deposits, data, content_type)
+            warm_payloads = make_deposits(params, args.deposits, check)
+            cold_payloads = make_deposits(params, args.deposits, check)
             warm = run_mode("warm", params, warm_payloads, tmp)
             cold = run_mode("recycled", params, cold_payloads, tmp)
         finally:
@@ -433,7 +493,7 @@ def main() -> int:
         print(json.dumps({"warm": warm, "recycled": cold}, indent=2, sort_keys=True))
         return 0
     print(
-        f"process-check on {args.deposits} deposits of {args.image.name} per mode "
+        f"process-check on {args.deposits} deposits of {check_name(args)} per mode "
         f"(outcomes warm {warm['statuses']}, recycled {cold['statuses']})"
     )
     print(
@@ -453,6 +513,11 @@ def main() -> int:
     )
     print(
         "cache hit ratios (warm): " + ", ".join(f"{k} {v['hit_ratio']:.0%}" for k, v in warm["cache"].items())
+    )
+    cache = warm["image_cache"]
+    print(
+        f"image cache (warm, ocr-check lookups): {cache['hit_rate']:.0%} hit "
+        f"({cache['hits']} hits, {cache['misses']} misses)"
     )
     print(
         "cache flags (recycled): "

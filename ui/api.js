@@ -59,7 +59,9 @@ async function request(method, path, body) {
 const enc = encodeURIComponent;
 
 export const api = {
-  /** {to_account, amount, has_back?} -> {id, upload_url, upload_headers, expires, ...} */
+  /** {require_back, max_bytes, quality}: what the page checks before an upload (the server's thresholds). */
+  capture: () => request('GET', '/capture'),
+  /** {to_account, amount, content_type, back_content_type} -> {id, upload_url, back_upload_url, ...} */
   createDeposit: (fields) => request('POST', '/deposits', fields),
   confirmUpload: (id) => request('POST', `/deposits/${enc(id)}/uploaded`, {}),
   getDeposit: (id) => request('GET', `/deposits/${enc(id)}`),

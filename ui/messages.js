@@ -67,7 +67,20 @@ const REASON_LABELS = {
   routing_checksum_failed: 'The routing number read from the check fails its checksum.',
   low_confidence: 'Some characters of the check’s number line were hard to read.',
   unparseable_line: 'The check’s number line could not be split into its fields.',
-  amount_mismatch: 'The amount typed differs from the amount encoded on the check.',
+  amount_mismatch: 'The amount typed differs from the amount on the check.',
+  amount_unread: 'The amount on the check could not be read with confidence.',
+  endorsement_missing: 'The back has no restrictive endorsement (such as “For mobile deposit only”).',
+  back_upload_missing: 'The back of the check was not uploaded.',
+  partial_image: 'Part of the check is outside the photo.',
+  excessive_skew: 'The check was photographed at too steep an angle.',
+  piggyback: 'Another document overlaps the check.',
+  too_light_or_too_dark: 'The photo of the check is too dark or too light.',
+  streaks_and_bands: 'The photo has streaks or bands.',
+  below_minimum_size: 'The check is too small in the photo.',
+  exceeds_maximum_size: 'The photo is too large.',
+  out_of_focus: 'The photo of the check is out of focus.',
+  image_changed: 'The image was replaced after it was checked.',
+  back_image_changed: 'The image of the back was replaced after it was checked.',
   no_micr_line_found: 'No number line (MICR) was found on the check.',
   routing_missing: 'The routing number is missing.',
   account_missing: 'The account number is missing.',
@@ -92,6 +105,9 @@ const REASON_LABELS = {
 export function reasonText(reason) {
   const code = typeof reason === 'string' ? reason : reason && (reason.code || reason.reason);
   if (code && REASON_LABELS[code]) return REASON_LABELS[code];
+  if (typeof code === 'string' && code.startsWith('back_') && REASON_LABELS[code.slice(5)]) {
+    return `Back of the check: ${REASON_LABELS[code.slice(5)].replace(/^./, (c) => c.toLowerCase())}`;
+  }
   if (reason && typeof reason === 'object' && isSentence(reason.message)) return reason.message;
   return String(code || reason).replaceAll('_', ' ');
 }

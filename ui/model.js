@@ -93,18 +93,57 @@ export function stepsOf(doc) {
   return steps;
 }
 
-/** URLs of the archive copies: {large, thumb, back_large, back_thumb}; empty strings when absent. */
+/**
+ * URLs of the images: {large, thumb, original, back_large, back_thumb, back_original}; empty when absent.
+ * The API gives the archive copies' signed URLs at the top of `images` (large, small, back_large, ...) and
+ * the straightened sides under images.front / images.back (with a `url`).
+ */
 export function imagesOf(doc) {
   const images = isObject(doc.images) ? doc.images : {};
-  const front = isObject(images.front) ? images.front : images;
+  const front = isObject(images.front) ? images.front : {};
   const back = isObject(images.back) ? images.back : {};
   const url = (v) => (typeof v === 'string' && /^(https?:|blob:|data:image\/)/.test(v) ? v : '');
   return {
-    large: url(front.large ?? front.large_url ?? doc.image_url),
-    original: url(front.original ?? ''),
-    thumb: url(front.small ?? front.thumb ?? front.thumb_url ?? doc.thumb_url),
-    back_large: url(back.large ?? back.large_url ?? ''),
-    back_thumb: url(back.thumb ?? back.thumb_url ?? ''),
+    large: url(images.large ?? front.large ?? front.large_url ?? front.url ?? doc.image_url),
+    original: url(images.original ?? front.original ?? ''),
+    thumb: url(images.small ?? front.small ?? front.thumb ?? front.thumb_url ?? doc.thumb_url),
+    back_large: url(images.back_large ?? back.large ?? back.large_url ?? back.url ?? ''),
+    back_thumb: url(images.back_small ?? back.thumb ?? back.thumb_url ?? ''),
+    back_original: url(images.back_original ?? ''),
+  };
+}
+
+const QUALITY_TESTS = ['partial_image', 'excessive_skew', 'piggyback', 'too_light_or_too_dark', 'streaks_and_bands',
+  'below_minimum_size', 'exceeds_maximum_size', 'out_of_focus'];
+
+function qualityRows(results) {
+  if (!isObject(results)) return [];
+  const names = [...QUALITY_TESTS.filter((n) => n in results), ...Object.keys(results).filter((n) => !QUALITY_TESTS.includes(n))];
+  return names.map((name) => ({ test: name, result: str(results[name]) }));
+}
+
+/**
+ * What the whole-check read found beyond the MICR line: the amount read (with its source and confidence)
+ * next to the declared one, each side's quality results, the endorsement, and the sentences for the customer.
+ */
+export function wholeCheckOf(doc) {
+  const amount = isObject(doc.amount_read) ? doc.amount_read : {};
+  const endorsement = isObject(doc.endorsement) ? doc.endorsement : null;
+  const cents = typeof amount.cents === 'number' ? amount.cents : null;
+  const declared = typeof doc.amount_cents === 'number' ? doc.amount_cents : null;
+  return {
+    amountRead: cents === null ? '' : (cents / 100).toFixed(2),
+    amountSource: str(amount.source ?? ''),
+    amountConfidence: typeof amount.confidence === 'number' ? amount.confidence : null,
+    amountMatches: cents !== null && declared !== null ? cents === declared : null,
+    quality: qualityRows(doc.quality),
+    backQuality: qualityRows(doc.back_quality),
+    endorsement: endorsement && {
+      present: Boolean(endorsement.present),
+      restrictive: Boolean(endorsement.restrictive),
+      text: str(endorsement.text ?? ''),
+    },
+    messages: Array.isArray(doc.messages) ? doc.messages.map(str).filter(Boolean) : [],
   };
 }
 

@@ -3,10 +3,14 @@
 Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`):
 
     GET  /me                        -> 200 {"email", "role", "expires"}
-    POST /deposits                  {"to_account", "amount", "content_type"?}
+    GET  /capture                   -> 200 {"require_back", "max_bytes", "quality": the thresholds the page
+                                            applies to a chosen photo before upload}
+    POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?}
                                     -> 201 {"id", "status", "upload_url", "upload_method", "upload_headers",
-                                            "expires", "expires_in", "deposit"}
-    POST /deposits/{id}/uploaded    -> 202 {"id", "status": "processing", "queued", "deposit"}
+                                            "back_upload_url", "back_upload_method", "back_upload_headers",
+                                            "require_back", "expires", "expires_in", "deposit"}
+    POST /deposits/{id}/uploaded    -> 202 {"id", "status": "processing", "queued", "deposit"} (both sides
+                                            validated; the back is required unless require_back is false)
     GET  /deposits/{id}             -> 200 deposit (owner or reviewer), with presigned "images" URLs
     GET  /ops/activations[?limit=N] -> 200 {"activations": [{name, start, duration, cold, init_ms, wait_ms,
                                             cache, status}]} of the package's actions (reviewer only)
@@ -66,7 +70,7 @@ from openchecks.errors import (
 from openchecks.runtime import ActionContext, log
 
 MAX_BODY_BYTES = 64 * 1024
-BODY_KEYS = ("to_account", "amount", "content_type", "action", "fields", "reason")
+BODY_KEYS = ("to_account", "amount", "content_type", "back_content_type", "action", "fields", "reason")
 QUERY_KEYS = ("status", "limit")
 JSON_HEADERS = {
     "Content-Type": "application/json",
@@ -190,6 +194,7 @@ class Api:
 
     ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("get", re.compile(r"^/me$"), "me"),
+        ("get", re.compile(r"^/capture$"), "capture"),
         ("post", re.compile(r"^/deposits$"), "create"),
         ("get", re.compile(r"^/deposits$"), "list"),
         ("post", re.compile(r"^/deposits/([^/]+)/uploaded$"), "uploaded"),
@@ -238,21 +243,46 @@ class Api:
         ttl = self.ctx.settings.image_url_ttl_seconds
         urls: dict[str, str] = {}
         archive = doc.get("archive") or {}
-        for name in ("large", "small"):
+        for name in ("large", "small", "back_large", "back_small"):
             if archive.get(name):
                 urls[name] = storage.presigned_get(
                     str(archive.get("bucket", self.ctx.settings.bucket_archive)), str(archive[name]), ttl
                 )
-        image = doc.get("image") or {}
-        if include_original and image.get("etag") and image.get("key"):
-            urls["original"] = storage.presigned_get(str(image.get("bucket")), str(image["key"]), ttl)
-        view["images"] = urls
+        for name, field_name in (("original", "image"), ("back_original", "back_image")):
+            image = doc.get(field_name) or {}
+            if include_original and image.get("etag") and image.get("key"):
+                urls[name] = storage.presigned_get(str(image.get("bucket")), str(image["key"]), ttl)
+        stored: dict[str, Any] = {}
+        for side, block in (doc.get("images") or {}).items():
+            # The straightened sides the archive keeps (what the X9 export reads), with a signed URL.
+            if side in ("front", "back") and isinstance(block, Mapping) and block.get("key"):
+                stored[side] = {
+                    **{k: block[k] for k in ("bucket", "key", "dpi", "width", "height", "content_type")},
+                    "url": storage.presigned_get(str(block["bucket"]), str(block["key"]), ttl),
+                }
+        view["images"] = {**urls, **stored}
         return view
 
     # -------------------------------------------------------------------------------------- handlers
 
     def do_me(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         return Response(200, {"email": claims.email, "role": claims.role, "expires": claims.exp})
+
+    def do_capture(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
+        """What the web page needs before an upload: whether the back is required and the quality
+        thresholds it applies to a chosen photo (the same ones the pipeline applies)."""
+        import importlib
+
+        thresholds = importlib.import_module("openchecks.check.quality").QualityThresholds
+        config = self.ctx.app_config()
+        return Response(
+            200,
+            {
+                "require_back": config.require_back,
+                "max_bytes": images.MAX_IMAGE_BYTES,
+                "quality": thresholds.from_config(config.quality).browser(),
+            },
+        )
 
     def do_create(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         body = request.body
@@ -261,6 +291,7 @@ class Api:
         to_account = parse_account(body.get("to_account"))
         amount_cents = parse_amount(body.get("amount"))
         content_type = parse_content_type(body.get("content_type"))
+        back_content_type = parse_content_type(body.get("back_content_type") or content_type)
         config = self.ctx.app_config()
         if amount_cents > config.max_item_cents:
             raise Unprocessable(
@@ -280,10 +311,21 @@ class Api:
                 code="over_daily_limit",
             )
         settings = self.ctx.settings
-        doc = new_deposit(claims.email, to_account, amount_cents, content_type, settings.bucket_incoming, now)
+        doc = new_deposit(
+            claims.email,
+            to_account,
+            amount_cents,
+            content_type,
+            settings.bucket_incoming,
+            now,
+            back_content_type=back_content_type,
+        )
         ttl = settings.upload_url_ttl_seconds
         url = self.ctx.storage().presigned_put(
             settings.bucket_incoming, doc["image"]["key"], content_type, ttl
+        )
+        back_url = self.ctx.storage().presigned_put(
+            settings.bucket_incoming, doc["back_image"]["key"], back_content_type, ttl
         )
         doc["upload_expires"] = iso(now + timedelta(seconds=ttl))
         stored = store.create(doc)
@@ -295,6 +337,10 @@ class Api:
                 "upload_url": url,
                 "upload_method": "PUT",
                 "upload_headers": {"Content-Type": content_type},
+                "back_upload_url": back_url,
+                "back_upload_method": "PUT",
+                "back_upload_headers": {"Content-Type": back_content_type},
+                "require_back": config.require_back,
                 "expires": doc["upload_expires"],
                 "expires_in": ttl,
                 "max_bytes": images.MAX_IMAGE_BYTES,
@@ -310,26 +356,60 @@ class Api:
             )
         storage = self.ctx.storage()
         image = doc["image"]
+        back = doc.get("back_image") or {}
         info = storage.head(image["bucket"], image["key"])
         if info is None:
             raise Conflict(
                 "The image has not arrived yet: PUT it to the upload_url first, then confirm.",
                 code="upload_missing",
             )
+        back_info = storage.head(back["bucket"], back["key"]) if back.get("key") else None
+
+        def refuse() -> None:
+            # Nothing is kept from a refused upload: neither the objects nor the draft deposit.
+            storage.delete(image["bucket"], image["key"])
+            if back.get("key"):
+                storage.delete(back["bucket"], back["key"])
+            self.ctx.store().delete(doc["_id"])
+
+        try:
+            uploaded = self._validated(image, info)
+        except OpenChecksError as exc:
+            if exc.status < 500:
+                refuse()
+            raise
+        if back_info is None and self.ctx.app_config().require_back:
+            raise Conflict(
+                "The back of the check has not arrived yet: PUT a photo of the endorsed back to the "
+                "back_upload_url first, then confirm.",
+                code="back_upload_missing",
+            )
+        try:
+            back_uploaded = self._validated(back, back_info, "back_") if back_info is not None else None
+        except OpenChecksError as exc:
+            if exc.status < 500:
+                refuse()
+            raise
+        doc, _ = mark_uploaded(self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded)
+        queued = self._start(doc)
+        return Response(
+            202, {"id": doc["_id"], "status": doc["status"], "queued": queued, "deposit": public_view(doc)}
+        )
+
+    def _validated(self, image: Mapping[str, Any], info: Any, prefix: str = "") -> dict[str, Any]:
+        """Check one uploaded side (size, type, pixel count, a full decode); raises with the side named."""
         try:
             images.check_size(info.size)
-            data = storage.get(
+            data = self.ctx.storage().get(
                 image["bucket"], image["key"], etag=info.etag, max_bytes=images.MAX_IMAGE_BYTES
             )
             checked = images.validate_image(data)
-        except (TooLarge, OpenChecksError) as exc:
-            if exc.status >= 500:
-                raise
-            # Nothing is kept from a refused upload: neither the object nor the draft deposit.
-            storage.delete(image["bucket"], image["key"])
-            self.ctx.store().delete(doc["_id"])
+        except OpenChecksError as exc:
+            if prefix and exc.status < 500:
+                exc.message = f"The back of the check: {exc.message}"
+                exc.code = prefix + exc.code
             raise
-        uploaded = {
+        return {
             "etag": info.etag,
             "size": info.size,
             "format": checked.format,
@@ -337,11 +417,6 @@ class Api:
             "width": checked.width,
             "height": checked.height,
         }
-        doc, _ = mark_uploaded(self.ctx.store(), doc["_id"], uploaded, claims.email)
-        queued = self._start(doc)
-        return Response(
-            202, {"id": doc["_id"], "status": doc["status"], "queued": queued, "deposit": public_view(doc)}
-        )
 
     def _start(self, doc: Mapping[str, Any]) -> bool:
         """Fire check-uploaded for a `processing` deposit; False when OpenWhisk did not take it (the deposit

@@ -75,6 +75,13 @@ def resolve_token(explicit: str | None, email: str, role: str, api: str) -> str:
     )
 
 
+def _content_type(path: Path) -> str:
+    content_type = CONTENT_TYPES.get(path.suffix.lower())
+    if content_type is None:
+        raise DepositApiError(415, f"{path.name}: use a JPEG, PNG or TIFF image", "unsupported_type")
+    return content_type
+
+
 @dataclass
 class DepositClient:
     api: str
@@ -101,15 +108,21 @@ class DepositClient:
             raise DepositApiError(resp.status_code, message, code)
         return doc
 
-    def create(self, to_account: str, amount: str, content_type: str) -> dict[str, Any]:
-        return self._call(
-            "POST", "/deposits", {"to_account": to_account, "amount": amount, "content_type": content_type}
-        )
+    def create(
+        self, to_account: str, amount: str, content_type: str, back_content_type: str | None = None
+    ) -> dict[str, Any]:
+        body = {"to_account": to_account, "amount": amount, "content_type": content_type}
+        if back_content_type:
+            body["back_content_type"] = back_content_type
+        return self._call("POST", "/deposits", body)
 
-    def upload(self, created: dict[str, Any], image: bytes) -> None:
-        headers = {str(k): str(v) for k, v in (created.get("upload_headers") or {}).items()}
+    def upload(self, created: dict[str, Any], image: bytes, side: str = "front") -> None:
+        """PUT one side's bytes to its presigned URL (`upload_url`, or `back_upload_url` for the back)."""
+        prefix = "back_" if side == "back" else ""
+        headers = {str(k): str(v) for k, v in (created.get(f"{prefix}upload_headers") or {}).items()}
+        url = str(created[f"{prefix}upload_url"])
         try:
-            resp = requests.put(str(created["upload_url"]), data=image, headers=headers, timeout=self.timeout)
+            resp = requests.put(url, data=image, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             raise DepositApiError(0, f"The upload to object storage failed: {exc}", "upload_failed") from exc
         if resp.status_code >= 300:
@@ -142,16 +155,23 @@ class DepositClient:
             time.sleep(interval_s)
 
     def deposit(
-        self, image_path: Path, to_account: str, amount: str, wait: bool, timeout_s: float = 120.0
+        self,
+        image_path: Path,
+        to_account: str,
+        amount: str,
+        wait: bool,
+        timeout_s: float = 120.0,
+        back_path: Path | None = None,
     ) -> dict[str, Any]:
-        """Create, upload and confirm one deposit; with `wait`, return its final document."""
-        content_type = CONTENT_TYPES.get(image_path.suffix.lower())
-        if content_type is None:
-            message = f"{image_path.name}: use a JPEG, PNG or TIFF image"
-            raise DepositApiError(415, message, "unsupported_type")
+        """Create, upload (front, and back when given) and confirm one deposit; with `wait`, return its
+        final document."""
+        content_type = _content_type(image_path)
+        back_type = _content_type(back_path) if back_path is not None else None
         image = image_path.read_bytes()
-        created = self.create(to_account, amount, content_type)
+        created = self.create(to_account, amount, content_type, back_type)
         self.upload(created, image)
+        if back_path is not None:
+            self.upload(created, back_path.read_bytes(), "back")
         confirmed = self.confirm(str(created["id"]))
         if not wait:
             return dict(confirmed.get("deposit") or confirmed)

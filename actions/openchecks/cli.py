@@ -1,7 +1,8 @@
 """The `openchecks` command.
 
-- `openchecks read IMAGE...` reads checks with the same code as the actions.
-- `openchecks deposit IMAGE --email E --to-account A --amount X [--wait]` deposits through the public API.
+- `openchecks read FRONT... [--back BACK] [--declared AMOUNT]` reads whole checks with the same code as the
+  actions (quality, MICR line, amount, endorsement, one decision per check).
+- `openchecks deposit FRONT [--back BACK] --to-account A --amount X [--wait]` deposits through the public API.
 - `openchecks deposits [--json] [--status S]` lists deposits through the public API.
 - `openchecks x9 show|validate|export ...`: X9 image cash letters (see `openchecks.x9.cli`).
 
@@ -20,16 +21,48 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openchecks.apiclient import DepositApiError, DepositClient, api_url, resolve_token
-from openchecks.micr.reader import CheckImageError, read_check
+from openchecks.config import AppConfig
+from openchecks.micr.reader import CheckImageError
 from openchecks.micr.recognize import ModelMissingError
 
 
+def _read_config(path: str | None) -> AppConfig:
+    """The configuration document to decide with: a JSON file (as stored in Cloudant) or the defaults."""
+    if not path:
+        return AppConfig()
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckImageError(f"{path}: not a readable JSON configuration document ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise CheckImageError(f"{path}: the configuration document must be a JSON object")
+    return AppConfig.from_doc(doc)
+
+
 def run_read(args: argparse.Namespace) -> int:
-    """Print one JSON line per image; exit 1 if any image could not be read, 0 otherwise."""
+    """Print one JSON line per check; exit 1 if any image could not be read, 2 on a usage problem."""
+    from openchecks.check.read import read_whole_check
+    from openchecks.micr.decide import amount_to_cents
+
+    declared = args.declared if args.declared is not None else args.amount
+    if declared is not None:
+        try:
+            amount_to_cents(declared)
+        except ValueError as exc:
+            print(f"openchecks read: --declared {exc}", file=sys.stderr)
+            return 2
+    if args.back and len(args.images) != 1:
+        print("openchecks read: --back goes with exactly one FRONT image", file=sys.stderr)
+        return 2
+    try:
+        config = _read_config(args.config)
+    except CheckImageError as exc:
+        print(f"openchecks read: {exc}", file=sys.stderr)
+        return 2
     failed = 0
     for path in args.images:
         try:
-            reading = read_check(path, declared_amount=args.amount)
+            reading = read_whole_check(path, args.back, declared, config, tessdata=args.tessdata)
         except CheckImageError as exc:
             print(f"openchecks read: {exc}", file=sys.stderr)
             failed += 1
@@ -37,7 +70,7 @@ def run_read(args: argparse.Namespace) -> int:
         except ModelMissingError as exc:
             print(f"openchecks read: {exc}", file=sys.stderr)
             return 2
-        line = {"image": path, **reading.to_dict(include_confidences=args.confidences)}
+        line = {"image": path, "back": args.back, **reading.to_dict(include_confidences=args.confidences)}
         print(json.dumps(line, ensure_ascii=args.ascii), flush=True)
     return 1 if failed else 0
 
@@ -50,12 +83,14 @@ def _client(args: argparse.Namespace, email: str, role: str) -> DepositClient:
 def run_deposit(args: argparse.Namespace) -> int:
     """Deposit one check; print the deposit document (the final one with --wait) as JSON."""
     image = Path(args.image)
-    if not image.is_file():
-        print(f"openchecks deposit: {image}: no such file", file=sys.stderr)
-        return 2
+    back = Path(args.back) if args.back else None
+    for path in (image, back):
+        if path is not None and not path.is_file():
+            print(f"openchecks deposit: {path}: no such file", file=sys.stderr)
+            return 2
     try:
         doc = _client(args, args.email, "customer").deposit(
-            image, args.to_account, args.amount, wait=args.wait, timeout_s=args.timeout
+            image, args.to_account, args.amount, wait=args.wait, timeout_s=args.timeout, back_path=back
         )
     except DepositApiError as exc:
         print(f"openchecks deposit: {exc}", file=sys.stderr)
@@ -95,14 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     read = commands.add_parser(
         "read",
-        help="read the MICR line of check images",
-        description="Read check images; print one JSON line per image (micr, routing, account, check_number, "
-        "status, reasons, confidence, seconds).",
+        help="read whole checks: quality, MICR line, amount, endorsement",
+        description="Read checks; print one JSON line per check (micr, routing, account, check_number, "
+        "confidence, amount, amount_source, amount_confidence, quality, back_quality, endorsement, status, "
+        "reasons, seconds). Without --declared no amount decision; without --back no endorsement decision.",
     )
-    read.add_argument("images", nargs="+", metavar="IMAGE", help="JPEG, PNG or TIFF check image")
+    read.add_argument("images", nargs="+", metavar="FRONT", help="JPEG, PNG or TIFF photo of a check's front")
+    read.add_argument("--back", metavar="BACK", help="photo of the check's back (with one FRONT)")
     read.add_argument(
-        "--amount", help="declared amount (e.g. 1042.00), compared with an encoded amount field"
+        "--declared", metavar="AMOUNT", help="the amount the customer entered (e.g. 1042.00), checked"
     )
+    read.add_argument("--amount", help=argparse.SUPPRESS)  # the old name of --declared
+    read.add_argument("--config", metavar="FILE", help="configuration document (JSON) to decide with")
+    read.add_argument("--tessdata", metavar="DIR", help="the MICR model directory (default: installed one)")
     read.add_argument(
         "--ascii", action="store_true", help="escape the MICR symbols (⑆⑇⑈⑉) as \\u sequences in the JSON"
     )
@@ -110,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     read.set_defaults(handler=run_read)
 
     deposit = commands.add_parser("deposit", help="deposit a check through the public deposit API")
-    deposit.add_argument("image", metavar="IMAGE", help="JPEG, PNG or TIFF image of the check's front")
+    deposit.add_argument("image", metavar="FRONT", help="JPEG, PNG or TIFF image of the check's front")
+    deposit.add_argument("--back", metavar="BACK", help="JPEG, PNG or TIFF image of the endorsed back")
     deposit.add_argument("--to-account", required=True, help="the account to credit")
     deposit.add_argument("--amount", required=True, help="the check's amount, e.g. 1042.00")
     deposit.add_argument("--wait", action="store_true", help="wait for the final status and print it")

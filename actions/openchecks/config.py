@@ -83,8 +83,11 @@ class Settings:
     image_cache_bytes: int = 256 * 1024 * 1024
     disable_caches: bool = False
     trigger_name: str = "check-uploaded"
-    # Where the MICR models are, for a platform whose action environment does not say (OPENCHECKS_TESSDATA).
+    # Where the MICR models are (empty: the action image's /opt/openchecks/tessdata, else .cache/tessdata).
+    # Passed to the readers as an argument; nothing sets or reads an environment variable for it.
     tessdata_dir: str = ""
+    # Tesseract's CPU priority (nice level; 0: normal): batch reading yields to the API and the database.
+    ocr_nice: int = 10
     cors_origins: str = "*"
     smtp_host: str = ""
     smtp_port: int = 587
@@ -165,6 +168,17 @@ class AppConfig:
     upload_grace_seconds: int = 3600  # a deposit never uploaded is closed after this
     notify_statuses: tuple[str, ...] = ("accepted", "needs_review", "duplicate", "rejected", "failed")
     notify_from: str = "openchecks@example.com"
+    # The whole check (issue 15). Both sides must be uploaded; the back must carry a restrictive endorsement.
+    require_back: bool = True
+    require_restrictive_endorsement: bool = True
+    # Phrases that make an endorsement restrictive (empty: openchecks.check.endorsement.DEFAULT_PHRASES).
+    endorsement_phrases: tuple[str, ...] = ()
+    # A deposit at or under this many cents may be accepted with its amount unread (0: never).
+    small_item_cents: int = 0
+    # Lowest calibrated confidence (0-1) at which an amount read on the check counts as read.
+    amount_min_confidence: float = 0.5
+    # Image quality thresholds (openchecks.check.quality.QualityThresholds.from_config reads this object).
+    quality: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -184,10 +198,19 @@ class AppConfig:
                 continue
             default = getattr(defaults, key)
             try:
+                if isinstance(default, dict):
+                    if isinstance(value, Mapping):
+                        values[key] = dict(value)
+                    continue
                 if isinstance(default, tuple):
+                    if isinstance(value, str) or not isinstance(value, list | tuple):
+                        continue
                     values[key] = tuple(str(v) for v in value)
                 elif isinstance(default, bool):
-                    values[key] = bool(value)
+                    if isinstance(value, bool):
+                        values[key] = value
+                    elif str(value).strip().lower() in _TRUE | {"0", "false", "no", "off"}:
+                        values[key] = str(value).strip().lower() in _TRUE
                 elif isinstance(default, int):
                     values[key] = int(value)
                 elif isinstance(default, float):
@@ -203,6 +226,7 @@ class AppConfig:
         out = asdict(self)
         extra = out.pop("extra")
         out["notify_statuses"] = list(self.notify_statuses)
+        out["endorsement_phrases"] = list(self.endorsement_phrases)
         out.update(extra)
         out["type"] = "config"
         return out

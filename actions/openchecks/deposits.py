@@ -169,11 +169,15 @@ def new_deposit(
     bucket: str,
     now: datetime | None = None,
     deposit_id: str | None = None,
+    back_content_type: str | None = None,
 ) -> dict[str, Any]:
-    """A fresh `received` deposit document (not yet stored)."""
+    """A fresh `received` deposit document (not yet stored): the front's upload under `image`, the back's
+    under `back_image` (uploaded when the customer sends it; required when the configuration says so)."""
     moment = now or utc_now()
     deposit_id = deposit_id or f"dep-{uuid.uuid4().hex}"
     key = f"{deposit_id}/front.{CONTENT_TYPES[content_type]}"
+    back_type = back_content_type or content_type
+    back_key = f"{deposit_id}/back.{CONTENT_TYPES[back_type]}"
     return {
         "_id": deposit_id,
         "type": "deposit",
@@ -187,6 +191,7 @@ def new_deposit(
         "updated": iso(moment),
         "day": moment.strftime("%Y-%m-%d"),
         "image": {"bucket": bucket, "key": key, "content_type": content_type},
+        "back_image": {"bucket": bucket, "key": back_key, "content_type": back_type},
         "attempts": 0,
         "reasons": [],
         "history": [{"status": RECEIVED, "at": iso(moment), "by": email}],
@@ -213,6 +218,7 @@ class Decision:
 
     status: str
     reasons: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------- the store
@@ -421,14 +427,22 @@ class DepositStore:
 
 
 def mark_uploaded(
-    store: DepositStore, deposit_id: str, image: Mapping[str, Any], by: str, now: datetime | None = None
+    store: DepositStore,
+    deposit_id: str,
+    image: Mapping[str, Any],
+    by: str,
+    now: datetime | None = None,
+    back_image: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """`received` -> `processing` with the image's ETag/size/type. Already processing: no change."""
+    """`received` -> `processing` with the images' ETag/size/type (the back's when it was uploaded).
+    Already processing: no change."""
 
     def change(doc: dict[str, Any]) -> bool:
         if doc["status"] != RECEIVED:
             return False
         doc["image"] = {**doc.get("image", {}), **dict(image)}
+        if back_image is not None:
+            doc["back_image"] = {**doc.get("back_image", {}), **dict(back_image)}
         doc["attempts"] = 1
         set_status(doc, PROCESSING, by, now)
         return True
@@ -662,6 +676,13 @@ def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
         "corrected",
         "archive",
         "export",
+        "messages",
+        "amount_read",
+        "quality",
+        "back_quality",
+        "quality_report",
+        "endorsement",
+        "geometry",
     )
     out: dict[str, Any] = {"id": doc["_id"]}
     for name in keep:
@@ -669,4 +690,7 @@ def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = doc[name]
     image = doc.get("image") or {}
     out["image"] = {k: image[k] for k in ("content_type", "size", "width", "height") if k in image}
+    back = doc.get("back_image") or {}
+    if back.get("etag"):
+        out["back_image"] = {k: back[k] for k in ("content_type", "size", "width", "height") if k in back}
     return out

@@ -50,6 +50,16 @@ class ActionContext:
         self._store: DepositStore | None = None
         self._storage: Storage | None = None
         self._config: AppConfig | None = None
+        # Image cache lookups of this activation: every read that takes an image from the temp dir counts.
+        self.image_lookups = {"hit": 0, "miss": 0}
+
+    def count_image(self, hit: bool) -> None:
+        """Count one image cache lookup (a download or straightening is a miss)."""
+        self.image_lookups["hit" if hit else "miss"] += 1
+
+    def image_flag(self) -> str:
+        """ "hit" when every image lookup of this activation hit, else "miss"."""
+        return "miss" if self.image_lookups["miss"] else "hit"
 
     def flag(self, name: str, hit: bool) -> None:
         """Record a cache outcome; several uses of one cache report "hit" only if all hit."""
@@ -108,6 +118,7 @@ class ActionContext:
             "step": self.step,
             "cold": self.cold,
             "cache": dict(self.cache),
+            "image_lookups": dict(self.image_lookups),
             "ms": round((time.perf_counter() - self.started) * 1000, 1),
             "activation_id": os.environ.get("__OW_ACTIVATION_ID", ""),
             "started_at": self.started_at,

@@ -1,20 +1,45 @@
 """The four steps of the `process-check` sequence, as plain functions of (context, arguments).
 
-They pass references (deposit id, bucket, key, ETag), never image bytes. Each step adds its `_meta` under
-`steps` so `record-deposit` stores every step's timing, cold/warm and cache outcome in the deposit.
+They pass references (deposit id, buckets, keys, ETags) and readings, never image bytes. Each step adds its
+`_meta` under `steps` so `record-deposit` stores every step's timing, cold/warm and cache outcome.
+
+- `fetch-image` is the cheap gate: the deposit is still `processing` and each uploaded side (front, and the
+  back when there is one) still exists with the ETag the API validated, within the size limit.
+- `ocr-check` does all the image work in one container, so the image cache can hit: it downloads each side
+  once into the container's temp directory (`openchecks.imagecache`), decodes and validates it, straightens
+  it (the straightened image is cached too), archives the straightened image (`images.front`/`images.back`)
+  and the UI's copies, runs the quality tests on both sides, and, when both pass, reads the MICR line and the
+  amount on the front and the endorsement on the back. Every one of those reads takes its image from the
+  cache; a retry in the same warm container downloads and straightens nothing.
+- `parse-check` decides (`openchecks.check.read.decide_check`) with the configuration document's rules.
+- `record-deposit` writes the outcome.
+
 A step that decides early (an invalid image, a deposit that is no longer `processing`) sets `outcome` or
 `skip`, and the later steps pass it along untouched, so only `record-deposit` writes the result.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import dataclasses
+import io
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from openchecks import images
+from openchecks.check.read import (
+    CheckPolicy,
+    Readers,
+    SideQuality,
+    assess_side,
+    decide_check,
+    geometry_summary,
+    read_both,
+    straighten_side,
+)
 from openchecks.config import AppConfig
 from openchecks.deposits import (
     ACCEPTED,
@@ -35,16 +60,42 @@ CARRIED = (
     "bucket",
     "key",
     "etag",
+    "sides",
     "attempt",
     "declared_cents",
     "image",
+    "back_image",
     "archive",
+    "images",
     "reading",
+    "amount_read",
+    "endorsement",
+    "quality",
+    "back_quality",
+    "quality_report",
+    "geometry",
     "decision",
     "outcome",
     "skip",
     "steps",
 )
+SIDES = ("front", "back")
+# What record-deposit keeps in the deposit document (besides status, reasons, reading and steps).
+RECORDED = (
+    "image",
+    "back_image",
+    "archive",
+    "images",
+    "amount_read",
+    "endorsement",
+    "quality",
+    "back_quality",
+    "quality_report",
+    "geometry",
+)
+# The straightened check's resolution: what every reader and the X9 export see.
+CHECK_DPI = 200
+STRAIGHT_QUALITY = 90
 
 
 def carry(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,129 +117,328 @@ def cached_original(ctx: ActionContext, bucket: str, key: str, etag: str) -> tup
     cache = ctx.images()
     path = cache.get(bucket, key, etag)
     if path is not None:
+        ctx.count_image(True)
         return path, "hit"
     data = ctx.storage().get(bucket, key, etag=etag, max_bytes=images.MAX_IMAGE_BYTES)
+    ctx.count_image(False)
     return cache.put(bucket, key, etag, data), "miss"
 
 
+def _side_refs(doc: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """{side: {bucket, key, etag}} of the uploaded sides (the back only when it was uploaded)."""
+    out: dict[str, dict[str, str]] = {}
+    for side, field_name in (("front", "image"), ("back", "back_image")):
+        block = doc.get(field_name) or {}
+        if side == "back" and not block.get("etag"):
+            continue
+        out[side] = {
+            "bucket": str(block.get("bucket", "")),
+            "key": str(block.get("key", "")),
+            "etag": str(block.get("etag", "")),
+        }
+    return out
+
+
+def _rejected(exc: UnsupportedMedia | TooLarge | Conflict | NotFound, side: str) -> dict[str, Any]:
+    prefix = "" if side == "front" else "back_"
+    where = "" if side == "front" else "The back of the check: "
+    return {"status": REJECTED, "reasons": [prefix + exc.code], "message": where + exc.message}
+
+
 def fetch_image(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Get the upload into the temp-dir cache, validate it, write the archive copies, pass references on."""
+    """The gate: a `processing` deposit whose uploads are still the ones the API validated."""
     out = carry(args)
     deposit_id = _deposit_id(args)
     doc = ctx.store().get(deposit_id)
     if doc["status"] != PROCESSING:
         out["skip"] = f"deposit is already {doc['status']}"
         return out
-    image = doc.get("image") or {}
-    bucket, key, etag = str(image.get("bucket", "")), str(image.get("key", "")), str(image.get("etag", ""))
-    out.update({"bucket": bucket, "key": key, "etag": etag, "declared_cents": doc.get("amount_cents")})
-    try:
-        path, flag = cached_original(ctx, bucket, key, etag)
-        ctx.cache["image"] = "off" if ctx.settings.disable_caches else flag
-        info, picture = images.decode(path.read_bytes())
-    except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
-        # The image itself is unusable: a final answer, not a retry.
-        out["outcome"] = {"status": REJECTED, "reasons": [exc.code], "message": exc.message}
-        return out
+    sides = _side_refs(doc)
+    front = sides["front"]
+    out.update(
+        {
+            "bucket": front["bucket"],
+            "key": front["key"],
+            "etag": front["etag"],
+            "sides": sides,
+            "declared_cents": doc.get("amount_cents"),
+        }
+    )
     storage = ctx.storage()
-    archive: dict[str, str] = {}
-    for name, jpeg in images.archive_copies(picture).items():
-        archive_key = f"{deposit_id}/{name}.jpg"
-        storage.put(ctx.settings.bucket_archive, archive_key, jpeg, "image/jpeg")
-        archive[name] = archive_key
-    out["image"] = {**info.to_dict(), "bucket": bucket, "key": key, "etag": etag}
-    out["archive"] = {"bucket": ctx.settings.bucket_archive, **archive}
+    for side, ref in sides.items():
+        try:
+            info = storage.head(ref["bucket"], ref["key"])
+            if info is None:
+                raise NotFound("The uploaded image is gone; deposit the check again.", code="image_not_found")
+            if info.etag != ref["etag"].strip('"'):
+                raise Conflict(
+                    "The image was replaced after it was checked; deposit the check again.",
+                    code="image_changed",
+                )
+            images.check_size(info.size)
+        except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
+            out["outcome"] = _rejected(exc, side)
+            return out
     return out
 
 
-def ocr_check(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Read the MICR line of the cached (or fetched) image with the MICR reader."""
+# ------------------------------------------------------------------------------------------------ ocr-check
+
+
+def _png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _jpeg(image: Image.Image, quality: int = STRAIGHT_QUALITY) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=quality, comment=b"")
+    return buf.getvalue()
+
+
+def _straight_meta(straight: Any) -> dict[str, Any]:
+    """Everything of a Straightened but its image, as JSON data (cached beside the straightened image)."""
+    if dataclasses.is_dataclass(straight):
+        meta = {f.name: getattr(straight, f.name) for f in dataclasses.fields(straight) if f.name != "image"}
+    else:
+        meta = {k: v for k, v in vars(straight).items() if k != "image"}
+    return json.loads(json.dumps(meta))
+
+
+def _straight_from(image: Image.Image, meta: Mapping[str, Any]) -> Any:
+    """A Straightened rebuilt from the cache (the geometry module's own class, so every reader sees the same
+    fields it would after straightening)."""
+    from openchecks.check.geometry import Straightened
+
+    known = {f.name for f in dataclasses.fields(Straightened)}
+    values = {k: v for k, v in meta.items() if k in known}
+    if isinstance(values.get("size_in"), list):
+        values["size_in"] = tuple(values["size_in"])
+    if isinstance(values.get("corners"), list):
+        values["corners"] = tuple(tuple(point) for point in values["corners"])
+    return Straightened(image=image, **values)
+
+
+class _Straight:
+    """A straightened side for a reader: the cached image with the geometry's attributes."""
+
+    def __init__(self, image: Image.Image, straight: Any) -> None:
+        self.image = image
+        self.dpi = int(straight.dpi)
+        self.size_in = tuple(straight.size_in)
+        self.found = bool(straight.found)
+        self.skew_degrees = float(straight.skew_degrees)
+        self.source_dpi = float(straight.source_dpi)
+        self.corners = straight.corners
+
+
+class SideImages:
+    """One side's images through the container's cache: each read loads its input from the temp dir."""
+
+    def __init__(self, ctx: ActionContext, side: str, ref: Mapping[str, str]) -> None:
+        self.ctx, self.side = ctx, side
+        self.bucket, self.key, self.etag = ref["bucket"], ref["key"], ref["etag"]
+        self.variant = f"straight-{CHECK_DPI}"
+
+    def original(self) -> tuple[images.ImageInfo, Image.Image]:
+        path, _ = cached_original(self.ctx, self.bucket, self.key, self.etag)
+        return images.decode(path.read_bytes())
+
+    def straightened(self, readers: Readers, photo: Image.Image | None = None) -> tuple[Any, bool]:
+        """(straightened side, taken from the cache?). Straightens (`photo`, else the cached original) and
+        caches it on a miss."""
+        cache = self.ctx.images()
+        path = cache.get(self.bucket, self.key, self.etag, self.variant)
+        meta = cache.get(self.bucket, self.key, self.etag, self.variant + ".json")
+        if path is not None and meta is not None:
+            self.ctx.count_image(True)
+            with Image.open(path) as opened:
+                opened.load()
+                return _straight_from(opened.convert("RGB"), json.loads(meta.read_text())), True
+        self.ctx.count_image(False)
+        if photo is None:
+            _, photo = self.original()
+        straight = straighten_side(photo, CHECK_DPI, readers)
+        cache.put(self.bucket, self.key, self.etag, _png(straight.image), self.variant)
+        meta_bytes = json.dumps(_straight_meta(straight)).encode()
+        cache.put(self.bucket, self.key, self.etag, meta_bytes, self.variant + ".json")
+        return straight, False
+
+    def straight_image(self, fallback: Any) -> Image.Image:
+        """The straightened image for a reader, from the cache (`fallback.image` when it is not there: the
+        caches are off, or it was evicted)."""
+        path = self.ctx.images().get(self.bucket, self.key, self.etag, self.variant)
+        if path is None:
+            self.ctx.count_image(False)
+            image: Image.Image = fallback.image
+            return image
+        self.ctx.count_image(True)
+        with Image.open(path) as opened:
+            opened.load()
+            return opened.convert("RGB")
+
+
+def _archive_side(
+    ctx: ActionContext, deposit_id: str, side: str, straight: Any, summary: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Store the straightened side and the UI's copies: (images[side], archive names -> keys)."""
+    storage, bucket = ctx.storage(), ctx.settings.bucket_archive
+    key = f"{deposit_id}/{side}-{CHECK_DPI}dpi.jpg"
+    storage.put(bucket, key, _jpeg(straight.image), "image/jpeg")
+    block = {
+        "bucket": bucket,
+        "key": key,
+        "dpi": int(summary["dpi"]),
+        "width": int(summary["width"]),
+        "height": int(summary["height"]),
+        "content_type": "image/jpeg",
+    }
+    prefix = "" if side == "front" else "back_"
+    archive: dict[str, str] = {}
+    for name, width in images.ARCHIVE_WIDTHS.items():
+        if straight.image.width <= width:
+            # The straightened check is already this small: its JPEG is the copy (one encode, one upload).
+            archive[prefix + name] = key
+            continue
+        archive_key = f"{deposit_id}/{prefix}{name}.jpg"
+        storage.put(bucket, archive_key, images.jpeg_of_width(straight.image, width), "image/jpeg")
+        archive[prefix + name] = archive_key
+    return block, archive
+
+
+def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | None = None) -> dict[str, Any]:
+    """Fetch (once per container), validate, straighten, archive and assess both sides; read the front's
+    MICR line and amount and the back's endorsement when both sides pass the quality tests."""
     out = carry(args)
     if args.get("skip") or args.get("outcome"):
         return out
-    _deposit_id(args)
-    try:
-        path, flag = cached_original(
-            ctx, str(args.get("bucket", "")), str(args.get("key", "")), str(args.get("etag", ""))
-        )
-    except (TooLarge, Conflict, NotFound) as exc:
-        # Replaced or removed since fetch-image saw it: a final answer, not a retry.
-        out["outcome"] = {"status": REJECTED, "reasons": [exc.code], "message": exc.message}
-        return out
-    ctx.cache["image"] = "off" if ctx.settings.disable_caches else flag
-    if ctx.settings.tessdata_dir and "openchecks.micr.recognize" not in sys.modules:
-        # The reader fixes its model directory when first imported, i.e. once per container.
-        os.environ.setdefault("OPENCHECKS_TESSDATA", ctx.settings.tessdata_dir)
-    from openchecks.micr.reader import CheckImageError, read_check
+    readers = readers or Readers()
+    deposit_id = _deposit_id(args)
+    sides = args.get("sides")
+    if not isinstance(sides, Mapping) or "front" not in sides:
+        sides = {"front": {k: str(args.get(k, "")) for k in ("bucket", "key", "etag")}}
+    config = ctx.app_config()
+    policy = CheckPolicy.from_config(config)
+    tessdata = ctx.settings.tessdata_dir or None
+    from openchecks.micr.recognize import set_ocr_nice
 
+    set_ocr_nice(ctx.settings.ocr_nice)
+    handles = {side: SideImages(ctx, side, sides[side]) for side in SIDES if side in sides}
+    straight: dict[str, Any] = {}
+    photos: dict[str, Image.Image] = {}
+    qualities: dict[str, SideQuality] = {}
+    out["images"], out["archive"], out["geometry"] = {}, {"bucket": ctx.settings.bucket_archive}, {}
+    for side, handle in handles.items():
+        try:
+            info, photo = handle.original()
+            straight[side], _ = handle.straightened(readers, photo)
+            photos[side] = photo
+        except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
+            # The image itself is unusable (or was replaced since the gate): a final answer, not a retry.
+            out["outcome"] = _rejected(exc, side)
+            return out
+        summary = geometry_summary(straight[side])
+        out["geometry"][side] = summary
+        if side == "front":
+            out["image"] = {**info.to_dict(), **sides[side]}
+        else:
+            out["back_image"] = {**info.to_dict(), **sides[side]}
+        block, copies = _archive_side(ctx, deposit_id, side, straight[side], summary)
+        out["images"][side] = block
+        out["archive"].update(copies)
+        qualities[side] = assess_side(photo, straight[side], policy, readers)
+    ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
+    out["quality"] = qualities["front"].results
+    out["back_quality"] = qualities["back"].results if "back" in qualities else None
+    out["quality_report"] = {side: q.to_dict() for side, q in qualities.items()}
+    if any(q.failed for q in qualities.values()):
+        return out  # never read: parse-check rejects it with the failed tests
     declared = args.get("declared_cents")
-    try:
-        reading = read_check(str(path), format_cents(declared) if isinstance(declared, int) else None)
-    except CheckImageError:
-        out["outcome"] = {
-            "status": REJECTED,
-            "reasons": ["image_unreadable"],
-            "message": "The check image could not be decoded.",
-        }
-        return out
-    out["reading"] = reading.to_dict()
+    front = _Straight(handles["front"].straight_image(straight["front"]), straight["front"])
+    back = None
+    if "back" in handles:
+        back = _Straight(handles["back"].straight_image(straight["back"]), straight["back"])
+    reading, amount, endorsement = read_both(
+        front,
+        back,
+        format_cents(declared) if isinstance(declared, int) else None,
+        policy,
+        tessdata=tessdata,
+        readers=readers,
+        photo=photos["front"],
+    )
+    out["reading"] = reading
+    out["amount_read"] = amount
+    if endorsement is not None:
+        out["endorsement"] = endorsement
+    ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
     return out
 
 
-def _min_confidence(value: Any) -> float | None:
-    if isinstance(value, bool):
+# ---------------------------------------------------------------------------------------------- parse-check
+
+
+def _side_quality(report: Any) -> SideQuality | None:
+    if not isinstance(report, Mapping):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, Mapping):
-        numbers = [float(v) for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool)]
-        return min(numbers) if numbers else None
-    if isinstance(value, list | tuple):
-        numbers = [float(v) for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
-        return min(numbers) if numbers else None
-    return None
+    return SideQuality(
+        results={str(k): str(v) for k, v in dict(report.get("results") or {}).items()},
+        failed=[str(t) for t in report.get("failed") or []],
+        messages=[str(m) for m in report.get("messages") or []],
+    )
 
 
-def decide(reading: Mapping[str, Any] | None, declared_cents: int | None, config: AppConfig) -> Decision:
-    """Accept only a reading the reader accepted, with every field present, confident, and an encoded amount
-    (if any) equal to the declared one; anything else goes to review with machine-readable reasons."""
-    if not reading:
-        return Decision(NEEDS_REVIEW, ("no_reading",))
-    reasons = [str(r) for r in reading.get("reasons") or []]
-    status = reading.get("status")
-    if status not in (ACCEPTED, NEEDS_REVIEW):
-        reasons.append("reader_status_unknown")
-    for name in ("routing", "account", "check_number"):
-        if not reading.get(name):
-            reasons.append(f"missing_{name}")
-    confidence = _min_confidence(reading.get("confidence"))
-    if confidence is not None and confidence < config.min_confidence:
-        reasons.append("low_confidence")
-    encoded = reading.get("amount_cents")
-    if encoded is None and isinstance(reading.get("micr"), str):
-        try:
-            from openchecks.micr.parse import parse_micr_line
-
-            encoded = parse_micr_line(reading["micr"]).amount_cents
-        except Exception:  # the parser is the reader's business; an unparsable line is already a reason
-            encoded = None
-    if isinstance(encoded, int) and encoded > 0 and declared_cents is not None and encoded != declared_cents:
-        reasons.append("amount_mismatch")
-    unique = tuple(dict.fromkeys(reasons))
-    if status == ACCEPTED and not unique:
-        return Decision(ACCEPTED, ())
-    return Decision(NEEDS_REVIEW, unique or ("reader_needs_review",))
+def decide(
+    reading: Mapping[str, Any] | None,
+    declared_cents: int | None,
+    config: AppConfig,
+    *,
+    amount: Mapping[str, Any] | None = None,
+    endorsement: Mapping[str, Any] | None = None,
+    quality_report: Mapping[str, Any] | None = None,
+    has_back: bool = False,
+) -> Decision:
+    """The whole check's decision from what ocr-check passed on (see openchecks.check.read.decide_check).
+    The endorsement is judged when the deposit has a back or the configuration requires one."""
+    policy = CheckPolicy.from_config(config)
+    report = quality_report or {}
+    decision = decide_check(
+        micr=reading,
+        declared_cents=declared_cents,
+        amount=amount,
+        endorsement=endorsement,
+        policy=policy,
+        check_endorsement=has_back or policy.require_back,
+        front_quality=_side_quality(report.get("front")),
+        back_quality=_side_quality(report.get("back")),
+    )
+    return Decision(decision.status, decision.reasons, decision.messages)
 
 
 def parse_check(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Decide accepted / needs_review from the reading, the declared amount and the configured threshold."""
+    """Decide accepted / needs_review / rejected from the readings, the declared amount and the rules."""
     out = carry(args)
     if args.get("skip") or args.get("outcome"):
         return out
     _deposit_id(args)
     declared = args.get("declared_cents")
-    decision = decide(args.get("reading"), declared if isinstance(declared, int) else None, ctx.app_config())
-    out["decision"] = {"status": decision.status, "reasons": list(decision.reasons)}
+    amount, endorsement, report = args.get("amount_read"), args.get("endorsement"), args.get("quality_report")
+    sides = args.get("sides")
+    decision = decide(
+        args.get("reading"),
+        declared if isinstance(declared, int) else None,
+        ctx.app_config(),
+        amount=amount if isinstance(amount, Mapping) else None,
+        endorsement=endorsement if isinstance(endorsement, Mapping) else None,
+        quality_report=report if isinstance(report, Mapping) else None,
+        has_back=isinstance(sides, Mapping) and "back" in sides,
+    )
+    out["decision"] = {
+        "status": decision.status,
+        "reasons": list(decision.reasons),
+        "messages": list(decision.messages),
+    }
     return out
 
 
@@ -204,11 +454,16 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
         raise BadRequest("record-deposit needs a decision from parse-check.", code="missing_decision")
     decision = Decision(str(outcome["status"]), tuple(str(r) for r in outcome.get("reasons") or ()))
     config = ctx.app_config()
-    extra = {k: args[k] for k in ("image", "archive") if isinstance(args.get(k), Mapping)}
-    if isinstance(extra.get("image"), Mapping):
-        # The stored image block keeps what the API recorded at upload and adds what validation learnt.
-        current_image = store.get(deposit_id).get("image") or {}
-        extra["image"] = {**current_image, **extra["image"]}
+    extra: dict[str, Any] = {k: args[k] for k in RECORDED if isinstance(args.get(k), Mapping)}
+    current = store.get(deposit_id)
+    for name in ("image", "back_image"):
+        if isinstance(extra.get(name), Mapping):
+            # The stored block keeps what the API recorded at upload and adds what validation learnt.
+            extra[name] = {**(current.get(name) or {}), **extra[name]}
+    messages = outcome.get("messages")
+    if not isinstance(messages, list):
+        messages = [outcome["message"]] if isinstance(outcome.get("message"), str) else []
+    extra["messages"] = [str(m) for m in messages]
     steps = dict(args.get("steps") or {})
     steps["record-deposit"] = ctx.meta()
     doc, changed = record_outcome(

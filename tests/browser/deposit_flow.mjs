@@ -2,8 +2,12 @@
 // reach `accepted`; deposits a check that needs review; a non-image is refused; another customer cannot open
 // the first one's deposit; a reviewer corrects and approves the review check and the customer's page follows;
 // the operations charts draw. Screenshots of every main screen.
-// Config (argv[2], JSON): {url, screenshots, tokens: {a, b, reviewer}, accept: {path, amount, account},
-//                          review: {path, amount, account}, timeoutMs}
+// Both sides of every check are deposited; the detail page shows the amount read beside the one entered and
+// the endorsement; a check whose amount differs from the one entered goes to review; a dark photo is refused
+// in the browser before anything is uploaded.
+// Config (argv[2], JSON): {url, screenshots, tokens: {a, b, reviewer},
+//   accept: {path, back, amount, account}, mismatch: {path, back, amount, account},
+//   review: {path, back, amount, account, correctRouting}, dark: {path}, timeoutMs}
 import { config, launch, report, screenshot } from './browser.mjs';
 
 const cfg = config();
@@ -35,6 +39,10 @@ async function deposit(page, check, recordProgress) {
   await page.waitForSelector('#front-file');
   await page.setInputFiles('#front-file', check.path);
   await page.waitForSelector('#front-status .ok', { timeout: 30000 });
+  if (check.back) {
+    await page.setInputFiles('#back-file', check.back);
+    await page.waitForSelector('#back-status .ok', { timeout: 30000 });
+  }
   await page.fill('#account', check.account);
   await page.fill('#amount', check.amount);
   if (recordProgress) {
@@ -63,6 +71,23 @@ await report(async (results) => {
     await a.waitForSelector('#front-status [role="alert"]');
     results.nonImage = await a.textContent('#front-status');
     await screenshot(a, shots, '02-deposit-non-image-refused');
+    results.captureAttributes = await a.evaluate(() => ['front-file', 'back-file'].map((id) => ({
+      capture: document.getElementById(id).getAttribute('capture'), required: document.getElementById(id).required })));
+
+    // A dark photo: refused on the page, with the server's sentence, before any upload.
+    const puts = [];
+    a.on('request', (request) => { if (request.method() === 'PUT') puts.push(request.url()); });
+    await a.setInputFiles('#front-file', cfg.dark.path);
+    await a.waitForSelector('#front-status .quality-refused', { timeout: 30000 });
+    results.darkRefused = await a.textContent('#front-status');
+    results.darkFailed = await a.getAttribute('#front-status .quality-refused', 'data-failed');
+    await a.fill('#account', '12345678');
+    await a.fill('#amount', '10.00');
+    await a.click('form button[type="submit"]');
+    await a.waitForSelector('#deposit-outcome [role="alert"]');
+    results.darkSubmit = await a.textContent('#deposit-outcome');
+    results.darkPuts = puts.length;
+    await screenshot(a, shots, '02b-deposit-dark-photo-refused');
 
     const acceptedId = await deposit(a, cfg.accept, true);
     results.acceptedId = acceptedId;
@@ -90,7 +115,27 @@ await report(async (results) => {
       await img.decode().catch(() => {});
       return img.naturalWidth;
     });
+    results.amountRead = await a.textContent('#amount-read').catch(() => '');
+    results.amountDeclared = await a.textContent('#amount-declared').catch(() => '');
+    results.endorsementShown = await a.textContent('#endorsement').catch(() => '');
+    results.qualityRows = await a.evaluate(() => [...document.querySelectorAll('table.quality')].map((t) =>
+      [t.dataset.side, t.querySelectorAll('tbody tr').length]));
+    results.backImageLoaded = await a.evaluate(async () => {
+      const img = document.querySelector('.check-image img.check-back');
+      if (!img) return 0;
+      await img.decode().catch(() => {});
+      return img.naturalWidth;
+    });
     await screenshot(a, shots, '03-deposit-accepted-detail');
+
+    // --- The amount entered differs from the check's: to review, and the customer is told why.
+    const mismatchId = await deposit(a, cfg.mismatch, false);
+    results.mismatchFinal = await waitForStatus(a, ['Accepted', 'Needs review', 'Duplicate', 'Rejected', 'Failed']);
+    results.mismatchReasons = await a.evaluate(() => [...document.querySelectorAll('.reasons li')].map((li) => li.textContent));
+    results.mismatchMessages = await a.evaluate(() => [...document.querySelectorAll('.customer-messages li')].map((li) => li.textContent));
+    results.mismatchAmountRead = await a.textContent('#amount-read').catch(() => '');
+    results.mismatchId = mismatchId;
+    await screenshot(a, shots, '03b-deposit-amount-mismatch');
 
     // --- The review check.
     const reviewId = await deposit(a, cfg.review, false);

@@ -7,8 +7,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import REPO, require_shared_data
+from tests.conftest import REPO
 from tests.fixtures.app import App, unique_email
+from tests.fixtures.checks import synthetic_check
 
 OPENCHECKS = str(REPO / ".venv" / "bin" / "openchecks")
 
@@ -18,18 +19,22 @@ def _run(*args: str, token: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([OPENCHECKS, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_deposit_waits_for_the_final_document_and_deposits_lists_it(stack_app: App) -> None:
-    data = require_shared_data()
+def test_deposit_waits_for_the_final_document_and_deposits_lists_it(stack_app: App, tmp_path: Path) -> None:
     email = unique_email("cli")
     token = stack_app.token(email)
-    image = data / "checks" / "wells-cashiers.jpg"
+    check = synthetic_check(1)  # printed amount, endorsed back, photographed
+    front, back = tmp_path / "front.jpg", tmp_path / "back.jpg"
+    front.write_bytes(check.front)
+    back.write_bytes(check.back)
     done = _run(
         "deposit",
-        str(image),
+        str(front),
+        "--back",
+        str(back),
         "--to-account",
         "12345678",
         "--amount",
-        "12000.42",
+        check.declared,
         "--wait",
         "--api",
         stack_app.api,
@@ -37,8 +42,13 @@ def test_deposit_waits_for_the_final_document_and_deposits_lists_it(stack_app: A
     )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["status"] == "accepted" and doc["reading"]["routing"] == "121000248"
+    assert doc["status"] == "accepted" and doc["reading"]["routing"] == check.routing, doc["reasons"]
     assert set(doc["steps"]) == {"fetch-image", "ocr-check", "parse-check", "record-deposit"}
+    assert doc["amount_read"]["cents"] == doc["amount_cents"]
+    assert doc["endorsement"]["restrictive"] is True
+    assert set(doc["quality"]) == set(doc["back_quality"]) and "fail" not in doc["quality"].values()
+    for side in ("front", "back"):
+        assert {"bucket", "key", "dpi", "width", "height", "content_type"} <= set(doc["images"][side])
 
     listed = _run("deposits", "--json", "--api", stack_app.api, token=token)
     assert listed.returncode == 0, listed.stderr

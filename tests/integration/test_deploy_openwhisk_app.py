@@ -19,6 +19,7 @@ from infra.deployer.manifest import load_manifest
 from infra.deployer.plan import plan_deploy
 from tests.conftest import REPO, require_shared_data, require_shared_models
 from tests.fixtures.app import App, app_env_file, require_models, wipe_app_data
+from tests.fixtures.checks import synthetic_check
 from tests.fixtures.stack import LocalStack
 
 SECRET = "deploy-openwhisk-test-secret-4e7a2b"
@@ -47,7 +48,7 @@ def test_deploy_sh_openwhisk_deploys_the_app_a_deposit_goes_through_and_uninstal
     stack: LocalStack, tmp_path: Path
 ) -> None:
     require_models()
-    data = require_shared_data()
+    require_shared_data()
     require_shared_models()
     wipe_app_data(stack)  # the session stack is shared: start with no earlier deposits
     env_file = app_env_file(stack, tmp_path, SECRET, {"RUNTIME_IMAGE": "openchecks/action-python-v3.11:test"})
@@ -68,12 +69,11 @@ def test_deploy_sh_openwhisk_deploys_the_app_a_deposit_goes_through_and_uninstal
 
         app = App(stack, env_file, SECRET)
         customer = app.headers("remote-deploy@example.com")
-        deposit_id = app.deposit(
-            customer, (data / "checks" / "silesia-1278.png").read_bytes(), "image/png", amount="1042.00"
-        )
+        check = synthetic_check(4)  # a good check: printed amount, endorsed back, photographed
+        deposit_id = app.deposit(customer, check.front, "image/jpeg", amount=check.declared, back=check.back)
         doc = app.settle([deposit_id], timeout=180)[deposit_id]
         assert doc is not None and doc["status"] == "accepted", doc
-        assert doc["reading"]["routing"] == "063100277"
+        assert doc["reading"]["routing"] == check.routing
     finally:
         removed = _deploy_sh("openwhisk", "--uninstall", "--env", str(env_file), env=remote)
     assert removed.returncode == 0, removed.stdout + removed.stderr

@@ -43,7 +43,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.fixtures.app import FINAL, App, deploy_app, require_models
+from tests.fixtures.app import FINAL, App, deploy_app, endorsed_back, require_models
 from tests.fixtures.stack import LocalStack, start_stack
 
 BATCH = 56
@@ -200,6 +200,7 @@ def new_batch(app: App, images: list[tuple[bytes, str]], fault: str) -> Batch:
     for data, content_type in images:
         created = app.create(headers, content_type, "25.00")
         assert app.upload(created, data).status_code == 200
+        assert app.upload(created, endorsed_back(), "back").status_code == 200
         ids.append(str(created["id"]))
     return Batch(app, email, headers, ids, since_ms)
 

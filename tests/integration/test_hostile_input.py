@@ -10,9 +10,7 @@ the pipeline still serve: a normal deposit goes through.
 
 from __future__ import annotations
 
-import io
 import json
-import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fixtures.app import FINAL, App, unique_email
+from tests.fixtures.app import FINAL, App, endorsed_back, unique_email
 from tests.hostile.cases import CASES, NO_BODY, ApiCase, auth_header
 from tests.hostile.generate import FILES, PAYLOAD_MARKERS, FileCase, generate
 
@@ -118,6 +116,7 @@ def test_hostile_file(app: App, corpus: dict[str, Path], case: FileCase) -> None
     data = corpus[case.name].read_bytes()
     # S3 cannot judge the bytes: the presigned PUT succeeds whatever they are.
     assert app.upload(created, data).status_code == 200
+    assert app.upload(created, endorsed_back(), "back").status_code == 200
     key = f"{deposit_id}/front."
     resp = app.confirm(headers, deposit_id)
     if case.status >= 400:
@@ -146,6 +145,7 @@ def test_replayed_presigned_url_after_confirm(app: App, corpus: dict[str, Path])
     deposit_id = created["id"]
     original = corpus["jpeg-comment.jpg"].read_bytes()
     assert app.upload(created, original).status_code == 200
+    assert app.upload(created, endorsed_back(), "back").status_code == 200
     assert app.confirm(headers, deposit_id).status_code == 202
     doc = app.settle([deposit_id], timeout=150, sweep_after=30)[deposit_id]
     assert doc is not None and doc["status"] in FINAL
@@ -163,14 +163,12 @@ def test_replayed_presigned_url_after_confirm(app: App, corpus: dict[str, Path])
 
 
 def test_the_platform_and_pipeline_still_serve(app: App) -> None:
-    from openchecks.micr.synth import make_check
+    from tests.fixtures.checks import synthetic_check
 
     assert app.stack.wait_up()["running"]
-    picture, truth = make_check(random.Random(time.time_ns()), review_rate=0.0, photo_rate=0.0)
-    buf = io.BytesIO()
-    picture.save(buf, "JPEG", quality=90)
+    check = synthetic_check(5)
     headers = app.headers(unique_email("after"))
-    deposit_id = app.deposit(headers, buf.getvalue(), "image/jpeg", truth.declared_amount)
+    deposit_id = app.deposit(headers, check.front, "image/jpeg", check.declared, back=check.back)
     doc = app.settle([deposit_id], timeout=150, sweep_after=30)[deposit_id]
     assert doc is not None and doc["status"] in ("accepted", "needs_review"), doc
     assert doc["reading"].get("routing"), doc["reading"]

@@ -36,25 +36,40 @@ def app(couchdb: Any, s3: Any, tmp_path: Path) -> dict[str, Any]:
 def test_warm_container_reuses_clients_config_and_image(app: dict[str, Any]) -> None:
     payload = deposit(app, token("alice@example.com"), png_bytes())
     fetched = action("fetch_image")({**app, **payload})
-    assert fetched["_meta"]["cache"] == {"clients": "hit", "image": "miss"}
-    again = action("fetch_image")({**app, **payload})  # a retry on the same warm container
-    assert again["_meta"]["cache"] == {"clients": "hit", "image": "hit"}
-    assert again["_meta"]["cold"] is False
-    parsed = action("parse_check")({**app, **fetched, "reading": {"status": "accepted"}})
+    # The gate downloads nothing: ocr-check is where the images are fetched, once per container.
+    assert fetched["_meta"]["cache"] == {"clients": "hit"}
+    assert set(fetched["sides"]) == {"front", "back"}
+    first = action("ocr_check")({**app, **fetched})
+    assert "error" not in first, first
+    assert first["_meta"]["cache"]["image"] == "miss"
+    lookups = first["_meta"]["image_lookups"]
+    # Each side downloaded once and straightened once; every later read of it took it from the temp dir.
+    assert lookups["miss"] == 4
+    again = action("ocr_check")({**app, **fetched})  # a retry on the same warm container
+    assert again["_meta"]["cache"]["image"] == "hit" and again["_meta"]["cold"] is False
+    assert again["_meta"]["image_lookups"] == {"hit": lookups["hit"] + 4, "miss": 0}
+    assert again["images"] == first["images"] and again["quality"] == first["quality"]
+    parsed = action("parse_check")({**app, **first})
     assert parsed["_meta"]["cache"]["config"] in ("hit", "miss")
-    parsed_again = action("parse_check")({**app, **fetched, "reading": {"status": "accepted"}})
+    parsed_again = action("parse_check")({**app, **first})
     assert parsed_again["_meta"]["cache"]["config"] == "hit"
 
 
 def test_disabled_caches_report_off_and_still_work(app: dict[str, Any]) -> None:
     payload = deposit(app, token("alice@example.com"), png_bytes())
     cold = {**app, "disable_caches": "1"}
-    first = action("fetch_image")({**cold, **payload})
-    second = action("fetch_image")({**cold, **payload})
-    for result in (first, second):
-        assert result["_meta"]["cache"] == {"clients": "off", "image": "off"}
+    fetched = action("fetch_image")({**cold, **payload})
+    assert fetched["_meta"]["cache"] == {"clients": "off"}
+    for result in (action("ocr_check")({**cold, **fetched}), action("ocr_check")({**cold, **fetched})):
+        assert "error" not in result, result
+        assert result["_meta"]["cache"] == {"clients": "off", "config": "off", "image": "off"}
         assert result["_meta"]["caches_disabled"] is True
-        assert result["archive"]["large"].endswith("large.jpg")
+        assert result["_meta"]["image_lookups"]["hit"] == 0
+        assert result["archive"]["large"] in (
+            result["images"]["front"]["key"],
+            f"{payload['deposit_id']}/large.jpg",
+        )
+        assert result["images"]["back"]["key"].endswith("back-200dpi.jpg")
 
 
 def test_cold_start_is_reported_once_per_container(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def test_reviewers_see_the_pipeline_activations_with_cold_and_cache_flags(stack_
     for record in records:
         assert isinstance(record["cold"], bool) and isinstance(record["duration"], int)
         assert record["cold"] == (record["init_ms"] is not None)
-    steps = [r for r in records if r["name"] == "fetch-image"]
+    steps = [r for r in records if r["name"] == "ocr-check"]  # where the images are fetched
     assert any(r["cache"].get("image") in ("hit", "miss") for r in steps)
     assert stack_app.secret not in resp.text  # the token secret never leaves the package parameters
 

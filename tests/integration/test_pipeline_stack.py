@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import require_shared_data
 from tests.fixtures.app import App, deploy_app, undeploy_app
+from tests.fixtures.checks import SyntheticCheck, synthetic_check
 from tests.fixtures.stack import LocalStack
 from tests.integration.test_pipeline_support import require_micr_models
 
@@ -29,30 +28,33 @@ def deployed(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Ite
         undeploy_app(app)
 
 
-def _start_deposit(app: App, headers: dict[str, str], image: Path, amount: str) -> str:
-    """Create the deposit and upload the image (not confirmed yet); returns the id."""
-    created = app.create(headers, "image/png" if image.suffix == ".png" else "image/jpeg", amount)
-    assert app.upload(created, image.read_bytes()).status_code == 200
+def _start_deposit(app: App, headers: dict[str, str], check: SyntheticCheck) -> str:
+    """Create the deposit and upload both sides (not confirmed yet); returns the id."""
+    created = app.create(headers, "image/jpeg", check.declared)
+    assert app.upload(created, check.front).status_code == 200
+    assert app.upload(created, check.back, "back").status_code == 200
     return str(created["id"])
 
 
 def test_deposits_flow_through_the_deployed_pipeline(deployed: App) -> None:
     app = deployed
-    checks = require_shared_data() / "checks"
+    check = synthetic_check(4)  # a good check: printed amount, endorsed back, photographed
     alice = app.headers("alice@example.com")
-    deposit_id = _start_deposit(app, alice, checks / "silesia-1278.png", "1042.00")
+    deposit_id = _start_deposit(app, alice, check)
     confirmed = app.confirm(alice, deposit_id)
     assert confirmed.status_code == 202 and confirmed.json()["queued"] is True
     doc = app.wait_final(alice, deposit_id)
     assert doc["status"] == "accepted", doc
-    assert doc["reading"]["routing"] == "063100277"
+    assert doc["reading"]["routing"] == check.routing
+    assert doc["amount_read"]["cents"] == doc["amount_cents"] and doc["endorsement"]["restrictive"]
+    assert doc["images"]["front"]["dpi"] == 200 and doc["images"]["back"]["url"]
     assert set(doc["steps"]) == {"fetch-image", "ocr-check", "parse-check", "record-deposit"}
     assert all(len(step["activation_id"]) == 32 for step in doc["steps"].values())
     assert requests.get(doc["images"]["small"], timeout=10).content[:2] == b"\xff\xd8"
 
     # The same check again, by someone else: held as a duplicate.
     bob = app.headers("bob@example.com")
-    again = _start_deposit(app, bob, checks / "silesia-1278.png", "1042.00")
+    again = _start_deposit(app, bob, check)
     assert app.confirm(bob, again).status_code == 202
     second = app.wait_final(bob, again)
     assert second["status"] == "duplicate" and second["duplicate_of"] == deposit_id
@@ -79,17 +81,17 @@ def test_deposits_flow_through_the_deployed_pipeline(deployed: App) -> None:
 
 def test_a_dropped_trigger_is_recovered_by_find_new_checks(deployed: App) -> None:
     app, stack = deployed, deployed.stack
-    checks = require_shared_data() / "checks"
+    check = synthetic_check(1)
     carol = app.headers("carol@example.com")
     rule = stack.ns_url("rules/process-uploaded-check")
     assert stack.wsk.post(rule, json={"status": "inactive"}, timeout=30).status_code == 200
     try:
-        deposit_id = _start_deposit(app, carol, checks / "wells-cashiers.jpg", "12000.42")
+        deposit_id = _start_deposit(app, carol, check)
         assert app.confirm(carol, deposit_id).status_code == 202
     finally:
         assert stack.wsk.post(rule, json={"status": "active"}, timeout=30).status_code == 200
     time.sleep(4)  # past stale_after_seconds
     assert deposit_id in app.sweep()["retried"]
     doc = app.wait_final(carol, deposit_id)
-    assert doc["status"] == "accepted" and doc["reading"]["routing"] == "121000248"
+    assert doc["status"] == "accepted" and doc["reading"]["routing"] == check.routing
     assert doc["attempts"] >= 2

@@ -89,10 +89,14 @@ def png_bytes(width: int = 640, height: int = 280, color: tuple[int, int, int] =
     return out.getvalue()
 
 
-def upload(create_body: dict[str, Any], data: bytes) -> requests.Response:
-    """PUT the bytes to the presigned URL with the headers the API asked for."""
+def upload(create_body: dict[str, Any], data: bytes, side: str = "front") -> requests.Response:
+    """PUT the bytes to the side's presigned URL with the headers the API asked for."""
+    prefix = "back_" if side == "back" else ""
     return requests.put(
-        create_body["upload_url"], data=data, headers=create_body["upload_headers"], timeout=30
+        create_body[f"{prefix}upload_url"],
+        data=data,
+        headers=create_body[f"{prefix}upload_headers"],
+        timeout=30,
     )
 
 
@@ -104,6 +108,18 @@ def action(name: str) -> Any:
 
 
 SEQUENCE = ("fetch_image", "ocr_check", "parse_check", "record_deposit")
+ENDORSED = {"present": True, "restrictive": True, "text": "For mobile deposit only", "confidence": 0.9}
+
+
+def good_read(reading: dict[str, Any], declared_cents: Any) -> dict[str, Any]:
+    """What ocr-check passes on for a good check whose MICR line reads as `reading`: the declared amount
+    read on it and a restrictive endorsement on its back."""
+    cents = declared_cents if isinstance(declared_cents, int) else None
+    amount = None
+    if cents is not None:
+        amount = {"amount": f"{cents // 100}.{cents % 100:02d}", "cents": cents, "source": "both"}
+        amount["confidence"] = 0.99
+    return {"reading": reading, "amount_read": amount, "endorsement": dict(ENDORSED)}
 
 
 def run_sequence(
@@ -113,14 +129,14 @@ def run_sequence(
     overrides: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run process-check the way the platform does: each step gets the package parameters under the
-    previous step's result, and an `error` stops the chain. With `reading`, ocr-check is replaced by that
-    reading (for tests about what happens after the read)."""
+    previous step's result, and an `error` stops the chain. With `reading`, ocr-check is replaced by a good
+    check's read with that MICR reading (`good_read`; for tests about what happens after the read)."""
     result = dict(payload)
     for step in SEQUENCE:
         args = {**params, **(overrides or {}).get(step, {}), **result}
         if step == "ocr_check" and reading is not None:
             if not (result.get("outcome") or result.get("skip")):  # as ocr-check passes those through
-                result = {**result, "reading": reading}
+                result = {**result, **good_read(reading, result.get("declared_cents"))}
             continue
         result = action(step)(args)
         if "error" in result:
@@ -128,20 +144,37 @@ def run_sequence(
     return result
 
 
+BACK = png_bytes(color=(235, 235, 230))
+
+
 def deposit(
-    params: dict[str, Any], tok: str, data: bytes, amount: str = "1042.00", content_type: str = "image/png"
+    params: dict[str, Any],
+    tok: str,
+    data: bytes,
+    amount: str = "1042.00",
+    content_type: str = "image/png",
+    back: bytes | None = BACK,
+    back_content_type: str = "image/png",
 ) -> dict[str, Any]:
-    """Create a deposit, upload `data`, confirm it; returns the trigger payload the API fired."""
+    """Create a deposit, upload `data` (and `back` unless None), confirm it; returns the trigger payload the
+    API fired."""
     fired: list[dict[str, Any]] = []
     status, body = call_api(
         params,
         "post",
         "/deposits",
         tok,
-        {"to_account": "12345678", "amount": amount, "content_type": content_type},
+        {
+            "to_account": "12345678",
+            "amount": amount,
+            "content_type": content_type,
+            "back_content_type": back_content_type,
+        },
     )
     assert status == 201, body
     assert upload(body, data).status_code == 200
+    if back is not None:
+        assert upload(body, back, "back").status_code == 200
     status, confirmed = call_api(params, "post", f"/deposits/{body['id']}/uploaded", tok, fired=fired)
     assert status == 202, confirmed
     assert fired and fired[0]["deposit_id"] == body["id"]

@@ -87,7 +87,11 @@ def test_only_the_owner_and_reviewers_read_a_deposit(secure_app: App, processed:
     reviewer = app.headers("rita@bank.example", "reviewer")
 
     mine = app.call("GET", f"/deposits/{deposit_id}", owner)
-    assert mine.status_code == 200 and set(mine.json()["images"]) == {"large", "small", "original"}
+    assert mine.status_code == 200
+    assert set(mine.json()["images"]) == {
+        *("large", "small", "original", "front"),
+        *("back_large", "back_small", "back_original", "back"),
+    }
     assert app.call("GET", f"/deposits/{deposit_id}", reviewer).status_code == 200
     theirs = app.call("GET", f"/deposits/{deposit_id}", stranger)
     assert theirs.status_code == 404 and theirs.json()["code"] == "deposit_not_found"
@@ -101,8 +105,9 @@ def test_only_the_owner_and_reviewers_read_a_deposit(secure_app: App, processed:
     assert deposit_id in {d["id"] for d in everyone}
     # A customer's listing never carries the original upload's URL, and no image URL of anyone else.
     for item in app.call("GET", "/deposits", owner).json()["deposits"]:
-        assert "original" not in item["images"]
-        assert all(item["id"] in url for url in item["images"].values())
+        assert "original" not in item["images"] and "back_original" not in item["images"]
+        urls = [v["url"] if isinstance(v, dict) else v for v in item["images"].values()]
+        assert all(item["id"] in url for url in urls)
 
 
 def test_the_buckets_are_not_made_public() -> None:
@@ -203,7 +208,9 @@ def test_image_urls_are_short_lived_and_scoped(secure_app: App, processed: dict[
         "GET", f"/deposits/{processed['id']}", secure_app.headers(processed["owner"])
     ).json()
     ttl = Settings().image_url_ttl_seconds
-    for url in body["images"].values():
+    urls = [v["url"] if isinstance(v, dict) else v for v in body["images"].values()]
+    assert len(urls) == 8
+    for url in urls:
         query = dict(parse_qsl(urlsplit(url).query))
         assert int(query["X-Amz-Expires"]) <= ttl
         assert processed["id"] in urlsplit(url).path

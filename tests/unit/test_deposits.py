@@ -148,8 +148,21 @@ READING = {
 }
 
 
+AMOUNT = {"amount": "1042.00", "cents": 104200, "source": "both", "confidence": 0.97}
+ENDORSED = {"present": True, "restrictive": True, "text": "For mobile deposit only", "confidence": 0.9}
+
+
 def test_decide_accepts_a_clean_reading() -> None:
-    assert decide(READING, 104200, AppConfig()).status == ACCEPTED
+    decision = decide(READING, 104200, AppConfig(), amount=AMOUNT, endorsement=ENDORSED, has_back=True)
+    assert decision.status == ACCEPTED and decision.reasons == ()
+
+
+def test_decide_front_only_needs_amount_and_endorsement_unless_configured_off() -> None:
+    decision = decide(READING, 104200, AppConfig())
+    assert decision.status == NEEDS_REVIEW
+    assert set(decision.reasons) == {"amount_unread", "endorsement_missing"}
+    relaxed = AppConfig(require_back=False, require_restrictive_endorsement=False, small_item_cents=200000)
+    assert decide(READING, 104200, relaxed).status == ACCEPTED
 
 
 @pytest.mark.parametrize(
@@ -164,7 +177,14 @@ def test_decide_accepts_a_clean_reading() -> None:
     ],
 )
 def test_decide_sends_doubtful_readings_to_review(change: dict[str, object], reason: str) -> None:
-    decision = decide({**READING, **change}, 104200, AppConfig(min_confidence=80.0))
+    decision = decide(
+        {**READING, **change},
+        104200,
+        AppConfig(min_confidence=80.0),
+        amount=AMOUNT,
+        endorsement=ENDORSED,
+        has_back=True,
+    )
     assert decision.status == NEEDS_REVIEW
     assert reason in decision.reasons
 

@@ -81,3 +81,21 @@ def test_round_trip_through_the_reader(tmp_path: Path) -> None:
     assert wrong == 0, "a wrong number was accepted"
     assert exact >= 18, f"only {exact}/20 synthetic checks read exactly"
     assert accepted >= 12, f"only {accepted} synthetic checks accepted"
+
+
+def test_amount_fields_and_flat_fronts_are_deterministic(tmp_path: Path) -> None:
+    from openchecks.check.words import parse_legal
+    from openchecks.micr.synth import FONTS, make_front
+
+    for style in ("printed", "handwritten"):
+        first, truth = make_front(random.Random(5), style=style, split="held_out")
+        again, same = make_front(random.Random(5), style=style, split="held_out")
+        assert first.tobytes() == again.tobytes() and truth == same
+        assert truth.amount_style == style and truth.dpi == 200 and first.size == (1200, 550)
+        if truth.font != "default":  # the fonts are installed: a held-out one drew the amounts
+            assert truth.font in FONTS[style]["held_out"]
+        legal = parse_legal(truth.legal_text)
+        assert legal is not None and f"{legal.cents // 100}.{legal.cents % 100:02d}" == truth.declared_amount
+    assert main([str(tmp_path), "--count", "1", "--amount-style", "handwritten", "--fonts", "held_out"]) == 0
+    written = json.loads((tmp_path / "check-0000.json").read_text())
+    assert written["amount_style"] == "handwritten" and {"font", "declared_amount"} <= set(written)

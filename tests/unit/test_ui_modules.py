@@ -21,7 +21,7 @@ def run_js(body: str) -> Any:
         pytest.skip("needs node on PATH")
     imports = "\n".join(
         f"import * as {name} from {json.dumps((UI / f'{name}.js').as_uri())};"
-        for name in ("validate", "messages", "model", "opsdata", "session")
+        for name in ("validate", "messages", "model", "opsdata", "session", "quality")
     )
     script = f"{imports}\nconst out = (() => {{ {body} }})();\nprocess.stdout.write(JSON.stringify(out));"
     proc = subprocess.run(
@@ -327,3 +327,120 @@ def test_every_module_but_the_entry_point_loads() -> None:
     exports = json.loads(proc.stdout)
     assert exports["views/review.js"] == ["renderReview", "renderReviewQueue"]
     assert exports["views/ops.js"] == ["renderOps"] and "timeline" in exports["charts.js"]
+
+
+BROWSER_THRESHOLDS = {
+    "metric_width": 600,
+    "region": {"width": 0.6, "height": 0.5},
+    "grey": [0.299, 0.587, 0.114],
+    "min_width": 640,
+    "min_height": 480,
+    "max_pixels": 40_000_000,
+    "max_side": 12_000,
+    "min_paper_level": 100.0,
+    "paper_percentile": 90,
+    "ink_percentile": 0.5,
+    "clipped_level": 250,
+    "max_clipped": 0.6,
+    "max_ink_level": 200.0,
+    "min_focus": 10.0,
+    "laplacian": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+}
+
+
+def _reference_metrics(grey: Any) -> dict[str, float]:
+    """The server's formulas (openchecks.check.quality's docstring) in numpy, to hold the page to them."""
+    import numpy as np
+
+    paper, ink = (float(v) for v in np.percentile(grey, [90, 0.5]))
+    padded = np.pad(grey.astype(np.float64), 1, mode="edge")
+    lap = padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:] - 4 * padded[1:-1, 1:-1]
+    return {
+        "paper_level": paper,
+        "ink_level": ink,
+        "clipped": float((grey >= 250).mean()),
+        "focus": float(lap.std() / (paper - ink + 1.0) * 100.0),
+    }
+
+
+def test_browser_quality_metrics_are_the_servers_formulas() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    grey = np.clip(rng.normal(170, 40, (37, 53)), 0, 255).astype(np.uint8)
+    grey[10:20, 5:40] = 20  # some ink
+    out = run_js(
+        f"""
+        const grey = Uint8Array.from({json.dumps(grey.ravel().tolist())});
+        const t = {json.dumps(BROWSER_THRESHOLDS)};
+        const e = quality.exposure(grey, t);
+        return {{...e, focus: quality.focusMetric(grey, 53, 37, e.paper_level, e.ink_level, t.laplacian),
+                 rgb: Array.from(quality.greyOf([10, 200, 30, 255, 255, 255, 255, 255], t.grey))}};
+        """
+    )
+    want = _reference_metrics(grey)
+    for name, value in want.items():
+        assert out[name] == pytest.approx(value, rel=1e-9, abs=1e-9), name
+    assert out["rgb"] == [round(0.299 * 10 + 0.587 * 200 + 0.114 * 30), 255]
+
+
+def test_browser_quality_refuses_dark_blurred_and_small_photos_with_one_sentence_each() -> None:
+    out = run_js(
+        "const t = " + json.dumps(BROWSER_THRESHOLDS) + ";\n"
+        """
+        let seed = 12345;
+        const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+        const [w, hgt] = [600, 275];
+        const sharp = new Uint8Array(w * hgt).map(() => (rand() < 0.08 ? 30 : 235));
+        const dark = sharp.map((v) => v >> 2);
+        // A blurred photo: light paper and grey ink smeared into a smooth gradient, no edge left.
+        const flat = new Uint8Array(w * hgt).map((_, i) => Math.round(60 + (170 * (i % w)) / w));
+        const run = (g, pw = 1600, ph = 1200) => quality.assessGrey(pw, ph, g, w, hgt, t);
+        return {sharp: run(sharp), dark: run(dark), flat: run(flat), small: run(sharp, 500, 300),
+                flatBack: quality.assessGrey(1600, 1200, flat, w, hgt, t, {focus: false}),
+                region: quality.measuredRegion(1600, 1200, t),
+                usable: [t, {}, null].map(quality.usableThresholds)};
+        """
+    )
+    assert out["sharp"]["failed"] == [] and out["sharp"]["results"]["out_of_focus"] == "pass"
+    assert out["dark"]["failed"] == ["too_light_or_too_dark"]
+    assert out["dark"]["messages"] == ["The photo is too dark: take it in better light."]
+    assert out["dark"]["results"]["out_of_focus"] == "not_tested"
+    assert out["flat"]["failed"] == ["out_of_focus"] and "blurred" in out["flat"]["messages"][0]
+    assert out["flatBack"]["failed"] == [] and out["flatBack"]["results"]["out_of_focus"] == "not_tested"
+    assert out["small"]["failed"] == ["below_minimum_size"]
+    assert out["region"] == {"x": 320, "y": 300, "width": 960, "height": 600, "gw": 600, "gh": 375}
+    assert out["usable"] == [True, False, False]
+
+
+def test_whole_check_model_shows_amount_read_quality_and_endorsement() -> None:
+    doc = {
+        "amount_cents": 150000,
+        "amount_read": {"amount": "1042.00", "cents": 104200, "source": "both", "confidence": 0.93},
+        "quality": {"out_of_focus": "pass", "partial_image": "fail", "custom_test": "not_tested"},
+        "back_quality": {"partial_image": "pass"},
+        "endorsement": {"present": True, "restrictive": True, "text": "For mobile deposit only"},
+        "messages": ["The amount you entered, $1,500.00, does not match the amount on the check."],
+        "images": {
+            "large": "https://s3.example/l.jpg",
+            "back_large": "https://s3.example/bl.jpg",
+            "front": {"bucket": "b", "key": "k", "url": "https://s3.example/f.jpg"},
+            "back": {"bucket": "b", "key": "k2", "url": "https://s3.example/b.jpg"},
+        },
+    }
+    out = run_js(
+        f"const doc = {json.dumps(doc)};"
+        " return {whole: model.wholeCheckOf(doc), images: model.imagesOf(doc),"
+        " none: model.wholeCheckOf({}), reason: messages.reasonText('back_out_of_focus'),"
+        " unread: messages.reasonText('amount_unread')};"
+    )
+    whole = out["whole"]
+    assert whole["amountRead"] == "1042.00" and whole["amountMatches"] is False
+    assert whole["amountSource"] == "both" and whole["amountConfidence"] == 0.93
+    assert [r["test"] for r in whole["quality"]] == ["partial_image", "out_of_focus", "custom_test"]
+    assert whole["endorsement"] == {"present": True, "restrictive": True, "text": "For mobile deposit only"}
+    assert whole["messages"] == doc["messages"]
+    assert out["images"]["large"] == "https://s3.example/l.jpg"
+    assert out["images"]["back_large"] == "https://s3.example/bl.jpg"
+    assert out["none"]["amountRead"] == "" and out["none"]["endorsement"] is None
+    assert out["reason"].startswith("Back of the check:") and "read" in out["unread"]

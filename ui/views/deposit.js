@@ -6,17 +6,21 @@ import { h, money, notice, replace } from '../dom.js';
 import { prepareImage, putWithProgress } from '../upload.js';
 import { validateAccount, validateAmount } from '../validate.js';
 
-// The deposit API presigns an upload for the front only today; the back is shown here for the customer.
-const idleHint = (required) => (required ? 'Required. A JPEG or PNG photo or scan.'
-  : 'Optional. Today the bank reads the front only; the back stays on this page.');
+// Both sides are required unless the bank's configuration says otherwise (GET /capture -> require_back).
+const HINTS = {
+  front: 'Required. A JPEG or PNG photo or scan.',
+  back: 'Required. Endorse it first: sign and write "For mobile deposit only".',
+  backOptional: 'Optional. Endorse it first: sign and write "For mobile deposit only".',
+};
 
-function imagePicker(side, label, required) {
+function imagePicker(side, label, settings) {
   const id = `${side}-file`;
-  const state = { prepared: null, previewUrl: '' };
+  const state = { prepared: null, previewUrl: '', required: side === 'front' || settings.require_back !== false };
+  const idleHint = () => (side === 'front' ? HINTS.front : state.required ? HINTS.back : HINTS.backOptional);
   const input = h('input', { type: 'file', id, name: side, accept: 'image/*', capture: 'environment',
-    'aria-describedby': `${side}-status` });
+    'aria-describedby': `${side}-status`, required: state.required });
   const status = h('div', { id: `${side}-status`, class: 'file-status', 'aria-live': 'polite' },
-    h('p', { class: 'hint' }, idleHint(required)));
+    h('p', { class: 'hint' }, idleHint()));
   const preview = h('img', { class: 'preview', alt: '', hidden: true });
 
   async function choose(file) {
@@ -25,12 +29,12 @@ function imagePicker(side, label, required) {
     if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
     state.previewUrl = '';
     if (!file) {
-      replace(status, h('p', { class: 'hint' }, idleHint(required)));
+      replace(status, h('p', { class: 'hint' }, idleHint()));
       return;
     }
     replace(status, h('p', { class: 'hint' }, `Preparing "${file.name}"…`));
     try {
-      const prepared = await prepareImage(file);
+      const prepared = await prepareImage(file, settings.quality, { focus: side === 'front' });
       state.prepared = prepared;
       state.previewUrl = URL.createObjectURL(prepared.blob);
       preview.src = state.previewUrl;
@@ -45,7 +49,12 @@ function imagePicker(side, label, required) {
     } catch (error) {
       input.value = '';
       input.setAttribute('aria-invalid', 'true');
-      replace(status, notice('error', error instanceof ApiError ? error.message : 'That file could not be used.'));
+      const refused = error instanceof ApiError && error.code === 'quality'
+        ? h('div', { class: 'quality-refused', role: 'alert', dataset: { failed: error.failed.join(' ') } },
+          h('p', { class: 'notice error' }, `The photo of the ${label.toLowerCase()} cannot be used:`),
+          h('ul', {}, error.messages.map((m) => h('li', {}, m))))
+        : notice('error', error instanceof ApiError ? error.message : 'That file could not be used.');
+      replace(status, refused);
     }
   }
 
@@ -96,9 +105,26 @@ function validatedField({ id, label, hint, validate, inputmode, placeholder, pre
   return { element, input, check: (show) => { touched = true; return check(show); } };
 }
 
-export function renderDeposit(view, _params, { navigate, handleFailure }) {
-  const front = imagePicker('front', 'Front of the check', true);
-  const back = imagePicker('back', 'Back of the check', false);
+export function renderDeposit(view, params, context) {
+  // The heading stays put (it has the focus after navigation); the form below it waits for the settings.
+  const body = h('div', {}, notice('info', 'Loading…'));
+  replace(view, h('h1', { tabindex: '-1' }, 'Deposit a check'), body);
+  let cleanup = null;
+  let stopped = false;
+  // The thresholds and whether the back is required come from the API; without them the page still works
+  // (both sides required, the server runs every quality test).
+  api.capture().catch(() => ({ require_back: true, quality: null })).then((settings) => {
+    if (!stopped) cleanup = renderForm(body, params, context, settings || {});
+  });
+  return () => {
+    stopped = true;
+    if (cleanup) cleanup();
+  };
+}
+
+function renderForm(view, _params, { navigate, handleFailure }, settings) {
+  const front = imagePicker('front', 'Front of the check', settings);
+  const back = imagePicker('back', 'Back of the check', settings);
   const account = validatedField({ id: 'account', label: 'Account to credit', hint: '4 to 17 digits.',
     validate: validateAccount, inputmode: 'numeric', placeholder: '12345678' });
   const amount = validatedField({ id: 'amount', label: 'Amount', hint: 'As written on the check, e.g. 1042.00.',
@@ -128,11 +154,16 @@ export function renderDeposit(view, _params, { navigate, handleFailure }) {
       [front.state.prepared ? { ok: true } : { ok: false }, front.input],
       [account.check(true), account.input],
       [amount.check(true), amount.input],
+      [back.state.prepared || !back.state.required ? { ok: true } : { ok: false }, back.input],
     ];
     const firstBad = checks.find(([result]) => !result.ok);
     if (firstBad) {
       if (!front.state.prepared && !front.input.hasAttribute('aria-invalid')) {
         replace(outcome, notice('error', 'Choose a photo or scan of the front of the check first.'));
+      } else if (!front.state.prepared) {
+        replace(outcome, notice('error', 'Choose another photo of the front of the check: that one cannot be used.'));
+      } else if (firstBad[1] === back.input && !back.input.hasAttribute('aria-invalid')) {
+        replace(outcome, notice('error', 'Choose a photo of the endorsed back of the check too.'));
       } else {
         replace(outcome, notice('error', 'Some fields need your attention.'));
       }
@@ -147,13 +178,13 @@ export function renderDeposit(view, _params, { navigate, handleFailure }) {
       // The shrunk images are always JPEG; the API presigns the upload for that type.
       const created = await api.createDeposit({
         to_account: checks[1][0].value, amount: checks[2][0].value, content_type: 'image/jpeg',
+        back_content_type: 'image/jpeg',
       });
-      replace(outcome, notice('info', `Deposit ${created.id} created. Uploading the image…`));
+      replace(outcome, notice('info', `Deposit ${created.id} created. Uploading the images…`));
       await upload({ url: created.upload_url, headers: created.upload_headers }, front.state.prepared, 'front');
-      const backTarget = created.back_upload_url
-        ? { url: created.back_upload_url, headers: created.back_upload_headers || created.upload_headers } : null;
-      // The deposit API presigns the front only today; a back image goes up when it offers a URL for it.
-      if (hasBack && backTarget) await upload(backTarget, back.state.prepared, 'back');
+      if (hasBack) {
+        await upload({ url: created.back_upload_url, headers: created.back_upload_headers }, back.state.prepared, 'back');
+      }
       await api.confirmUpload(created.id);
       replace(outcome, notice('ok', `Deposit of ${money(checks[2][0].value)} sent. We are reading the check now.`));
       navigate(`#/deposits/${encodeURIComponent(created.id)}`);
@@ -167,7 +198,6 @@ export function renderDeposit(view, _params, { navigate, handleFailure }) {
   }
 
   replace(view,
-    h('h1', {}, 'Deposit a check'),
     h('form', { class: 'card deposit-form', novalidate: true, onsubmit: onSubmit },
       h('fieldset', {}, h('legend', {}, 'Check images'), h('div', { class: 'pickers' }, front.element, back.element)),
       h('fieldset', {}, h('legend', {}, 'Deposit details'), account.element, amount.element),

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { timeline } from '../charts.js';
 import { h, micrLine, money, notice, replace, when } from '../dom.js';
 import { FINAL_STATUSES, REVIEWABLE, reasonText, statusLabel } from '../messages.js';
-import { amountOf, depositId, historyOf, imagesOf, micrOf, reasonsOf, stepsOf } from '../model.js';
+import { amountOf, depositId, historyOf, imagesOf, micrOf, reasonsOf, stepsOf, wholeCheckOf } from '../model.js';
 import { exportNote } from './exports.js';
 import { statusBadge } from './list.js';
 
@@ -22,10 +22,44 @@ const CODE_LIKE = /^[a-z_]+(, [a-z_]+)*$/;
 export function checkImage(doc, label) {
   const images = imagesOf(doc);
   const src = images.large || images.thumb;
-  if (!src) return h('div', { class: 'check-image placeholder' }, 'The image appears here once it is archived.');
+  if (!src) return h('div', { class: 'check-image placeholder' }, 'The images appear here once they are archived.');
   return h('figure', { class: 'check-image' },
-    h('img', { src, alt: label }),
-    images.back_large ? h('img', { src: images.back_large, alt: 'Back of the check' }) : null);
+    h('img', { src, alt: label, class: 'check-front' }),
+    images.back_large ? h('img', { src: images.back_large, alt: 'Back of the check', class: 'check-back' }) : null);
+}
+
+const RESULT_LABELS = { pass: 'pass', fail: 'fail', not_tested: 'not tested' };
+
+function qualityTable(caption, rows) {
+  if (!rows.length) return null;
+  return h('table', { class: 'quality', dataset: { side: caption.startsWith('Back') ? 'back' : 'front' } },
+    h('caption', {}, caption),
+    h('tbody', {}, rows.map((row) => h('tr', { dataset: { test: row.test } },
+      h('th', { scope: 'row' }, row.test.replaceAll('_', ' ')),
+      h('td', {}, h('span', { class: `badge quality-${row.result}` }, RESULT_LABELS[row.result] || row.result))))));
+}
+
+/** The whole check beyond the MICR line: amount read next to the declared one, endorsement, quality. */
+export function wholeCheckSection(doc) {
+  const whole = wholeCheckOf(doc);
+  const endorsement = whole.endorsement;
+  const endorsementText = !endorsement ? 'not read'
+    : endorsement.restrictive ? `restrictive: “${endorsement.text}”`
+      : endorsement.present ? `not restrictive: “${endorsement.text}”` : 'none found';
+  const readText = whole.amountRead
+    ? `${money(whole.amountRead)}${whole.amountSource ? ` (${whole.amountSource})` : ''}` : '';
+  return h('section', { class: 'whole-check' },
+    h('h2', {}, 'Amount and endorsement'),
+    h('dl', { class: 'fields' },
+      h('dt', {}, 'Amount entered'), h('dd', { class: 'mono', id: 'amount-declared' }, money(amountOf(doc))),
+      h('dt', {}, 'Amount read'), h('dd', {
+        class: whole.amountRead ? `mono${whole.amountMatches === false ? ' mismatch' : ''}` : 'missing',
+        id: 'amount-read',
+      }, readText || 'not read'),
+      h('dt', {}, 'Endorsement'), h('dd', { class: endorsement ? '' : 'missing', id: 'endorsement' }, endorsementText)),
+    whole.messages.length ? h('ul', { class: 'customer-messages' }, whole.messages.map((m) => h('li', {}, m))) : null,
+    h('div', { class: 'quality-tables' },
+      qualityTable('Front image quality', whole.quality), qualityTable('Back image quality', whole.backQuality)));
 }
 
 function stepTable(steps) {
@@ -67,8 +101,10 @@ export function depositSummary(doc, reviewer = false) {
           'The same check was deposited before as ',
           reviewer ? h('a', { href: `#/deposits/${encodeURIComponent(doc.duplicate_of)}` }, doc.duplicate_of)
             : doc.duplicate_of, '.') : null,
-        reasons.length ? h('section', { class: 'reasons' }, h('h2', {}, 'Why it needs a person'),
-          h('ul', {}, reasons.map((reason) => h('li', {}, reasonText(reason))))) : null)),
+        reasons.length ? h('section', { class: 'reasons' },
+          h('h2', {}, doc.status === 'rejected' ? 'Why it was refused' : 'Why it needs a person'),
+          h('ul', {}, reasons.map((reason) => h('li', {}, reasonText(reason))))) : null,
+        wholeCheckSection(doc))),
     h('section', {}, h('h2', {}, 'Pipeline'), timeline(steps), steps.length ? stepTable(steps) : null),
     history.length ? h('section', {}, h('h2', {}, 'History'),
       h('ol', { class: 'history' }, history.map((entry) => h('li', {},
@@ -101,7 +137,7 @@ export function renderDetail(view, [id], { claims, handleFailure }) {
         replace(body, depositSummary(doc, claims.role === 'reviewer'));
         document.title = `${heading.textContent} · ${statusLabel(doc.status)} · openchecks`;
       }
-      const waitingForImage = !imagesOf(doc).large && imageWaits++ < 10;
+      const waitingForImage = !imagesOf(doc).large && doc.status !== 'rejected' && imageWaits++ < 10;
       if (!FINAL_STATUSES.has(doc.status) || waitingForImage) timer = setTimeout(refresh, POLL_MS);
       else if (REVIEWABLE.has(doc.status)) timer = setTimeout(refresh, REVIEW_POLL_MS);
     } catch (error) {

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { h, micrLine, money, notice, replace } from '../dom.js';
 import { reasonText, statusLabel } from '../messages.js';
 import { amountOf, depositId, micrOf, reasonsOf } from '../model.js';
-import { checkImage, depositSummary } from './detail.js';
+import { checkImage, depositSummary, wholeCheckSection } from './detail.js';
 import { depositItem, statusBadge } from './list.js';
 
 const QUEUE_STATUSES = ['needs_review', 'duplicate'];
@@ -137,6 +137,7 @@ export function renderReview(view, [id], { navigate, handleFailure }) {
           h('fieldset', {}, h('legend', {}, 'Fields read from the check'),
             fields.map((field) => field.element),
             h('p', { class: 'hint mono' }, 'MICR line: ', micrLine(micr.line) || 'not read')),
+          wholeCheckSection(doc),
           h('div', { class: 'field' }, h('label', { for: 'review-reason' }, 'Reason'), reason,
             h('p', { id: 'review-reason-hint', class: 'hint' }, 'Required to reject; shown to the customer.')),
           outcome,

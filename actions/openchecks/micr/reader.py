@@ -131,9 +131,13 @@ class _Attempt:
 
 
 def _attempt(
-    order: int, band: Image.Image, engine: str, declared_amount: str | float | int | None
+    order: int,
+    band: Image.Image,
+    engine: str,
+    declared_amount: str | float | int | None,
+    tessdata: str | Path | None = None,
 ) -> _Attempt:
-    recognition = recognize_line(band, engine, "raw")
+    recognition = recognize_line(band, engine, "raw", tessdata=tessdata)
     fields = parse_micr_line(recognition.text)
     threshold = MIN_CONFIDENCE.get(engine, 90.0)
     decision = decide(fields, recognition.confidences, declared_amount, threshold)
@@ -144,10 +148,14 @@ def _any_accepted(attempts: list[_Attempt]) -> bool:
     return any(a.decision.status == "accepted" for a in attempts)
 
 
-def _verify(attempt: _Attempt, readings: Sequence[Recognition] | None) -> _Attempt:
+def _verify(
+    attempt: _Attempt, readings: Sequence[Recognition] | None, tessdata: str | Path | None = None
+) -> _Attempt:
     """Compare an accepted band with its verification readings; a disagreement on a scored field: review."""
     if readings is None:
-        readings = [recognize_line(attempt.band, engine, prep) for engine, prep in VERIFICATIONS]
+        readings = [
+            recognize_line(attempt.band, engine, prep, tessdata=tessdata) for engine, prep in VERIFICATIONS
+        ]
     fields = attempt.fields
     wanted = (fields.routing, fields.account, fields.check_number)
     agree = conflict = 0
@@ -179,9 +187,13 @@ def _rank(attempt: _Attempt) -> tuple[int, int, int, int, float]:
 
 
 def read_check(
-    source: str | Path | Image.Image, declared_amount: str | float | int | None = None
+    source: str | Path | Image.Image,
+    declared_amount: str | float | int | None = None,
+    *,
+    tessdata: str | Path | None = None,
 ) -> CheckReading:
-    """Read the MICR line of a check image (a path or a PIL image) and decide accepted / needs_review.
+    """Read the MICR line of a check image (a path or a PIL image) and decide accepted / needs_review, with
+    the MICR models in `tessdata` (default: `recognize.default_tessdata()`).
 
     Raises CheckImageError for a file that is missing or not an image, and recognize.ModelMissingError when
     the MICR models are not installed; every other outcome is a CheckReading.
@@ -195,24 +207,29 @@ def read_check(
         if bands:
             # The best-ranked band is nearly always the line: read it and its verification readings at once.
             band = bands[0].image
-            pending = [pool.submit(recognize_line, band, engine, prep) for engine, prep in VERIFICATIONS]
-            attempts.append(_attempt(0, band, "e13b", declared_amount))
+            pending = [
+                pool.submit(recognize_line, band, engine, prep, tessdata=tessdata)
+                for engine, prep in VERIFICATIONS
+            ]
+            attempts.append(_attempt(0, band, "e13b", declared_amount, tessdata))
             verified = [future.result() for future in pending]
         for first in range(1, len(bands), PARALLEL_READS):
             if _any_accepted(attempts):
                 break
             batch = range(first, min(first + PARALLEL_READS, len(bands)))
-            attempts += pool.map(lambda i: _attempt(i, bands[i].image, "e13b", declared_amount), batch)
+            attempts += pool.map(
+                lambda i: _attempt(i, bands[i].image, "e13b", declared_amount, tessdata), batch
+            )
     accepted = next((a for a in attempts if a.decision.status == "accepted"), None)
     if accepted is not None:
         readings = verified if accepted is attempts[0] else None
-        attempts = [a for a in attempts if a is not accepted] + [_verify(accepted, readings)]
+        attempts = [a for a in attempts if a is not accepted] + [_verify(accepted, readings, tessdata)]
     elif bands:
         # The legacy model reads some thin or outlined glyphs that the LSTM model does not.
-        fallback = _attempt(0, bands[0].image, "mcr2", declared_amount)
+        fallback = _attempt(0, bands[0].image, "mcr2", declared_amount, tessdata)
         if fallback.decision.status == "accepted":
             # e13b did not accept this band, so the fallback must still agree with the e13b readings.
-            fallback = _verify(fallback, verified)
+            fallback = _verify(fallback, verified, tessdata)
         attempts.append(fallback)
     if not attempts:
         decision = decide(None)

@@ -1,8 +1,10 @@
-"""Read one MICR line image with Tesseract (through pytesseract) and a MICR model.
+"""Read one MICR line image with the `tesseract` command and a MICR model.
 
 Returns the raw line written with the Unicode E-13B symbols, one confidence (0-100) per character of that text
-(spaces count as certain), and the time taken. The models live in `infra.models.TESSDATA`, or the directory
-named by OPENCHECKS_TESSDATA.
+(spaces count as certain), and the time taken. The model directory is an argument (`tessdata`, from the
+`tessdata_dir` package parameter); without one, the action image's build-time directory
+(`/opt/openchecks/tessdata`, written by infra/runtime/Dockerfile) when it exists, else this checkout's
+`.cache/tessdata` (`python -m infra.models install`). Nothing here reads the environment at import.
 """
 
 from __future__ import annotations
@@ -10,26 +12,65 @@ from __future__ import annotations
 import html
 import os
 import re
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytesseract
 from PIL import Image, ImageOps
 
 from openchecks.micr.symbols import LETTER_TO_SYMBOL, MCR2_TO_SYMBOL
 
-# Tesseract's OpenMP threads cost more to start than they save on one line (0.3 s -> 0.07 s measured).
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
 # Tesseract is batch work: at a lower CPU priority it yields to the API and the database when a machine is
-# busy (bench/bench_load.py) and costs nothing when it is idle. OPENCHECKS_OCR_NICE=0 turns this off.
-OCR_NICE = int(os.environ.get("OPENCHECKS_OCR_NICE", "10"))
+# busy (bench/bench_load.py) and costs nothing when it is idle. `nice=0` turns this off; the actions set this
+# default from the `ocr_nice` package parameter (`set_ocr_nice`).
+OCR_NICE = 10
 
+
+def set_ocr_nice(level: int) -> None:
+    """The CPU priority of every later Tesseract run in this process (0: normal)."""
+    global OCR_NICE
+    OCR_NICE = max(0, min(19, int(level)))
+
+
+# Where infra/runtime/Dockerfile installs the models in the action image.
+IMAGE_TESSDATA = Path("/opt/openchecks/tessdata")
 _REPO = Path(__file__).resolve().parents[3]
-TESSDATA = Path(os.environ.get("OPENCHECKS_TESSDATA", _REPO / ".cache" / "tessdata"))
+
+
+def default_tessdata() -> Path:
+    """The model directory used when none is passed: the action image's, else this checkout's."""
+    return (
+        IMAGE_TESSDATA if (IMAGE_TESSDATA / "e13b.traineddata").is_file() else _REPO / ".cache" / "tessdata"
+    )
+
+
+TESSDATA = default_tessdata()
+
+
+def model_dir(tessdata: str | Path | None = None) -> Path:
+    """`tessdata` when given (non-empty), else the default directory."""
+    return Path(tessdata) if tessdata else TESSDATA
+
+
+def run_tesseract(args: list[str], nice: int = OCR_NICE, timeout: float = 10.0) -> None:
+    """Run the `tesseract` command with `args`, one OpenMP thread (its threads cost more to start than they
+    save on one line: 0.3 s -> 0.07 s measured) and at `nice`. Raises RuntimeError with its message."""
+    command = ["tesseract", *args]
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=timeout, env=env, check=False)
+    except FileNotFoundError as exc:
+        raise RuntimeError("tesseract is not installed (apt-get install tesseract-ocr)") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"tesseract took more than {timeout:g} s on one line") from exc
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"tesseract failed ({done.returncode}): {message[-1] if message else ''}")
 
 
 class ModelMissingError(RuntimeError):
@@ -160,14 +201,19 @@ def recognize_line(
     engine: str = DEFAULT_ENGINE,
     preprocess: str | Preprocess = DEFAULT_PREPROCESS,
     timeout: float = 10.0,
+    *,
+    tessdata: str | Path | None = None,
+    nice: int | None = None,
 ) -> Recognition:
-    """Read the MICR line in `image` (a crop holding one line). Raises ModelMissingError without the model."""
+    """Read the MICR line in `image` (a crop holding one line) with the models in `tessdata` (default:
+    `default_tessdata()`). Raises ModelMissingError without the model."""
     eng = ENGINES[engine]
     prep = PREPROCESSING[preprocess] if isinstance(preprocess, str) else preprocess
-    if not (TESSDATA / f"{eng.lang}.traineddata").is_file():
+    models = model_dir(tessdata)
+    if not (models / f"{eng.lang}.traineddata").is_file():
         raise ModelMissingError(
-            f"the MICR model {eng.lang}.traineddata is not in {TESSDATA}: "
-            "run `python -m infra.models install`"
+            f"the MICR model {eng.lang}.traineddata is not in {models}: "
+            "run `python -m infra.models install` or set the tessdata_dir package parameter"
         )
     started = time.perf_counter()
     prepared = prepare_line(image, prep)
@@ -175,18 +221,26 @@ def recognize_line(
     if not isinstance(lo, int) or not isinstance(hi, int) or hi - lo < BLANK_CONTRAST or lo > 160:
         # The LSTM model invents symbols on an empty crop; there is nothing to read.
         return Recognition(text="", confidences=(), seconds=time.perf_counter() - started, engine=eng.name)
-    config = (
-        f"--tessdata-dir {TESSDATA} --oem {eng.oem} --psm {eng.psm} --dpi 300 "
-        "-c tessedit_create_hocr=1 -c hocr_char_boxes=1"
-    )
+    options = [
+        "--tessdata-dir",
+        str(models),
+        "--oem",
+        str(eng.oem),
+        "--psm",
+        str(eng.psm),
+        "--dpi",
+        "300",
+        "-c",
+        "tessedit_create_hocr=1",
+        "-c",
+        "hocr_char_boxes=1",
+    ]
     with tempfile.TemporaryDirectory(prefix="micr-") as tmp:
         source = Path(tmp) / "line.png"
         prepared.save(source)
         base = Path(tmp) / "out"
-        # "box" is an extension pytesseract leaves off the command line, so only the hOCR config applies.
-        pytesseract.pytesseract.run_tesseract(
-            str(source), str(base), "box", eng.lang, config, nice=OCR_NICE, timeout=timeout
-        )
+        level = OCR_NICE if nice is None else nice
+        run_tesseract([str(source), str(base), "-l", eng.lang, *options], nice=level, timeout=timeout)
         hocr = (Path(tmp) / "out.hocr").read_text(encoding="utf-8")
     text, confs = _parse_hocr(hocr, eng.symbol_map)
     return Recognition(text=text, confidences=confs, seconds=time.perf_counter() - started, engine=eng.name)

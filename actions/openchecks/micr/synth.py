@@ -7,6 +7,13 @@ degrees, placement mid-frame on a darker surface, blur, noise and JPEG artefacts
 beside it: routing (a valid ABA checksum unless the case is a deliberate `bad_checksum`), account, check
 number, the MICR line, the declared amount, and whether the reader must accept it (`expect`: "accept" or
 "review").
+
+The courtesy amount (in the `$` box) and the legal amount (the line in words ending in "DOLLARS") are drawn
+in a printed or a handwriting font from the Debian font packages in infra/apt-dev-packages.txt, each glyph
+with a little jitter of size, baseline and spacing when handwritten; `amount_style` and `font` are in the
+JSON. The fonts are split into a set for tuning and training (`split="tune"`) and a held-out set
+(`split="held_out"`) that no threshold or model may see, to measure how a reader generalises.
+`make_front` draws a flat front (no camera effects) at a known dpi, the input `read_amount` expects.
 """
 
 from __future__ import annotations
@@ -17,11 +24,14 @@ import json
 import random
 import sys
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from openchecks.check.words import amount_to_words
 from openchecks.micr.aba import check_digit
 from openchecks.micr.symbols import AMOUNT, DASH, ON_US, TRANSIT
 
@@ -107,6 +117,79 @@ class Truth:
     case: str
     angle: float
     photo: bool
+    amount_style: str = "printed"
+    font: str = ""
+    courtesy_text: str = ""
+    legal_text: str = ""
+    dpi: float = 0.0
+
+
+AmountStyle = Literal["printed", "handwritten"]
+FontSplit = Literal["tune", "held_out"]
+FONT_DIRS = (Path("/usr/share/fonts"),)
+# File names of the fonts, by style and split. Held-out fonts come from other families (bwht's six hands are
+# six different writers) and are never used to tune thresholds or train the glyph model.
+FONTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "printed": {
+        "tune": (
+            "DejaVuSans.ttf",
+            "DejaVuSans-Bold.ttf",
+            "LiberationSans-Regular.ttf",
+            "LiberationMono-Regular.ttf",
+            "FreeMono.ttf",
+        ),
+        "held_out": ("FreeSerif.ttf", "LiberationSerif-Bold.ttf", "FreeSans.ttf", "DejaVuSerif.ttf"),
+    },
+    "handwritten": {
+        "tune": (
+            "dkg.ttf",
+            "dkgBd.ttf",
+            "Humor-Sans.ttf",
+            "Breip.ttf",
+            "DancingScript-Regular.otf",
+            "DancingScript-Bold.otf",
+            "KaushanScript-Regular.otf",
+            "BecauseWeBuild-Regular.otf",
+            "BecauseWeConnect-Regular.otf",
+            "BecauseWeCreate-Regular.otf",
+            "femkeklaver.ttf",
+            "TomsonTalks.ttf",
+            "SteveHand.ttf",
+            "ComicNeue-Regular.otf",
+            "ComicNeue-Italic.otf",
+        ),
+        "held_out": (
+            "BecauseWeLearn-Regular.otf",
+            "BecauseWeMentor-Regular.otf",
+            "BecauseWeOrganize-Regular.otf",
+            "Kristi.ttf",
+            "Rufscript010.ttf",
+            "Delphine.ttf",
+        ),
+    },
+}
+
+
+@cache
+def _font_index() -> dict[str, Path]:
+    index: dict[str, Path] = {}
+    for root in FONT_DIRS:
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.suffix.lower() in (".ttf", ".otf"):
+                    index.setdefault(path.name, path)
+    return index
+
+
+def fonts(style: str, split: str = "tune") -> list[Path]:
+    """The installed fonts of `style` ("printed" | "handwritten") in `split` ("tune" | "held_out")."""
+    index = _font_index()
+    return [index[name] for name in FONTS[style][split] if name in index]
+
+
+@cache
+def _truetype(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
 
 
 def random_routing(rng: random.Random, valid: bool = True) -> str:
@@ -160,10 +243,74 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
+def random_cents(rng: random.Random) -> int:
+    """An amount as checks carry them: whole dollars half the time, from $1 to $99,999 (log-uniform)."""
+    dollars = int(10 ** rng.uniform(0, 5))
+    return dollars * 100 + (0 if rng.random() < 0.5 else rng.randint(1, 99))
+
+
+def courtesy_text(cents: int, style: str, rng: random.Random) -> str:
+    """The figures in the `$` box as people write or print them: "1,042.00", "1042-00", "**1,042.00"."""
+    dollars, rest = divmod(cents, 100)
+    grouped = f"{dollars:,}"
+    if style == "printed":
+        return rng.choice((f"{grouped}.{rest:02d}", f"{dollars}.{rest:02d}", f"**{grouped}.{rest:02d}"))
+    return rng.choice(
+        (f"{dollars}.{rest:02d}", f"{grouped}.{rest:02d}", f"{dollars}-{rest:02d}", f"{dollars}.{rest:02d}")
+    )
+
+
+def draw_text_in(
+    img: Image.Image,
+    text: str,
+    box: tuple[float, float, float, float],
+    font_path: Path | None,
+    ink: tuple[int, int, int],
+    rng: random.Random,
+    handwritten: bool,
+) -> None:
+    """Draw `text` left-aligned on the bottom of `box` (pixels), as large as fits its height and width.
+
+    Handwritten text is drawn glyph by glyph with jitter (size, baseline, spacing) and a slight slant of the
+    whole line, so no two amounts in one font look the same.
+    """
+    x0, y0, x1, y1 = box
+    height = y1 - y0
+    size = max(8, round(height * rng.uniform(0.8, 0.95)))
+    while True:
+        font = _truetype(str(font_path), size) if font_path else _font(size)
+        width = font.getlength(text) * (1.08 if handwritten else 1.0)
+        if width <= (x1 - x0) or size <= 8:
+            break
+        size = max(8, int(size * (x1 - x0) / width) - 1)
+    layer = Image.new("L", (round(x1 - x0) + 2 * size, round(height) + 2 * size), 0)
+    draw = ImageDraw.Draw(layer)
+    base = size + round(height * 0.95)
+    x = float(size)
+    for ch in text if handwritten else (text,):
+        scale = rng.uniform(0.88, 1.1) if handwritten else 1.0
+        glyph_font = _truetype(str(font_path), max(8, round(size * scale))) if font_path else font
+        dy = rng.uniform(-0.06, 0.06) * size if handwritten else 0.0
+        draw.text((x, base + dy), ch, fill=255, font=glyph_font, anchor="ls")
+        x += glyph_font.getlength(ch) + (rng.uniform(0.0, 0.12) * size if handwritten else 0.0)
+    if handwritten:
+        layer = layer.rotate(rng.uniform(-3, 3), resample=Image.Resampling.BICUBIC, center=(size, base))
+    solid = Image.new("RGB", layer.size, ink)
+    img.paste(solid, (round(x0) - size, round(y0) - size), layer)
+
+
 def draw_check(
-    rng: random.Random, truth_line: str, check_number: str, amount: str, dpi: float
+    rng: random.Random,
+    truth_line: str,
+    check_number: str,
+    amount: str,
+    dpi: float,
+    *,
+    style: str = "printed",
+    font_path: Path | None = None,
+    legal: str | None = None,
 ) -> Image.Image:
-    """A clean check face (RGB) with the given MICR line."""
+    """A clean check face (RGB) with the given MICR line and the amount in figures (`amount`) and words."""
     w, h = round(CHECK_SIZE_IN[0] * dpi), round(CHECK_SIZE_IN[1] * dpi)
     tint = tuple(rng.randint(215, 250) for _ in range(3))
     img = Image.new("RGB", (w, h), tint)
@@ -181,11 +328,22 @@ def draw_check(
     )
     draw.text((0.3 * dpi, 0.95 * dpi), "PAY TO THE ORDER OF", fill=ink, font=small)
     draw.text((1.6 * dpi, 0.9 * dpi), rng.choice(_PAYEES), fill=ink, font=big)
-    draw.line((1.5 * dpi, 1.08 * dpi, w - 1.5 * dpi, 1.08 * dpi), fill=ink, width=max(1, round(dpi / 150)))
-    draw.rectangle((w - 1.3 * dpi, 0.85 * dpi, w - 0.3 * dpi, 1.1 * dpi), outline=ink)
-    draw.text((w - 1.25 * dpi, 0.9 * dpi), f"$ {amount}", fill=ink, font=big)
-    draw.text((0.3 * dpi, 1.3 * dpi), "DOLLARS", fill=ink, font=small)
-    draw.text((0.3 * dpi, 1.55 * dpi), rng.choice(_BANKS), fill=ink, font=small)
+    draw.line((1.5 * dpi, 1.08 * dpi, w - 1.6 * dpi, 1.08 * dpi), fill=ink, width=max(1, round(dpi / 150)))
+    box = (w - 1.3 * dpi, 0.8 * dpi, w - 0.25 * dpi, 1.12 * dpi)
+    draw.rectangle(box, outline=ink, width=max(1, round(dpi / 150)))
+    draw.text((w - 1.48 * dpi, 0.86 * dpi), "$", fill=ink, font=_font(max(12, round(0.16 * dpi))))
+    # The legal line: the amount in words above a rule that ends in "DOLLARS".
+    legal_y = 1.45 * dpi
+    draw.line((0.3 * dpi, legal_y, w - 1.05 * dpi, legal_y), fill=ink, width=max(1, round(dpi / 150)))
+    draw.text((w - 1.0 * dpi, legal_y - 0.1 * dpi), "DOLLARS", fill=ink, font=small)
+    handwritten = style == "handwritten"
+    pen = (rng.randint(10, 40), rng.randint(10, 40), rng.randint(60, 140)) if handwritten else ink
+    text_box = (box[0] + 0.06 * dpi, box[1] + 0.05 * dpi, box[2] - 0.05 * dpi, box[3] - 0.06 * dpi)
+    draw_text_in(img, amount, text_box, font_path, pen, rng, handwritten)
+    if legal:
+        legal_box = (0.4 * dpi, legal_y - 0.24 * dpi, w - 1.15 * dpi, legal_y - 0.03 * dpi)
+        draw_text_in(img, legal, legal_box, font_path, pen, rng, handwritten)
+    draw.text((0.3 * dpi, 1.6 * dpi), rng.choice(_BANKS), fill=ink, font=small)
     draw.text((0.3 * dpi, 1.95 * dpi), "MEMO", fill=ink, font=small)
     draw.line((0.8 * dpi, 2.05 * dpi, 2.8 * dpi, 2.05 * dpi), fill=ink)
     draw.line((w - 2.6 * dpi, 2.05 * dpi, w - 0.3 * dpi, 2.05 * dpi), fill=ink)
@@ -226,22 +384,39 @@ def photograph(rng: random.Random, check: Image.Image, angle: float, photo: bool
     return Image.open(buf).convert("RGB")
 
 
+def _amount(
+    rng: random.Random, style: str | None, split: str, font: Path | None
+) -> tuple[str, Path | None, int]:
+    chosen = style or ("handwritten" if rng.random() < 0.5 else "printed")
+    if font is None:
+        choices = fonts(chosen, split)
+        font = rng.choice(choices) if choices else None
+    return chosen, font, random_cents(rng)
+
+
 def make_check(
-    rng: random.Random, review_rate: float = 0.15, photo_rate: float = 0.5
+    rng: random.Random,
+    review_rate: float = 0.15,
+    photo_rate: float = 0.5,
+    *,
+    style: str | None = None,
+    split: str = "tune",
 ) -> tuple[Image.Image, Truth]:
     """One synthetic check image and its ground truth."""
     bad = rng.random() < review_rate
     routing = random_routing(rng, valid=not bad)
     account = "".join(str(rng.randint(0, 9)) for _ in range(rng.randint(6, 12)))
     serial = "".join(str(rng.randint(0, 9)) for _ in range(rng.randint(4, 6)))
-    cents = rng.randint(100, 500000)
+    chosen, font, cents = _amount(rng, style, split, None)
     amount = f"{cents // 100}.{cents % 100:02d}"
     encoded = cents if rng.random() < 0.2 else None
     line = micr_line(rng, routing, account, serial, encoded)
     dpi = rng.uniform(170, 240)
     angle = rng.uniform(-5, 5)
     photo = rng.random() < photo_rate
-    image = photograph(rng, draw_check(rng, line, serial, amount, dpi), angle, photo)
+    figures, words = courtesy_text(cents, chosen, rng), amount_to_words(cents, rng)
+    face = draw_check(rng, line, serial, figures, dpi, style=chosen, font_path=font, legal=words)
+    image = photograph(rng, face, angle, photo)
     truth = Truth(
         micr=line,
         routing=routing,
@@ -253,17 +428,70 @@ def make_check(
         case="bad_checksum" if bad else "valid",
         angle=round(angle, 2),
         photo=photo,
+        amount_style=chosen,
+        font=font.name if font else "default",
+        courtesy_text=figures,
+        legal_text=words,
+        dpi=round(dpi, 2),
     )
     return image, truth
 
 
-def generate(outdir: Path, count: int, seed: int, review_rate: float = 0.15) -> list[Path]:
+def make_front(
+    rng: random.Random,
+    *,
+    style: str | None = None,
+    split: str = "tune",
+    font: Path | None = None,
+    dpi: int = 200,
+) -> tuple[Image.Image, Truth]:
+    """A flat check front at `dpi` (no camera effects, as `straighten` hands it on) and its ground truth."""
+    routing = random_routing(rng)
+    account = "".join(str(rng.randint(0, 9)) for _ in range(rng.randint(6, 12)))
+    serial = "".join(str(rng.randint(0, 9)) for _ in range(rng.randint(4, 6)))
+    chosen, font, cents = _amount(rng, style, split, font)
+    line = micr_line(rng, routing, account, serial, None)
+    figures, words = courtesy_text(cents, chosen, rng), amount_to_words(cents, rng)
+    image = draw_check(rng, line, serial, figures, dpi, style=chosen, font_path=font, legal=words)
+    arr = np.asarray(image, dtype=np.float32)
+    noise = np.random.default_rng(rng.randint(0, 2**31)).standard_normal(arr.shape, dtype=np.float32)
+    image = Image.fromarray(np.clip(arr + noise * np.float32(rng.uniform(1, 4)), 0, 255).astype(np.uint8))
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.6)))
+    truth = Truth(
+        micr=line,
+        routing=routing,
+        account=account,
+        check_number=serial,
+        declared_amount=f"{cents // 100}.{cents % 100:02d}",
+        amount_cents=None,
+        expect="accept",
+        case="valid",
+        angle=0.0,
+        photo=False,
+        amount_style=chosen,
+        font=font.name if font else "default",
+        courtesy_text=figures,
+        legal_text=words,
+        dpi=float(dpi),
+    )
+    return image, truth
+
+
+def generate(
+    outdir: Path,
+    count: int,
+    seed: int,
+    review_rate: float = 0.15,
+    *,
+    style: str | None = None,
+    split: str = "tune",
+) -> list[Path]:
     """Write `count` checks (check-NNNN.jpg + .json) into `outdir`; the same seed gives the same files."""
     outdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     paths = []
     for i in range(count):
-        image, truth = make_check(rng, review_rate=review_rate)
+        image, truth = make_check(rng, review_rate=review_rate, style=style, split=split)
         path = outdir / f"check-{i:04d}.jpg"
         image.save(path, quality=92)
         path.with_suffix(".json").write_text(json.dumps(asdict(truth), ensure_ascii=False, indent=1) + "\n")
@@ -279,10 +507,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--review-rate", type=float, default=0.15, help="share of checks with a bad checksum")
+    parser.add_argument(
+        "--amount-style", choices=("printed", "handwritten"), help="amounts written how (default mixed)"
+    )
+    parser.add_argument(
+        "--fonts", choices=("tune", "held_out"), default="tune", help="which font set draws the amounts"
+    )
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error("--count must be >= 0")
-    paths = generate(args.outdir, args.count, args.seed, args.review_rate)
+    paths = generate(
+        args.outdir, args.count, args.seed, args.review_rate, style=args.amount_style, split=args.fonts
+    )
     print(f"wrote {len(paths)} checks to {args.outdir}", file=sys.stderr)
     return 0
 

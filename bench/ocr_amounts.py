@@ -1,0 +1,225 @@
+"""Reading check amounts: `python bench/ocr_amounts.py [--count N] [--seed S]` (bench_ocr.py --part amounts).
+
+Draws N flat synthetic fronts (`openchecks.micr.synth.make_front`, 200 dpi) per style (printed, handwritten)
+and per font split: the *tune* fonts (which the glyph model was trained on and the thresholds are measured on)
+and the *held-out* fonts (never used for either). Every candidate reads the same crops (`prepare_crops`):
+
+- `tess-psm7`: Tesseract `eng`, one line, whitelist of digits and amount punctuation, on the courtesy crop;
+- `glyphs`: the glyph model of `openchecks.check.amount_glyphs` on the courtesy crop;
+- `tess-legal`: Tesseract `eng`, one line, on the legal line, parsed by `openchecks.check.words`;
+- `rapidocr`: RapidOCR on the courtesy crop, when `rapidocr_onnxruntime` can be imported (it is not a project
+  dependency: it needs `opencv-python`, which clashes with the pinned headless OpenCV; run this bench from a
+  separate environment that has it to include it);
+- `chosen`: `read_amount` itself (one Tesseract run over both crops, the glyph model, the vote).
+
+For each: read rate and wrong reads at the threshold measured on the tune fonts for <= 1% wrong (applied
+unchanged to the held-out fonts), the best read rate at <= 1% wrong on each set itself, and median CPU seconds
+per check (this process plus Tesseract's), and the largest confidence of a wrong single-source reading on the
+tune set: the value `COURTESY_MIN` / `LEGAL_MIN` in amount.py must exceed. Then the real checks of
+../shared/data/checks with a declared amount (skipped without ../shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from openchecks.check import amount as amt
+from openchecks.check.amount_glyphs import read_glyphs
+from openchecks.micr.synth import make_front
+from PIL import Image, ImageOps
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("OPENCHECKS_SHARED", REPO.parent / "shared"))
+
+Result = tuple[int | None, float]
+
+
+def cpu_seconds(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """Run `fn`, returning its value and the CPU it took here and in child processes (Tesseract)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.process_time()
+    value = fn()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return value, time.process_time() - started + child
+
+
+def rapidocr_reader() -> Callable[[Image.Image], Result] | None:
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        return None
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR()
+
+    def read(image: Image.Image) -> Result:
+        result, _ = engine(np.asarray(image.convert("RGB")))
+        if not result:
+            return None, 0.0
+        ordered = sorted(result, key=lambda r: min(x for x, _ in r[0]))  # left to right
+        words = [(str(text), float(score)) for _, text, score in ordered]
+        cand = amt.courtesy_candidate(words, "rapidocr")
+        return cand.cents, cand.confidence
+
+    return read
+
+
+def threshold_at(results: list[tuple[Result, int]], max_wrong: float) -> float:
+    """The lowest confidence threshold whose wrong reads are at most `max_wrong` of all checks."""
+    allowed = int(max_wrong * len(results))
+    wrong_confs = sorted(
+        (conf for (cents, conf), truth in results if cents is not None and cents != truth), reverse=True
+    )
+    if len(wrong_confs) <= allowed:
+        return 0.0
+    return wrong_confs[allowed] + 1e-6
+
+
+def rates(results: list[tuple[Result, int]], threshold: float) -> tuple[int, int]:
+    read = wrong = 0
+    for (cents, conf), truth in results:
+        if cents is not None and conf >= threshold:
+            read += 1
+            wrong += cents != truth
+    return read, wrong
+
+
+def synthetic(count: int, seed: int, rapid: Callable[[Image.Image], Result] | None) -> None:
+    names = ["tess-psm7", "glyphs", "tess-legal"] + (["rapidocr"] if rapid else []) + ["chosen"]
+    # results[name][(split, style)] = [((cents, conf), truth)]; seconds[name] = [cpu per check]
+    results: dict[str, dict[tuple[str, str], list[tuple[Result, int]]]] = {n: {} for n in names}
+    seconds: dict[str, list[float]] = {n: [] for n in names}
+    single: dict[str, list[tuple[Result, int]]] = {"courtesy": [], "legal": []}
+    wrong_by_source: dict[str, int] = {}
+    rng = random.Random(seed)
+    for split in ("tune", "held_out"):
+        for style in ("printed", "handwritten"):
+            for _ in range(count):
+                front, truth = make_front(rng, style=style, split=split)
+                want = round(float(truth.declared_amount) * 100)
+                gray = np.asarray(ImageOps.grayscale(front))
+                crops = amt.prepare_crops(gray, 200)
+                outs: dict[str, Result] = {}
+                if crops.courtesy is not None and crops.courtesy_mask is not None:
+                    image, mask = crops.courtesy, crops.courtesy_mask
+                    c, s = cpu_seconds(lambda: amt.tesseract_courtesy(image))  # noqa: B023
+                    outs["tess-psm7"] = (c.cents, c.confidence)
+                    seconds["tess-psm7"].append(s)
+                    c, s = cpu_seconds(lambda: amt.glyph_candidate(read_glyphs(mask)))  # noqa: B023
+                    outs["glyphs"] = (c.cents, c.confidence)
+                    seconds["glyphs"].append(s)
+                    if rapid:
+                        r, s = cpu_seconds(lambda: rapid(image))  # noqa: B023
+                        outs["rapidocr"] = r
+                        seconds["rapidocr"].append(s)
+                if crops.legal is not None:
+                    legal_image = crops.legal
+                    r, s = cpu_seconds(lambda: amt.tesseract_legal(legal_image))  # noqa: B023
+                    outs["tess-legal"] = (r[0], r[1])
+                    seconds["tess-legal"].append(s)
+                reading, s = cpu_seconds(lambda: amt.read_amount(front, 200))  # noqa: B023
+                seconds["chosen"].append(s)
+                outs["chosen"] = (reading.cents, reading.confidence if reading.cents is not None else 0.0)
+                if reading.cents is not None and reading.cents != want:
+                    label = f"{split}/{style}/{reading.source}"
+                    wrong_by_source[label] = wrong_by_source.get(label, 0) + 1
+                for name in names:
+                    results[name].setdefault((split, style), []).append((outs.get(name, (None, 0.0)), want))
+                if split == "tune" and reading.source != "both":
+                    courtesy = round(float(reading.courtesy) * 100) if reading.courtesy else None
+                    legal = round(float(reading.legal) * 100) if reading.legal else None
+                    single["courtesy"].append(((courtesy, reading.courtesy_confidence), want))
+                    single["legal"].append(((legal, reading.legal_confidence), want))
+    print(f"\n## Synthetic fronts at 200 dpi: {count} per style and font set (seed {seed})")
+    print(
+        "| reader | threshold (tune, <=1% wrong) | tune printed | tune handwritten | held-out printed "
+        "| held-out handwritten | at 1% wrong, held-out printed / handwritten | CPU s/check (median) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name in names:
+        tune_all = results[name][("tune", "printed")] + results[name][("tune", "handwritten")]
+        t = threshold_at(tune_all, 0.01)
+        if name == "chosen":
+            t = 0.0  # read_amount applies its own thresholds (COURTESY_MIN, LEGAL_MIN) in the vote
+        cells = []
+        for key in [(sp, st) for sp in ("tune", "held_out") for st in ("printed", "handwritten")]:
+            rows = results[name][key]
+            read, wrong = rates(rows, t)
+            cells.append(f"{read}/{len(rows)} read, {wrong} wrong")
+        best = []
+        for style in ("printed", "handwritten"):
+            rows = results[name][("held_out", style)]
+            read, wrong = rates(rows, threshold_at(rows, 0.01))
+            best.append(f"{read}/{len(rows)} ({wrong} wrong)")
+        cpu = statistics.median(seconds[name]) if seconds[name] else float("nan")
+        label = "own (vote)" if name == "chosen" else f"{t:.3f}"
+        print(f"| {name} | {label} | " + " | ".join(cells) + f" | {' / '.join(best)} | {cpu:.3f} |")
+    for kind, rows in single.items():
+        wrong_confs = [conf for (cents, conf), truth in rows if cents is not None and cents != truth]
+        top = max(wrong_confs, default=0.0)
+        print(f"- tune set, read by one side only: largest confidence of a wrong {kind} reading {top:.4f}")
+    chosen_tune = results["chosen"][("tune", "printed")] + results["chosen"][("tune", "handwritten")]
+    print(
+        f"- chosen: lowest confidence with <= 1% wrong on the tune set {threshold_at(chosen_tune, 0.01):.4f}"
+    )
+    print(f"- chosen: wrong reads by set/style/source {wrong_by_source or 'none'}")
+    print(
+        f"- thresholds in use: COURTESY_MIN {amt.COURTESY_MIN}, LEGAL_MIN {amt.LEGAL_MIN}, "
+        f"AGREE_MIN {amt.AGREE_MIN}"
+    )
+
+
+def real_checks() -> None:
+    folder = SHARED / "data" / "checks"
+    truth_file = folder / "truth.json"
+    if not truth_file.is_file():
+        print(f"\n(real checks skipped: {truth_file} not found)")
+        return
+    truth = json.loads(truth_file.read_text())
+    print("\n## Real checks (../shared/data/checks; dpi from the image or its width, not straightened)")
+    print("| check | declared | read | source | confidence | courtesy | legal | legal text | CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, info in sorted(truth.items()):
+        if not info.get("declared_amount"):
+            continue
+        with Image.open(folder / name) as img:
+            image = img.convert("RGB")
+            dpi_info = img.info.get("dpi")
+        dpi = round(dpi_info[0]) if dpi_info and dpi_info[0] > 100 else round(image.width / 8.5)
+        reading, s = cpu_seconds(lambda: amt.read_amount(image, dpi))  # noqa: B023
+        print(
+            f"| {name} | {info['declared_amount']} | {reading.amount} | {reading.source} "
+            f"| {reading.confidence:.2f} "
+            f"| {reading.courtesy} ({reading.courtesy_confidence:.2f}) | {reading.legal} "
+            f"({reading.legal_confidence:.2f}) | {reading.legal_text[:40]!r} | {s:.2f} |"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=40, help="fronts per style and font set (default 40)")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--skip-real", action="store_true")
+    args = parser.parse_args(argv)
+    rapid = rapidocr_reader()
+    if rapid is None:
+        print("(rapidocr: rapidocr_onnxruntime is not importable here; its column is left out)")
+    synthetic(args.count, args.seed, rapid)
+    if not args.skip_real:
+        real_checks()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

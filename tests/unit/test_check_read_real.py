@@ -1,0 +1,126 @@
+"""`openchecks read FRONT --back BACK --declared AMOUNT` with the real readers (Tesseract, the MICR models,
+OpenCV) on synthetic whole checks drawn here with fixed seeds: the keys the acceptance checks use and the
+decisions the declared amount and the back make."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openchecks.cli import main
+from openchecks.micr import recognize
+
+from tests.fixtures.checks import synthetic_check
+
+pytestmark = pytest.mark.unit
+
+KEYS = {
+    "micr",
+    "routing",
+    "account",
+    "check_number",
+    "status",
+    "reasons",
+    "confidence",
+    "seconds",
+    "amount",
+    "amount_source",
+    "amount_confidence",
+    "quality",
+    "back_quality",
+    "endorsement",
+}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if not (recognize.TESSDATA / "e13b.traineddata").is_file():
+        pytest.skip(f"needs the MICR models in {recognize.TESSDATA}: run `python -m infra.models install`")
+    root = tmp_path_factory.mktemp("whole")
+    out: dict[str, Any] = {}
+    for name, seed, options in (
+        ("good", 4, {}),
+        ("unendorsed", 6, {"endorsement": None}),
+        ("dark", 8, {"defect": "dark"}),
+    ):
+        check = synthetic_check(seed, **options)
+        (root / f"{name}-front.jpg").write_bytes(check.front)
+        (root / f"{name}-back.jpg").write_bytes(check.back)
+        out[name] = (root / f"{name}-front.jpg", root / f"{name}-back.jpg", check)
+    return out
+
+
+def read(capsys: pytest.CaptureFixture[str], *args: str | Path) -> dict[str, Any]:
+    assert main(["read", *map(str, args)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    result: dict[str, Any] = json.loads(lines[0])
+    assert set(result) >= KEYS
+    return result
+
+
+def test_a_good_check_with_its_amount_and_back_is_accepted(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    front, back, check = files["good"]
+    out = read(capsys, front, "--back", back, "--declared", check.declared)
+    assert out["status"] == "accepted", out["reasons"]
+    assert out["amount"] == check.declared and out["amount_source"] in ("courtesy", "legal", "both")
+    assert 0 <= out["amount_confidence"] <= 1
+    assert out["routing"] == check.routing and out["endorsement"]["restrictive"] is True
+    assert set(out["quality"].values()) <= {"pass", "not_tested"}
+    assert set(out["back_quality"]) == set(out["quality"])
+
+
+def test_a_wrong_declared_amount_is_sent_to_review(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    front, back, check = files["good"]
+    wrong = f"{float(check.declared) + 500:.2f}"
+    out = read(capsys, front, "--back", back, "--declared", wrong)
+    assert out["status"] == "needs_review" and "amount_mismatch" in out["reasons"]
+    assert out["amount"] == check.declared
+
+
+def test_without_back_or_declared_amount_those_decisions_are_not_made(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    front, _, check = files["good"]
+    out = read(capsys, front)
+    assert out["endorsement"] is None and out["back_quality"] is None
+    assert out["status"] == "accepted", out["reasons"]
+    assert out["amount"] == check.declared  # still read and printed, just not compared
+
+
+def test_an_unendorsed_back_is_never_accepted(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    front, back, check = files["unendorsed"]
+    out = read(capsys, front, "--back", back, "--declared", check.declared)
+    assert out["status"] == "needs_review" and "endorsement_missing" in out["reasons"]
+    assert out["endorsement"]["restrictive"] is False
+
+
+def test_a_dark_photo_is_rejected_with_the_test_named(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    front, back, check = files["dark"]
+    out = read(capsys, front, "--back", back, "--declared", check.declared)
+    assert out["status"] == "rejected" and "too_light_or_too_dark" in out["reasons"]
+    assert out["quality"]["too_light_or_too_dark"] == "fail" and out["routing"] is None
+
+
+def test_a_bad_declared_amount_or_config_is_a_clear_usage_error(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    front, back, _ = files["good"]
+    assert main(["read", str(front), "--declared", "ten dollars"]) == 2
+    assert "--declared" in capsys.readouterr().err
+    bad = tmp_path / "config.json"
+    bad.write_text("[1, 2")
+    assert main(["read", str(front), "--config", str(bad)]) == 2
+    assert "configuration document" in capsys.readouterr().err
+    assert main(["read", str(front), str(front), "--back", str(back)]) == 2
+    assert "exactly one FRONT" in capsys.readouterr().err
