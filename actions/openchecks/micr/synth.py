@@ -337,12 +337,15 @@ def draw_check(
     draw.line((0.3 * dpi, legal_y, w - 1.05 * dpi, legal_y), fill=ink, width=max(1, round(dpi / 150)))
     draw.text((w - 1.0 * dpi, legal_y - 0.1 * dpi), "DOLLARS", fill=ink, font=small)
     handwritten = style == "handwritten"
-    pen = (rng.randint(10, 40), rng.randint(10, 40), rng.randint(60, 140)) if handwritten else ink
+    # The amounts' jitter has its own generator, seeded from what is drawn, so a check consumes the
+    # main stream exactly as before the amounts were drawn.
+    hand = random.Random(f"{amount}|{legal}|{dpi}|{style}|{font_path}")
+    pen = (hand.randint(10, 40), hand.randint(10, 40), hand.randint(60, 140)) if handwritten else ink
     text_box = (box[0] + 0.06 * dpi, box[1] + 0.05 * dpi, box[2] - 0.05 * dpi, box[3] - 0.06 * dpi)
-    draw_text_in(img, amount, text_box, font_path, pen, rng, handwritten)
+    draw_text_in(img, amount, text_box, font_path, pen, hand, handwritten)
     if legal:
         legal_box = (0.4 * dpi, legal_y - 0.24 * dpi, w - 1.15 * dpi, legal_y - 0.03 * dpi)
-        draw_text_in(img, legal, legal_box, font_path, pen, rng, handwritten)
+        draw_text_in(img, legal, legal_box, font_path, pen, hand, handwritten)
     draw.text((0.3 * dpi, 1.6 * dpi), rng.choice(_BANKS), fill=ink, font=small)
     draw.text((0.3 * dpi, 1.95 * dpi), "MEMO", fill=ink, font=small)
     draw.line((0.8 * dpi, 2.05 * dpi, 2.8 * dpi, 2.05 * dpi), fill=ink)
