@@ -122,15 +122,15 @@ def test_a_nonsense_dpi_gives_present_false_or_is_corrected() -> None:
     assert read_endorsement(white, 10_000, DEFAULT_PHRASES)["present"] is False
 
 
-def _ink_back() -> Image.Image:
-    """A back with writing lines and a few strokes in the payee's area, for the pass logic (OCR faked)."""
+def _ink_back(lines: int = 1) -> Image.Image:
+    """A back with writing lines and `lines` lines of strokes in the payee's area (OCR faked)."""
     back = Image.new("L", (1200, 550), 255)
     draw = ImageDraw.Draw(back)
     for x in (110, 170, 230, 300):
         draw.line((x, 40, x, 510), fill=40, width=2)
     for y in range(120, 420, 40):
-        draw.line((140, y, 160, y + 25), fill=30, width=3)
-        draw.line((200, y, 215, y + 20), fill=30, width=3)
+        for x0 in (140, 200)[:lines]:
+            draw.line((x0, y, x0 + 20, y + 25), fill=30, width=3)
     return back
 
 
@@ -141,6 +141,7 @@ def _ink_back() -> Image.Image:
         (["Jane Doe", "For mobile deposit only"], 1, False),  # a signature: no phrase to chase
         (["For mobile dep", "xx", "For mobile deposit only"], 3, True),  # a near miss: the next passes
         (["For deposit only", "For deposit only", "For deposit only"], 3, False),
+        (["Jane Doe", "For mobile deposit only"], 2, True),  # two lines of ink, one read: try again
     ],
 )
 def test_passes_stop_when_the_text_is_nothing_like_a_phrase(
@@ -153,7 +154,7 @@ def test_passes_stop_when_the_text_is_nothing_like_a_phrase(
         return reads[len(seen) - 1], 0.9
 
     monkeypatch.setattr(endorsement, "_ocr", fake_ocr)
-    got = read_endorsement(_ink_back(), 200, DEFAULT_PHRASES)
+    got = read_endorsement(_ink_back(2 if calls == 2 and reads[0] else 1), 200, DEFAULT_PHRASES)
     assert got["present"] is True
     assert len(seen) == calls and got["restrictive"] is restrictive
 

@@ -76,8 +76,10 @@ class Pass:
 PASSES: tuple[Pass, ...] = (Pass(200, 6), Pass(140, 11), Pass(200, 11, binarise=True))
 # ...and only when the text read so far already half resembles a phrase (a Tesseract call costs ~0.1 s CPU).
 RETRY_SIMILARITY = 0.5
-# ...or when it read next to nothing where there is ink (Tesseract sometimes drops a whole line).
+# ...or when it read next to nothing where there is ink, or fewer lines than the ink shows (Tesseract
+# sometimes drops a whole line); a line of writing holds at least LINE_SQ_IN square inches of ink.
 RETRY_BELOW_LETTERS = 4
+LINE_SQ_IN = 0.004
 
 
 class Endorsement(TypedDict):
@@ -402,6 +404,20 @@ def _verdict(text: str, ocr_confidence: float, phrases: Sequence[str]) -> tuple[
     return False, round(min(1.0, 0.5 + 0.5 * (1.0 - match.similarity)), 3), match.similarity
 
 
+def _written_lines(area: PayeeArea, dpi: float) -> int:
+    """How many lines of writing the ink shows: bands of inked rows at least 0.05 in high, holding more ink
+    than the printed "X" of the first line."""
+    per_row = area.ink[round(CAPTION_IN * dpi) :].sum(axis=1)
+    inked = np.flatnonzero(per_row > max(2, dpi * 0.01))
+    if inked.size == 0:
+        return 0
+    bands = np.split(inked, np.flatnonzero(np.diff(inked) > dpi * 0.04) + 1)
+    least_ink = LINE_SQ_IN * dpi * dpi
+    return sum(
+        1 for b in bands if b[-1] - b[0] + 1 >= dpi * 0.05 and per_row[b[0] : b[-1] + 1].sum() > least_ink
+    )
+
+
 def _writing(area: PayeeArea, dpi: float) -> Image.Image:
     """The cleaned area below the printed caption, cut to the ink with a small margin (less for OCR to do)."""
     top = round(CAPTION_IN * dpi)
@@ -457,6 +473,7 @@ def read_endorsement(
         if _written_ink(area, dpi) < PRESENT_SQ_IN:
             continue
         writing = _writing(area, dpi)
+        written_lines = _written_lines(area, dpi)
         for step in PASSES:
             image = writing
             if step.binarise:
@@ -475,7 +492,12 @@ def read_endorsement(
                 return found
             if best is None or similarity > best_similarity:
                 best, best_similarity = found, similarity
-            if similarity < RETRY_SIMILARITY and len(_compact(text)[0]) >= RETRY_BELOW_LETTERS:
+            read_lines = sum(1 for line in text.splitlines() if _compact(line)[0])
+            if (
+                similarity < RETRY_SIMILARITY
+                and len(_compact(text)[0]) >= RETRY_BELOW_LETTERS
+                and read_lines >= written_lines
+            ):
                 break  # nothing like a phrase (a signature, "Pay to the order of"): another pass costs time
     return best or nothing
 
