@@ -39,6 +39,13 @@ def test_python_dependencies_are_pinned_by_the_same_constraints_file() -> None:
     wanted = set(re.findall(r"[A-Za-z][\w.-]+", install.group(1))) - {"rm", "tmp", "constraints.txt"}
     for name in wanted:
         assert name.lower() in pinned, f"{name} is installed in the image but not pinned in constraints.txt"
+    # Every runtime dependency of the project is in the image (the action code imports them).
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    needed = {re.split(r"[<>=\[; ]", d)[0].lower() for d in project["dependencies"]}
+    missing = needed - {w.lower() for w in wanted}
+    assert not missing, f"pyproject's dependencies {sorted(missing)} are not installed in the action image"
 
 
 def test_models_are_checked_against_their_sha256_at_build_time() -> None:
