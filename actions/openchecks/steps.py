@@ -347,7 +347,7 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
         block, copies = _archive_side(ctx, deposit_id, side, straight[side], summary)
         out["images"][side] = block
         out["archive"].update(copies)
-        qualities[side] = assess_side(photo, straight[side], policy, readers)
+        qualities[side] = assess_side(photo, straight[side], policy, readers, side)
     ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
     out["quality"] = qualities["front"].results
     out["back_quality"] = qualities["back"].results if "back" in qualities else None

@@ -172,3 +172,22 @@ def test_real_photo_with_the_check_running_off_the_frame() -> None:
     assert report.results["partial_image"] == "fail"
     for test in ("too_light_or_too_dark", "out_of_focus", "below_minimum_size", "exceeds_maximum_size"):
         assert report.results[test] == "pass", test
+
+
+def test_a_backs_printed_rules_are_not_judged_as_streaks() -> None:
+    """The endorsed back the tests deposit: its printed rules measure as a streak, so on a back
+    streaks_and_bands is measured but not_tested (on a front the same metric fails)."""
+    import io as _io
+
+    from openchecks.check import geometry
+    from openchecks.check.quality import QualityThresholds, assess
+
+    from tests.fixtures.app import endorsed_back
+
+    image = Image.open(_io.BytesIO(endorsed_back())).convert("RGB")
+    straight = geometry.straighten(image)
+    as_back = assess(image, straight, QualityThresholds(), "back")
+    as_front = assess(image, straight, QualityThresholds(), "front")
+    assert as_back.metrics["streaks"] > QualityThresholds().max_streak
+    assert as_back.results["streaks_and_bands"] == "not_tested" and not as_back.failed
+    assert as_front.results["streaks_and_bands"] == "fail"

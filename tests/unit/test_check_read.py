@@ -87,7 +87,7 @@ class Fakes:
             self.calls.append("straighten")
             return FakeStraightened(photo.convert("RGB"), dpi)
 
-        def assess(photo: Image.Image, straight: Any, config: Any) -> FakeReport:
+        def assess(photo: Image.Image, straight: Any, config: Any, side: str = "front") -> FakeReport:
             self.calls.append("assess")
             level = photo.convert("L").getpixel((0, 0))
             assert isinstance(level, int)

@@ -95,9 +95,11 @@ def _geometry_straighten(photo: Image.Image, dpi: int) -> Any:
     return importlib.import_module("openchecks.check.geometry").straighten(photo, dpi)
 
 
-def _quality_assess(photo: Image.Image, straightened: Any, config: Mapping[str, Any]) -> Any:
+def _quality_assess(
+    photo: Image.Image, straightened: Any, config: Mapping[str, Any], side: str = "front"
+) -> Any:
     quality = importlib.import_module("openchecks.check.quality")
-    return quality.assess(photo, straightened, quality.QualityThresholds.from_config(config))
+    return quality.assess(photo, straightened, quality.QualityThresholds.from_config(config), side)
 
 
 def _micr_read(image: Image.Image, declared: str | None, tessdata: str | None) -> dict[str, Any]:
@@ -124,7 +126,7 @@ class Readers:
     """The readers a whole-check read calls (the real ones by default; unit tests pass fakes)."""
 
     straighten: Callable[[Image.Image, int], Any] = _geometry_straighten
-    assess: Callable[[Image.Image, Any, Mapping[str, Any]], Any] = _quality_assess
+    assess: Callable[[Image.Image, Any, Mapping[str, Any], str], Any] = _quality_assess
     read_micr: Callable[[Image.Image, str | None, str | None], dict[str, Any]] = _micr_read
     read_amount: Callable[[Image.Image, int, str | None], dict[str, Any]] = _amount_read
     read_endorsement: Callable[[Image.Image, int, Sequence[str], str | None], dict[str, Any]] = (
@@ -185,9 +187,9 @@ def geometry_summary(straightened: Any) -> dict[str, Any]:
 
 
 def assess_side(
-    photo: Image.Image, straightened: Any, policy: CheckPolicy, readers: Readers = REAL
+    photo: Image.Image, straightened: Any, policy: CheckPolicy, readers: Readers = REAL, side: str = "front"
 ) -> SideQuality:
-    return SideQuality.from_report(readers.assess(photo, straightened, policy.quality))
+    return SideQuality.from_report(readers.assess(photo, straightened, policy.quality, side))
 
 
 def read_front(
@@ -480,7 +482,7 @@ def read_whole_check(
     back_straight: Any = None
     if back_photo is not None:
         back_straight = straighten_side(back_photo, dpi, readers)
-        back_quality = assess_side(back_photo, back_straight, policy, readers)
+        back_quality = assess_side(back_photo, back_straight, policy, readers, "back")
         geometry["back"] = geometry_summary(back_straight)
     micr: dict[str, Any] = {}
     amount: dict[str, Any] | None = None
