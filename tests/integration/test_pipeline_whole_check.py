@@ -77,7 +77,7 @@ def test_a_good_check_is_accepted_with_both_sides_read_and_archived(app: dict[st
 
 
 def test_a_different_declared_amount_goes_to_review_and_the_customer_is_told(app: dict[str, Any]) -> None:
-    doc = run(app, 5, declared="1500.00")["doc"]
+    doc = run(app, 7, declared="1500.00")["doc"]
     assert doc["status"] == "needs_review" and "amount_mismatch" in doc["reasons"], doc["reasons"]
     assert "The amount you entered, $1,500.00, does not match the amount on the check." in doc["messages"]
     assert doc["amount_read"]["cents"] != 150000

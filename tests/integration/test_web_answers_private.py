@@ -92,4 +92,4 @@ def test_two_answers_of_one_warm_container_cannot_be_linked(base_url: str) -> No
     assert {k: v for k, v in first["_meta"].items() if k not in volatile} == {
         k: v for k, v in second["_meta"].items() if k not in volatile
     }
-    assert {k for k in first["_meta"]} <= volatile | {"step", "cache", "caches_disabled"}
+    assert {k for k in first["_meta"]} <= volatile | {"step", "cache", "caches_disabled", "image_lookups"}
