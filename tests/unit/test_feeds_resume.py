@@ -1,17 +1,16 @@
 """The provider's alarm scheduler resumes from its persisted cursor: missed firings coalesce into one.
 
 The platform is replaced by a recording client (the provider's only outside dependency); the scheduler,
-the store are real; time is a ManualClock (infra/clock.py), so the seconds of schedule pass in
-milliseconds. The same scheduler runs on real time in tests/integration/test_feeds.py.
+the store and the clock are real.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from infra.clock import ManualClock
 from infra.feeds.provider import Provider
 from infra.feeds.store import FeedStore
 from infra.feeds.whisk import FireResult, TriggerClient
@@ -22,15 +21,14 @@ KEY = "owner:secret"
 class RecordingWhisk(TriggerClient):
     """Accepts every fire and records (trigger, wall time, body)."""
 
-    def __init__(self, clock: ManualClock) -> None:
+    def __init__(self) -> None:
         super().__init__("http://127.0.0.1:9")
-        self.clock = clock
         self.fires: list[tuple[str, float, dict[str, Any]]] = []
         self._lock = threading.Lock()
 
     def fire(self, namespace: str, trigger: str, auth_key: str, payload: dict[str, Any]) -> FireResult:
         with self._lock:
-            self.fires.append((f"/{namespace}/{trigger}", self.clock.time(), payload))
+            self.fires.append((f"/{namespace}/{trigger}", time.time(), payload))
         return FireResult(202, "")
 
     def get_trigger(self, namespace: str, trigger: str, auth_key: str) -> tuple[FireResult, dict[str, Any]]:
@@ -38,12 +36,11 @@ class RecordingWhisk(TriggerClient):
 
 
 def test_alarms_resume_after_a_restart_without_double_fires(tmp_path: Path) -> None:
-    clock = ManualClock()
-    whisk = RecordingWhisk(clock)
-    provider = Provider(FeedStore(tmp_path / "feeds.sqlite3"), whisk, clock)
+    whisk = RecordingWhisk()
+    provider = Provider(FeedStore(tmp_path / "feeds.sqlite3"), whisk)
     provider.start()
     provider.create("alarm", "/guest/every-2s", KEY, {"cron": "*/2 * * * * *", "trigger_payload": "x"})
-    clock.run_for(4.5)
+    time.sleep(4.5)
     provider.stop()
     before = len(whisk.fires)
     assert 2 <= before <= 3, whisk.fires
@@ -51,13 +48,13 @@ def test_alarms_resume_after_a_restart_without_double_fires(tmp_path: Path) -> N
     # Stay down past two even seconds, then run again. Counting fires (not their phase, which a loaded
     # machine blurs): the missed seconds give one coalesced catch-up fire, not a backlog of two, and the
     # schedule goes on.
-    clock.advance(4.2)
-    restarted = clock.time()
-    again = Provider(FeedStore(tmp_path / "feeds.sqlite3"), whisk, clock)
+    time.sleep(4.2)
+    restarted = time.time()
+    again = Provider(FeedStore(tmp_path / "feeds.sqlite3"), whisk)
     again.start()
-    clock.run_for(5.0)
+    time.sleep(5.0)
     again.stop()
-    stopped = clock.time()
+    stopped = time.time()
     after = whisk.fires[before:]
     assert all(body == {"payload": "x"} for _, _, body in whisk.fires)
     even_seconds = sum(1 for s in range(int(restarted) + 1, int(stopped) + 1) if s % 2 == 0)
@@ -68,9 +65,8 @@ def test_alarms_resume_after_a_restart_without_double_fires(tmp_path: Path) -> N
 
 
 def test_a_deleted_feed_stops_firing_and_a_stranger_cannot_touch_it(tmp_path: Path) -> None:
-    clock = ManualClock()
-    whisk = RecordingWhisk(clock)
-    provider = Provider(FeedStore(tmp_path / "feeds.sqlite3"), whisk, clock)
+    whisk = RecordingWhisk()
+    provider = Provider(FeedStore(tmp_path / "feeds.sqlite3"), whisk)
     provider.start()
     try:
         provider.create("alarm", "/guest/t", KEY, {"cron": "* * * * * *"})
@@ -82,11 +78,11 @@ def test_a_deleted_feed_stops_firing_and_a_stranger_cannot_touch_it(tmp_path: Pa
             assert getattr(exc, "status", None) == 401
         else:
             raise AssertionError("a stranger deleted the feed")
-        clock.run_for(1.2)
+        time.sleep(1.2)
         provider.delete("/guest/t", KEY)
         count = len(whisk.fires)
         assert count >= 1
-        clock.run_for(1.5)
+        time.sleep(1.5)
         assert len(whisk.fires) == count
     finally:
         provider.stop()
