@@ -230,6 +230,23 @@ def _status_of(exc: Exception) -> int | None:
     return code if isinstance(code, int) else None
 
 
+def database_call(database: str, what: str, fn: Callable[[], Any]) -> Any:
+    """`fn()`'s Cloudant result; a 4xx goes to the caller as it is, anything else unexpected becomes a 503
+    naming the `database` ("deposit", "exports") and `what` was being done."""
+    try:
+        return fn().get_result()
+    except OpenChecksError:
+        raise
+    except Exception as exc:
+        status = _status_of(exc)
+        if status is not None and 400 <= status < 500:
+            raise
+        raise ServiceUnavailable(
+            f"The {database} database did not answer while {what}; try again in a minute.",
+            code="database_unavailable",
+        ) from exc
+
+
 class DepositStore:
     """Reads and writes deposits and check claims through a CloudantV1 client."""
 
@@ -239,18 +256,7 @@ class DepositStore:
         self.claims_db = settings.claims_db
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn().get_result()
-        except OpenChecksError:
-            raise
-        except Exception as exc:
-            status = _status_of(exc)
-            if status is not None and 400 <= status < 500:
-                raise
-            raise ServiceUnavailable(
-                f"The deposit database did not answer while {what}; try again in a minute.",
-                code="database_unavailable",
-            ) from exc
+        return database_call("deposit", what, fn)
 
     def get(self, deposit_id: str) -> dict[str, Any]:
         """The deposit document; NotFound when there is none."""

@@ -41,6 +41,7 @@ from openchecks.deposits import (
     EXPORTED,
     DepositStore,
     _status_of,
+    database_call,
     iso,
     set_status,
     utc_now,
@@ -194,18 +195,7 @@ class ExportStore:
         self.db = db
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn().get_result()
-        except OpenChecksError:
-            raise
-        except Exception as exc:
-            status = _status_of(exc)
-            if status is not None and 400 <= status < 500:
-                raise
-            raise ServiceUnavailable(
-                f"The exports database did not answer while {what}; try again in a minute.",
-                code="database_unavailable",
-            ) from exc
+        return database_call("exports", what, fn)
 
     def get(self, export_id: str) -> ExportDoc:
         if (

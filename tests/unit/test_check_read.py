@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from openchecks.check.quality import TEST_NAMES
 from openchecks.check.read import (
     CheckPolicy,
     Readers,
@@ -23,16 +24,7 @@ from PIL import Image
 
 pytestmark = pytest.mark.unit
 
-TESTS = (
-    "partial_image",
-    "excessive_skew",
-    "piggyback",
-    "too_light_or_too_dark",
-    "streaks_and_bands",
-    "below_minimum_size",
-    "exceeds_maximum_size",
-    "out_of_focus",
-)
+TESTS = TEST_NAMES
 MICR_OK: dict[str, Any] = {
     "micr": "⑆063100277⑆ 003661702511⑈ 1278",
     "routing": "063100277",

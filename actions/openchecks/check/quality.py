@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, get_args
 
 import cv2
 import numpy as np
@@ -66,16 +66,7 @@ TestName = Literal[
     "out_of_focus",
 ]
 Result = Literal["pass", "fail", "not_tested"]
-TEST_NAMES: tuple[TestName, ...] = (
-    "partial_image",
-    "excessive_skew",
-    "piggyback",
-    "too_light_or_too_dark",
-    "streaks_and_bands",
-    "below_minimum_size",
-    "exceeds_maximum_size",
-    "out_of_focus",
-)
+TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
 METRIC_WIDTH = 600
 # Streaks: the image is cut into this many strips across the streak, each must show it; outer share ignored.
 STREAK_SEGMENTS = 8
