@@ -1,8 +1,8 @@
-"""An injectable clock for the parts of infra/ that wait: the feed provider and the container pool.
+"""An injectable clock for the parts of infra/ that wait (today the feed provider).
 
-`SYSTEM_CLOCK` is real time. `ManualClock` is virtual time for tests: it moves only when the test calls
-`advance()`, and a wait on it ends when the virtual deadline passes (or the condition or event is
-signalled), so a test of a 2-second schedule runs in milliseconds.
+`SYSTEM_CLOCK` is real time. A virtual clock for tests was tried and removed: advancing it in steps with
+short real-time pauses did not guarantee the scheduler thread ran between steps, and under CI load a
+test saw no fire at all. A test clock needs a hand-off (advance only once every waiter is blocked).
 """
 
 from __future__ import annotations
@@ -52,44 +52,3 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
-
-
-class ManualClock:
-    """Virtual time, moved by `advance()`; waits poll every `poll_s` of real time for the deadline."""
-
-    def __init__(self, start: float = 1_767_225_600.0, poll_s: float = 0.001) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-        self.poll_s = poll_s
-
-    def time(self) -> float:
-        with self._lock:
-            return self._now
-
-    def monotonic(self) -> float:
-        return self.time()
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-    def run_for(self, seconds: float, step: float = 0.1, settle_s: float = 0.005) -> None:
-        """Advance `seconds` in steps of `step`, letting the other threads run `settle_s` after each."""
-        steps = max(1, round(seconds / step))
-        for _ in range(steps):
-            self.advance(seconds / steps)
-            time.sleep(settle_s)
-
-    def wait(self, condition: threading.Condition, timeout: float) -> bool:
-        deadline = self.time() + timeout
-        while self.time() < deadline:
-            if condition.wait(self.poll_s):
-                return True
-        return False
-
-    def wait_event(self, event: threading.Event, timeout: float) -> bool:
-        deadline = self.time() + timeout
-        while self.time() < deadline:
-            if event.wait(self.poll_s):
-                return True
-        return event.is_set()

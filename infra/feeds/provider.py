@@ -52,7 +52,7 @@ class Provider:
     def __init__(self, store: FeedStore, whisk: TriggerClient, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.whisk = whisk
-        self.clock = clock  # every wait and timestamp of the scheduler (tests pass a ManualClock)
+        self.clock = clock  # every wait and timestamp of the scheduler
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._inflight: set[str] = set()
