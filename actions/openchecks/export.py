@@ -242,17 +242,24 @@ class ExportStore:
         doc["_rev"] = result["rev"]
         return doc
 
-    def find(self, selector: dict[str, Any], limit: int = 100) -> list[ExportDoc]:
+    def find(
+        self, selector: dict[str, Any], limit: int = 100, sort: list[dict[str, str]] | None = None
+    ) -> list[ExportDoc]:
+        extra: dict[str, Any] = {"sort": sort} if sort else {}
         result = self._call(
             "searching exports",
-            lambda: self.client.post_find(db=self.db, selector=selector, limit=limit),
+            lambda: self.client.post_find(db=self.db, selector=selector, limit=limit, **extra),
         )
         docs: list[ExportDoc] = result.get("docs", [])
         return docs
 
     def recent(self, limit: int = 50) -> list[ExportDoc]:
-        docs = self.find({"type": "export"}, limit=1000)
-        return sorted(docs, key=lambda d: d.get("created", ""), reverse=True)[:limit]
+        """The newest `limit` exports, newest first (the by-type-created index sorts them in the database)."""
+        return self.find(
+            {"type": "export", "created": {"$gt": None}},
+            limit=limit,
+            sort=[{"type": "desc"}, {"created": "desc"}],
+        )
 
 
 def _advance(doc: ExportDoc, state: ExportState, owner: str, now: datetime | None = None) -> None:

@@ -29,6 +29,14 @@ INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("by-email-status-created", ("email", "status", "created")),
     ("by-email-day-status", ("email", "day", "status")),
     ("by-status-updated", ("status", "updated")),
+    ("by-export-claim", ("export_claim",)),
+)
+
+# What the export queries use on the exports database: the newest exports first (the operations view) and the
+# unfinished ones (the recovery of a run that died).
+EXPORT_INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("by-type-created", ("type", "created")),
+    ("by-type-state", ("type", "state")),
 )
 
 
@@ -59,12 +67,15 @@ def ensure_database(client: Any, name: str) -> bool:
         raise
 
 
-def ensure_indexes(client: Any, db: str) -> list[str]:
-    """Create the Mango indexes on `db`; returns their names (creating an existing one is a no-op)."""
+def ensure_indexes(
+    client: Any, db: str, indexes: tuple[tuple[str, tuple[str, ...]], ...] = INDEXES
+) -> list[str]:
+    """Create the Mango `indexes` on `db` (the deposit ones by default); returns their names (creating an
+    existing one is a no-op)."""
     from ibmcloudant.cloudant_v1 import IndexDefinition, IndexField
 
     names = []
-    for name, fields in INDEXES:
+    for name, fields in indexes:
         index = IndexDefinition(fields=[IndexField(**{f: "asc"}) for f in fields])
         client.post_index(db=db, index=index, ddoc=name, name=name, type="json").get_result()
         names.append(name)
@@ -100,6 +111,7 @@ def provision(
         report["databases"][db] = ensure_database(cloudant, db)
     report["databases"][settings.exports_db] = ensure_database(cloudant, settings.exports_db)
     report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
+    report["indexes"] += ensure_indexes(cloudant, settings.exports_db, EXPORT_INDEXES)
     report["config_created"] = ensure_config(cloudant, settings, config)
     storage = Storage(cos, settings)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] or ["*"]

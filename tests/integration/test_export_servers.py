@@ -18,7 +18,7 @@ from openchecks.config import Settings
 from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
 from openchecks.errors import ServiceUnavailable
 from openchecks.export import EXPORTED, ExportConfig, Exporter, ExportStore
-from openchecks.provision import ensure_indexes
+from openchecks.provision import EXPORT_INDEXES, ensure_indexes
 from openchecks.storage import Storage
 from openchecks.x9.reader import iter_records
 from openchecks.x9.validate import validate_bytes
@@ -61,6 +61,8 @@ class Env:
         )
         client = cloudant_client(self.settings)[0]
         ensure_indexes(client, self.settings.deposits_db)
+        ensure_indexes(client, self.settings.exports_db, EXPORT_INDEXES)
+        self.client = client
         self.deposits = DepositStore(client, self.settings)
         self.exports = ExportStore(client, self.settings.exports_db)
         self.storage = Storage(cos_client(self.settings)[0], self.settings)
@@ -225,3 +227,20 @@ def test_exactly_once_on_the_real_servers_and_every_field_read_back(env: Env) ->
             sides = [s for d, s in views if d == deposit_id]
             assert sides == (["0", "1"] if "back" in env.expected[deposit_id]["images"] else ["0"])
         assert len({d for d, _ in views}) == export["item_count"]
+
+
+def test_the_operations_view_gets_the_newest_exports_from_an_index(env: Env) -> None:
+    """`recent` lets the database sort and limit (no 1,000-document window sorted in Python), on an index."""
+    for n in range(7):
+        at = NOW - timedelta(days=n)
+        doc = {"_id": f"export-{n}", "type": "export", "state": "empty", "created": at.isoformat()}
+        env.exports.save(doc)  # type: ignore[arg-type]
+    newest = env.exports.recent(3)
+    assert [d["_id"] for d in newest] == ["export-0", "export-1", "export-2"]
+    found = env.client.post_find(
+        db=env.settings.exports_db,
+        selector={"type": "export", "created": {"$gt": None}},
+        sort=[{"type": "desc"}, {"created": "desc"}],
+        limit=3,
+    ).get_result()
+    assert "warning" not in found, found.get("warning")
