@@ -9,6 +9,8 @@ export PATH="$repo/.venv/bin:$PATH"
 echo "==> ruff"; ruff check .
 echo "==> ruff format"; ruff format --check .
 echo "==> mypy"; mypy
+echo "==> eslint"; infra/node_modules/.bin/eslint --config infra/eslint.config.mjs ui tests/ui
+echo "==> node --test (the page's modules)"; node --test tests/ui/
 if command -v shellcheck >/dev/null; then echo "==> shellcheck"; shellcheck deploy.sh infra/*.sh .ci/run; fi
 echo "==> pytest"
 exec python -m pytest "$@"
