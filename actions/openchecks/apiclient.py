@@ -4,7 +4,8 @@ It does what the web page does: create a deposit, PUT the image to the presigned
 then poll the deposit until it reaches a final status. Where it points:
 
 - the API: `--api URL`, else `OPENCHECKS_API`, else `APIHOST` (+ `OPENCHECKS_NAMESPACE`, default `guest`)
-  with the web action path, else the local stack (`http://127.0.0.1:3233`);
+  with the web action path, else the local stack (`http://127.0.0.1:3233`, or the port in
+  `OPENCHECKS_WHISK_PORT`, as infra/ports.py reads it for the stack);
 - the token: `--token`, else `OPENCHECKS_TOKEN`, else (local stack only) one minted for `--email` with the
   stack's own secret (`.data/secrets/token_secret`, made by `./deploy.sh local`).
 """
@@ -22,7 +23,6 @@ import requests
 from openchecks import tokens
 
 FINAL_STATUSES = frozenset({"accepted", "needs_review", "duplicate", "rejected", "failed"})
-LOCAL_APIHOST = "http://127.0.0.1:3233"
 WEB_PATH = "/api/v1/web/{namespace}/openchecks/api"
 CONTENT_TYPES = {
     ".jpg": "image/jpeg",
@@ -42,13 +42,24 @@ class DepositApiError(RuntimeError):
         self.code = code
 
 
+def local_apihost() -> str:
+    """The local stack's API host (see the module docstring). CLI side only: a deployed action carries
+    openchecks/ but not infra/, and no action calls this."""
+    from infra import ports
+
+    try:
+        return ports.configured_url("whisk")
+    except ValueError as exc:
+        raise DepositApiError(0, str(exc), "bad_port") from None
+
+
 def api_url(explicit: str | None = None) -> str:
     """The deposit API's base URL (see the module docstring)."""
     if explicit:
         return explicit.rstrip("/")
     if os.environ.get("OPENCHECKS_API"):
         return os.environ["OPENCHECKS_API"].rstrip("/")
-    host = os.environ.get("APIHOST") or LOCAL_APIHOST
+    host = os.environ.get("APIHOST") or local_apihost()
     if "://" not in host:
         host = "https://" + host
     namespace = os.environ.get("OPENCHECKS_NAMESPACE", "guest")
@@ -68,7 +79,7 @@ def resolve_token(explicit: str | None, email: str, role: str, api: str) -> str:
     if os.environ.get("OPENCHECKS_TOKEN"):
         return os.environ["OPENCHECKS_TOKEN"]
     secret_file = local_secret_path()
-    if api.startswith(LOCAL_APIHOST) and secret_file.is_file():
+    if api.startswith(local_apihost()) and secret_file.is_file():
         return tokens.mint(email, role, 3600, secret_file.read_text().strip())
     raise DepositApiError(
         401, "No token: pass --token or set OPENCHECKS_TOKEN (the local stack mints its own)", "no_token"

@@ -128,6 +128,60 @@ def _glob_dest_dir(item: IncludeEntry) -> str:
     return dest.split("*", 1)[0] or "."
 
 
+def _has_glob(source: str) -> bool:
+    return any(ch in source for ch in "*?[")
+
+
+def _include_matches(index: int, item: IncludeEntry, base: Path, warnings: list[str] | None) -> list[str]:
+    """The paths an include names: a glob's matches (none: a warning), or the plain path (none: an error)."""
+    pattern = str(base / item.source)
+    if _has_glob(item.source):
+        matches = sorted(glob.glob(pattern))
+        if not matches and warnings is not None:
+            warnings.append(f"include[{index}] {item.source!r} matches nothing; nothing added")
+        return matches
+    if not os.path.lexists(pattern):
+        raise ArchiveError(f"include[{index}]", f"{item.source!r} matches nothing (relative to {base})")
+    return [pattern]
+
+
+def _include_dest(item: IncludeEntry, match: str, source: Path, base: Path) -> PurePosixPath:
+    """Where one match of an include goes in the zip (a path escaping the zip falls back to its name)."""
+    if _has_glob(item.source):
+        # each match keeps its path below the glob's fixed directories, under the destination
+        rel = os.path.relpath(match, str(base / _glob_root(item.source)))
+        dest = PurePosixPath(_glob_dest_dir(item)) / PurePosixPath(rel)
+    elif item.dest is not None:
+        dest = PurePosixPath(item.dest)
+        if item.dest.endswith("/") and source.is_file():
+            dest = dest / source.name
+    else:
+        dest = PurePosixPath(item.source)
+    dest = PurePosixPath(os.path.normpath(str(dest)))
+    if dest.is_absolute() or ".." in dest.parts:
+        dest = PurePosixPath(source.name)
+    return dest
+
+
+def _add_include(
+    entries: dict[str, Path], item: IncludeEntry, match: str, key: str, base: Path, confine: _Confinement
+) -> None:
+    """Add one match of an include (a file, or every file below a directory) to ``entries``."""
+    source = Path(match)
+    real = Path(os.path.realpath(source))
+    if not confine.allow_outside and not real.is_relative_to(confine.project):
+        raise ArchiveError(
+            key, f"{item.source!r} leads to {real}, outside the project {confine.project}; {OUTSIDE_HINT}"
+        )
+    dest = _include_dest(item, match, source, base)
+    for file in _files_under(source, key):
+        if any(fnmatch.fnmatchcase(n, pat) for n in file.parts for pat in ALWAYS_EXCLUDED):
+            continue
+        confine.check(file, key, "the file")
+        name = dest if source.is_file() else dest / file.relative_to(source).as_posix()
+        entries[str(name)] = file
+
+
 def collect(
     directory: Path,
     base: Path,
@@ -150,46 +204,8 @@ def collect(
             confine.check(file, "function", "the file")
             entries[file.relative_to(directory).as_posix()] = file
     for index, item in enumerate(include):
-        pattern = str(base / item.source)
-        has_glob = any(ch in item.source for ch in "*?[")
-        matches = sorted(glob.glob(pattern)) if has_glob else ([pattern] if os.path.lexists(pattern) else [])
-        if not matches:
-            if has_glob:
-                if warnings is not None:
-                    warnings.append(f"include[{index}] {item.source!r} matches nothing; nothing added")
-                continue
-            raise ArchiveError(f"include[{index}]", f"{item.source!r} matches nothing (relative to {base})")
-        for match in matches:
-            source = Path(match)
-            key = f"include[{index}]"
-            real = Path(os.path.realpath(source))
-            if not confine.allow_outside and not real.is_relative_to(confine.project):
-                raise ArchiveError(
-                    key,
-                    f"{item.source!r} leads to {real}, outside the project {confine.project}; {OUTSIDE_HINT}",
-                )
-            if has_glob:
-                # each match keeps its path below the glob's fixed directories, under the destination
-                rel = os.path.relpath(match, str(base / _glob_root(item.source)))
-                dest = PurePosixPath(_glob_dest_dir(item)) / PurePosixPath(rel)
-            elif item.dest is not None:
-                dest = PurePosixPath(item.dest)
-                if item.dest.endswith("/") and source.is_file():
-                    dest = dest / source.name
-            else:
-                dest = PurePosixPath(item.source)
-            dest = PurePosixPath(os.path.normpath(str(dest)))
-            if dest.is_absolute() or ".." in dest.parts:
-                dest = PurePosixPath(source.name)
-            for file in _files_under(source, key):
-                if any(fnmatch.fnmatchcase(n, pat) for n in file.parts for pat in ALWAYS_EXCLUDED):
-                    continue
-                confine.check(file, key, "the file")
-                if source.is_file():
-                    name = dest
-                else:
-                    name = dest / file.relative_to(source).as_posix()
-                entries[str(name)] = file
+        for match in _include_matches(index, item, base, warnings):
+            _add_include(entries, item, match, f"include[{index}]", base, confine)
     return entries
 
 

@@ -69,63 +69,91 @@ def _annotations_changed(desired: JsonDict, current: JsonDict) -> bool:
     return desired != current
 
 
+def _same_main(want: Any, have: Any) -> bool:
+    """An absent main and ``main`` are the same entry point."""
+    return (want or None) == (have or None) or (want in (None, "main") and have in (None, "main"))
+
+
+def _exec_changes(op: Operation, current: JsonDict) -> list[str]:
+    """An action's or sequence's exec (kind, then components, or code, image and main) and limits."""
+    want, have = op.body["exec"], current.get("exec") or {}
+    changed = [] if _same_kind(str(want.get("kind")), str(have.get("kind"))) else ["kind"]
+    if op.kind == "sequence":
+        components = [str(c) for c in have.get("components") or []]
+        wanted = want.get("components") or []
+        if len(components) != len(wanted) or not all(map(_same_path, wanted, components)):
+            changed.append("components")
+    else:
+        if "code" in want and have.get("code") != want["code"]:
+            changed.append("code")
+        if want.get("image") != have.get("image"):
+            changed.append("image")
+        if not _same_main(want.get("main"), have.get("main")):
+            changed.append("main")
+    have_limits = current.get("limits") or {}
+    if any(have_limits.get(k) != v for k, v in (op.body.get("limits") or {}).items()):
+        changed.append("limits")
+    return changed
+
+
+def _binding_changes(op: Operation, current: JsonDict) -> list[str]:
+    """A package binding: what it binds, and the parameters the manifest sets."""
+    binding, have_binding = op.body["binding"], current.get("binding") or {}
+    changed = []
+    if (binding["namespace"], binding["name"]) != (have_binding.get("namespace"), have_binding.get("name")):
+        changed.append("binding")
+    # GET merges the bound package's parameters in, so compare only what the manifest sets
+    have_params = as_dict(current.get("parameters"))
+    if any(have_params.get(k) != v for k, v in as_dict(op.body["parameters"]).items()):
+        changed.append("parameters")
+    return changed
+
+
+def _rule_changes(op: Operation, current: JsonDict) -> list[str]:
+    """A rule: its trigger, its action, and whether it is active."""
+    changed = []
+    for end in ("trigger", "action"):
+        if not _same_path(op.body[end], _entity_path(current.get(end))):
+            changed.append(end)
+    if current.get("status") != "active":
+        changed.append("status")
+    return changed
+
+
+def _parameter_changes(op: Operation, current: JsonDict) -> list[str]:
+    """The parameters of an action, sequence, package or (feedless) trigger."""
+    want_params, have_params = as_dict(op.body.get("parameters")), as_dict(current.get("parameters"))
+    if op.kind == "sequence":
+        # OpenWhisk adds the components as the sequence's `_actions` parameter; it is not the manifest's
+        have_params.pop("_actions", None)
+    # OpenWhisk's GET of an action in a package shows the package's parameters merged in
+    if have_params != want_params and have_params != {**op.inherited, **want_params}:
+        return ["parameters"]
+    return []
+
+
+def _package_changes(op: Operation, current: JsonDict) -> list[str]:
+    """A package must not have become a binding, and keeps its publish flag."""
+    changed = ["binding"] if current.get("binding") else []
+    if bool(op.body.get("publish")) != bool(current.get("publish")):
+        changed.append("publish")
+    return changed
+
+
 def differences(op: Operation, current: JsonDict) -> list[str]:
     """The names of the fields where the live entity differs from the planned body."""
-    body = op.body
     changed: list[str] = []
     if op.kind in ("action", "sequence"):
-        want, have = body["exec"], current.get("exec") or {}
-        if not _same_kind(str(want.get("kind")), str(have.get("kind"))):
-            changed.append("kind")
-        if op.kind == "sequence":
-            components = [str(c) for c in have.get("components") or []]
-            wanted = want.get("components") or []
-            if len(components) != len(wanted) or not all(map(_same_path, wanted, components)):
-                changed.append("components")
-        else:
-            if "code" in want and have.get("code") != want["code"]:
-                changed.append("code")
-            if want.get("image") != have.get("image"):
-                changed.append("image")
-            if (want.get("main") or None) != (have.get("main") or None) and not (
-                want.get("main") in (None, "main") and have.get("main") in (None, "main")
-            ):
-                changed.append("main")
-        limits = body.get("limits") or {}
-        have_limits = current.get("limits") or {}
-        if any(have_limits.get(k) != v for k, v in limits.items()):
-            changed.append("limits")
+        changed += _exec_changes(op, current)
     if op.kind == "binding":
-        binding, have_binding = body["binding"], current.get("binding") or {}
-        if (binding["namespace"], binding["name"]) != (
-            have_binding.get("namespace"),
-            have_binding.get("name"),
-        ):
-            changed.append("binding")
-        # GET merges the bound package's parameters in, so compare only what the manifest sets
-        have_params = as_dict(current.get("parameters"))
-        if any(have_params.get(k) != v for k, v in as_dict(body["parameters"]).items()):
-            changed.append("parameters")
+        changed += _binding_changes(op, current)
     elif op.kind == "rule":
-        if not _same_path(body["trigger"], _entity_path(current.get("trigger"))):
-            changed.append("trigger")
-        if not _same_path(body["action"], _entity_path(current.get("action"))):
-            changed.append("action")
-        if current.get("status") != "active":
-            changed.append("status")
+        changed += _rule_changes(op, current)
     elif op.feed is None:
-        want_params, have_params = as_dict(body.get("parameters")), as_dict(current.get("parameters"))
-        if op.kind == "sequence":
-            # OpenWhisk adds the components as the sequence's `_actions` parameter; it is not the manifest's
-            have_params.pop("_actions", None)
-        # OpenWhisk's GET of an action in a package shows the package's parameters merged in
-        if have_params != want_params and have_params != {**op.inherited, **want_params}:
-            changed.append("parameters")
-    if op.kind == "package" and current.get("binding"):
-        changed.append("binding")
-    if op.kind == "package" and bool(body.get("publish")) != bool(current.get("publish")):
-        changed.append("publish")
-    if _annotations_changed(as_dict(body.get("annotations")), as_dict(current.get("annotations"))):
+        changed += _parameter_changes(op, current)
+    if op.kind == "package":
+        changed += _package_changes(op, current)
+    if _annotations_changed(as_dict(op.body.get("annotations")), as_dict(current.get("annotations"))):
         changed.append("annotations")
     return changed
 

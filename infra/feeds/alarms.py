@@ -9,6 +9,7 @@ trigger (`true`), or deletes the trigger's rules and the trigger (`rules`). All 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -131,54 +132,75 @@ def _future_date(params: dict[str, Any], key: str, now_ms: int) -> int | None:
     return ms
 
 
+def _parse_once(spec: AlarmSpec, params: dict[str, Any], now_ms: int) -> None:
+    if params.get("date") in (None, ""):
+        raise FeedError("once trigger feeds must include a date parameter")
+    spec.date = _future_date(params, "date", now_ms)
+    delete = params.get("deleteAfterFire", False)
+    delete_text = str(delete).lower() if isinstance(delete, bool | str) else ""
+    if delete_text not in ("false", "true", "rules"):
+        raise FeedError(f"deleteAfterFire parameter must be false, true or rules, not {delete!r}")
+    spec.deleteAfterFire = delete_text
+
+
+def _parse_interval(spec: AlarmSpec, params: dict[str, Any], now_ms: int) -> None:
+    minutes = params.get("minutes")
+    if isinstance(minutes, str) and minutes.strip().isdigit():
+        minutes = int(minutes)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
+        raise FeedError("interval trigger feeds must include a minutes parameter (a positive integer)")
+    spec.minutes = minutes
+    if spec.startDate is None:
+        spec.startDate = now_ms + INTERVAL_DEFAULT_DELAY_MS
+
+
+def _parse_cron(spec: AlarmSpec, params: dict[str, Any], now_ms: int) -> None:
+    cron = params.get("cron")
+    if not isinstance(cron, str) or not cron.strip():
+        raise FeedError("alarms trigger feeds must include a cron parameter")
+    cron = " ".join(cron.split())
+    fields = len(cron.split())
+    if fields not in (5, 6) or not croniter.is_valid(cron, second_at_beginning=fields == 6):
+        raise FeedError(
+            f"cron pattern '{cron}' is not valid: use 5 fields (minute hour day month weekday) "
+            "or 6 with seconds first"
+        )
+    spec.cron = cron
+    if params.get("timezone") not in (None, ""):
+        try:
+            ZoneInfo(str(params["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = params["timezone"]
+            raise FeedError(f"timezone parameter '{tz}' is not a known time zone") from None
+        spec.timezone = str(params["timezone"])
+    spec.strict = _parse_bool(params.get("strict", False), "strict")
+
+
+def _parse_window(spec: AlarmSpec, params: dict[str, Any], now_ms: int) -> None:
+    """startDate, stopDate (both in the future) and whether maxTriggers may go with them."""
+    spec.startDate = _future_date(params, "startDate", now_ms)
+    spec.stopDate = _future_date(params, "stopDate", now_ms)
+    if params.get("maxTriggers") not in (None, -1, "-1") and spec.stopDate is not None:
+        raise FeedError("maxTriggers is not allowed together with stopDate")
+
+
+# the repeating kinds -> what each adds to the shared window (a once feed has a date instead)
+_REPEATING: dict[str, Callable[[AlarmSpec, dict[str, Any], int], None]] = {
+    "interval": _parse_interval,
+    "alarm": _parse_cron,
+}
+
+
 def parse_alarm(kind: str, params: dict[str, Any], now_ms: int) -> AlarmSpec:
     """Validate the parameters of feed `kind` (alarm|interval|once) at `now_ms`; FeedError if bad."""
     if kind not in ALARM_KINDS:
         raise FeedError(f"unknown alarm feed {kind!r}; expected one of {', '.join(ALARM_KINDS)}")
     spec = AlarmSpec(kind=kind, payload=params.get("trigger_payload"))
     if kind == "once":
-        if params.get("date") in (None, ""):
-            raise FeedError("once trigger feeds must include a date parameter")
-        spec.date = _future_date(params, "date", now_ms)
-        delete = params.get("deleteAfterFire", False)
-        delete_text = str(delete).lower() if isinstance(delete, bool | str) else ""
-        if delete_text not in ("false", "true", "rules"):
-            raise FeedError(f"deleteAfterFire parameter must be false, true or rules, not {delete!r}")
-        spec.deleteAfterFire = delete_text
+        _parse_once(spec, params, now_ms)
         return spec
-    spec.startDate = _future_date(params, "startDate", now_ms)
-    spec.stopDate = _future_date(params, "stopDate", now_ms)
-    if params.get("maxTriggers") not in (None, -1, "-1") and spec.stopDate is not None:
-        raise FeedError("maxTriggers is not allowed together with stopDate")
-    if kind == "interval":
-        minutes = params.get("minutes")
-        if isinstance(minutes, str) and minutes.strip().isdigit():
-            minutes = int(minutes)
-        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
-            raise FeedError("interval trigger feeds must include a minutes parameter (a positive integer)")
-        spec.minutes = minutes
-        if spec.startDate is None:
-            spec.startDate = now_ms + INTERVAL_DEFAULT_DELAY_MS
-    else:
-        cron = params.get("cron")
-        if not isinstance(cron, str) or not cron.strip():
-            raise FeedError("alarms trigger feeds must include a cron parameter")
-        cron = " ".join(cron.split())
-        fields = len(cron.split())
-        if fields not in (5, 6) or not croniter.is_valid(cron, second_at_beginning=fields == 6):
-            raise FeedError(
-                f"cron pattern '{cron}' is not valid: use 5 fields (minute hour day month weekday) "
-                "or 6 with seconds first"
-            )
-        spec.cron = cron
-        if params.get("timezone") not in (None, ""):
-            try:
-                ZoneInfo(str(params["timezone"]))
-            except (ZoneInfoNotFoundError, ValueError):
-                tz = params["timezone"]
-                raise FeedError(f"timezone parameter '{tz}' is not a known time zone") from None
-            spec.timezone = str(params["timezone"])
-        spec.strict = _parse_bool(params.get("strict", False), "strict")
+    _parse_window(spec, params, now_ms)
+    _REPEATING[kind](spec, params, now_ms)
     if spec.startDate is not None and spec.stopDate is not None and spec.stopDate <= spec.startDate:
         raise FeedError("stopDate parameter must be after startDate")
     if spec.next_after(now_ms) is None:

@@ -341,11 +341,8 @@ class _Follower:
         backoff = CHANGES_POLL_SECONDS
         while not self._halted():
             asked = time.monotonic()
-            self._polling = True
             try:
-                results, last_seq = changes.fetch_changes(
-                    self.spec, cursor["seq"], LONGPOLL_SECONDS, self._stop
-                )
+                results, last_seq = self._fetch(cursor)
             except FeedError as exc:
                 self.provider.note_error(self.rec.trigger, exc.message)
                 if self._stop.wait(backoff):
@@ -358,33 +355,12 @@ class _Follower:
                 if self._stop.wait(MAX_BACKOFF):
                     return
                 continue
-            finally:
-                self._polling = False
             backoff = CHANGES_POLL_SECONDS
             self.provider.note_error(self.rec.trigger, None)
-            for change in results:
-                if self._halted():
-                    return
-                result = self.provider._fire_with_retry(
-                    self.rec, changes.change_event(change, self.spec.dbname), deadline=None
-                )
-                if not result.ok and self._halted():
-                    return  # not accepted: resume from the old cursor next time
-                if not result.ok:
-                    self.provider.disable(self.rec.trigger, self.provider.fire_disabled_reason(result))
-                    return
-                cursor = {"seq": change.get("seq"), "fired": int(cursor.get("fired", 0)) + 1}
-                self.provider.store.set_cursor(self.rec.trigger, cursor)
-                if 0 <= self.spec.maxTriggers <= cursor["fired"]:
-                    self.provider.disable(
-                        self.rec.trigger,
-                        {
-                            "kind": "AUTO",
-                            "message": "Automatically "
-                            f"disabled after reaching maxTriggers ({self.spec.maxTriggers})",
-                        },
-                    )
-                    return
+            fired = self._fire_all(results, cursor)
+            if fired is None:
+                return
+            cursor = fired
             if last_seq is not None and last_seq != cursor["seq"]:
                 cursor = {"seq": last_seq, "fired": cursor.get("fired", 0)}
                 self.provider.store.set_cursor(self.rec.trigger, cursor)
@@ -392,3 +368,38 @@ class _Follower:
             quick_and_empty = not results and time.monotonic() - asked < 0.2
             if quick_and_empty and self._stop.wait(CHANGES_POLL_SECONDS):
                 return
+
+    def _fetch(self, cursor: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
+        """One longpoll from the cursor: (changes, the last seq), as changes.fetch_changes."""
+        self._polling = True
+        try:
+            return changes.fetch_changes(self.spec, cursor["seq"], LONGPOLL_SECONDS, self._stop)
+        finally:
+            self._polling = False
+
+    def _fire_all(self, results: list[dict[str, Any]], cursor: dict[str, Any]) -> dict[str, Any] | None:
+        """Fire one trigger per change, saving the cursor after each; None when following must stop
+        (stopped, a fire not accepted, or maxTriggers reached), else the cursor after the last change."""
+        for change in results:
+            if self._halted():
+                return None
+            result = self.provider._fire_with_retry(
+                self.rec, changes.change_event(change, self.spec.dbname), deadline=None
+            )
+            if not result.ok:
+                if not self._halted():  # halted: not accepted, so resume from the old cursor next time
+                    self.provider.disable(self.rec.trigger, self.provider.fire_disabled_reason(result))
+                return None
+            cursor = {"seq": change.get("seq"), "fired": int(cursor.get("fired", 0)) + 1}
+            self.provider.store.set_cursor(self.rec.trigger, cursor)
+            if 0 <= self.spec.maxTriggers <= cursor["fired"]:
+                self.provider.disable(
+                    self.rec.trigger,
+                    {
+                        "kind": "AUTO",
+                        "message": "Automatically "
+                        f"disabled after reaching maxTriggers ({self.spec.maxTriggers})",
+                    },
+                )
+                return None
+        return cursor

@@ -425,45 +425,68 @@ class Container:
     ) -> tuple[int, dict[str, Any]]:
         """/init: install the code and start it; see the module docstring for the answers."""
         with self._lock:
-            if self._init_started:
-                return 403, {"error": ALREADY_INITIALIZED}
-            if not isinstance(value, dict):
-                return 400, {"error": "The init value must be a JSON object with 'code' and 'main'."}
-            code = value.get("code")
-            if not isinstance(code, str) or not code:
-                return 403, {"error": NO_CODE}
+            refusal = self._init_refusal(value)
+            if refusal is not None:
+                return refusal
             self._init_started = True
             deadline = self._deadline(timeout_ms)
-            try:
-                install_code(code, bool(value.get("binary")), self.action_dir)
-                if self._sandbox is not None:
-                    sandbox.hand_over(self.action_dir)
-            except CodeError as ex:
-                self._dead = True
-                return ex.status, {"error": str(ex)}
-            executable = is_compiled(self.action_dir)
-            if not executable:
-                problems = compile_action(self.action_dir, self.python, deadline)
-                if problems:
-                    return self._init_failed(502, NOT_COMPILED, problems)
-                if time.monotonic() >= deadline:
-                    return self._after_failure(deadline, timeout_ms, init=True, timed_out=True)
-            env = value.get("env") if isinstance(value.get("env"), dict) else {}
-            main = value.get("main") if isinstance(value.get("main"), str) and value.get("main") else "main"
-            line = {"main": main, "env": stringify_env(env or {}), "memory_mb": memory_mb, "exec": executable}
-            if not self._send(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n", deadline):
-                return self._after_failure(deadline, timeout_ms, init=True)
-            kind, data, _ = self._channel.read_line(deadline, RESULT_LIMIT_BYTES)
-            if kind != "line":
-                return self._after_failure(deadline, timeout_ms, init=True, timed_out=kind == "timeout")
-            try:
-                ack = json.loads(data)
-            except ValueError:
-                ack = None
-            if isinstance(ack, dict) and ack.get("ok") is True:
-                self.initialized = True
-                return 200, {"ok": True}
-            return self._init_failed(502, CANNOT_START, NOT_ACKED)
+            failure, executable = self._install(value, deadline, timeout_ms)
+            if failure is not None:
+                return failure
+            return self._start_main(value, executable, deadline, timeout_ms, memory_mb)
+
+    def _init_refusal(self, value: Any) -> tuple[int, dict[str, Any]] | None:
+        """The answer to an /init that cannot start at all (a second one, no object, no code), else None."""
+        if self._init_started:
+            return 403, {"error": ALREADY_INITIALIZED}
+        if not isinstance(value, dict):
+            return 400, {"error": "The init value must be a JSON object with 'code' and 'main'."}
+        code = value.get("code")
+        if not isinstance(code, str) or not code:
+            return 403, {"error": NO_CODE}
+        return None
+
+    def _install(
+        self, value: dict[str, Any], deadline: float, timeout_ms: int | None
+    ) -> tuple[tuple[int, dict[str, Any]] | None, bool]:
+        """Install the code and compile it unless it is an executable: (the failure answer or None,
+        whether it is an executable)."""
+        try:
+            install_code(value["code"], bool(value.get("binary")), self.action_dir)
+            if self._sandbox is not None:
+                sandbox.hand_over(self.action_dir)
+        except CodeError as ex:
+            self._dead = True
+            return (ex.status, {"error": str(ex)}), False
+        if is_compiled(self.action_dir):
+            return None, True
+        problems = compile_action(self.action_dir, self.python, deadline)
+        if problems:
+            return self._init_failed(502, NOT_COMPILED, problems), False
+        if time.monotonic() >= deadline:
+            return self._after_failure(deadline, timeout_ms, init=True, timed_out=True), False
+        return None, False
+
+    def _start_main(
+        self, value: dict[str, Any], executable: bool, deadline: float, timeout_ms: int | None, memory_mb: int
+    ) -> tuple[int, dict[str, Any]]:
+        """Hand the launcher its entry point and environment and wait for its acknowledgement."""
+        env = value.get("env") if isinstance(value.get("env"), dict) else {}
+        main = value.get("main") if isinstance(value.get("main"), str) and value.get("main") else "main"
+        line = {"main": main, "env": stringify_env(env or {}), "memory_mb": memory_mb, "exec": executable}
+        if not self._send(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n", deadline):
+            return self._after_failure(deadline, timeout_ms, init=True)
+        kind, data, _ = self._channel.read_line(deadline, RESULT_LIMIT_BYTES)
+        if kind != "line":
+            return self._after_failure(deadline, timeout_ms, init=True, timed_out=kind == "timeout")
+        try:
+            ack = json.loads(data)
+        except ValueError:
+            ack = None
+        if isinstance(ack, dict) and ack.get("ok") is True:
+            self.initialized = True
+            return 200, {"ok": True}
+        return self._init_failed(502, CANNOT_START, NOT_ACKED)
 
     def _init_failed(self, status: int, message: str, detail: str) -> tuple[int, dict[str, Any]]:
         """OW_LOG_INIT_ERROR: the detail goes to stderr, then the sentinels; the answer is generic text."""

@@ -181,49 +181,61 @@ def resolve_kind(kind: Any) -> str:
     return kind
 
 
+def _check_sequence(value: dict[str, Any]) -> dict[str, Any]:
+    components = value.get("components")
+    if not isinstance(components, list) or not all(isinstance(c, str) for c in components) or not components:
+        raise bad_request(errors.SEQUENCE_NO_COMPONENT)
+    if len(components) > SEQUENCE_MAX:
+        raise bad_request(errors.SEQUENCE_TOO_LONG)
+    return {"kind": "sequence", "components": list(components)}
+
+
+def _check_blackbox(value: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A blackbox action runs here only with its code (returned); the image alone is kept as a name."""
+    image, code = value.get("image"), value.get("code")
+    if not isinstance(image, str) or not image:
+        raise bad_request(errors.malformed("a blackbox action needs 'exec.image'"))
+    if code is not None and not isinstance(code, str):
+        raise bad_request(errors.malformed("'exec.code' must be a string"))
+    if not code:
+        raise bad_request(
+            "This platform runs blackbox actions only with code (a Python __main__.py or a zip); "
+            f"image '{image}' alone cannot be pulled here."
+        )
+    return {"kind": "blackbox", "image": image}, code
+
+
+def _check_code(code: Any, kind: str) -> str:
+    if not isinstance(code, str):  # empty code is accepted, as by OpenWhisk (its init then fails)
+        raise bad_request(errors.malformed(f"'code' must be a string defined in 'exec' for '{kind}' actions"))
+    return code
+
+
+def _check_main(main: Any) -> dict[str, Any]:
+    """``exec.main`` as stored: absent for the default ``main``."""
+    if main is None:
+        return {}
+    if not isinstance(main, str) or not main.isidentifier():
+        raise bad_request(errors.malformed("'exec.main' must be the name of a function"))
+    return {} if main == "main" else {"main": main}
+
+
 def check_exec(value: Any) -> dict[str, Any]:
     """Validate `exec` (Python kinds, blackbox with code, sequence); sequence components unresolved."""
     if not isinstance(value, dict):
         raise bad_request(errors.malformed("'exec' must be an object with a 'kind'"))
     kind = resolve_kind(value.get("kind"))
     if kind == "sequence":
-        components = value.get("components")
-        if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
-            raise bad_request(errors.SEQUENCE_NO_COMPONENT)
-        if not components:
-            raise bad_request(errors.SEQUENCE_NO_COMPONENT)
-        if len(components) > SEQUENCE_MAX:
-            raise bad_request(errors.SEQUENCE_TOO_LONG)
-        return {"kind": "sequence", "components": list(components)}
-    code = value.get("code")
+        return _check_sequence(value)
     if kind == "blackbox":
-        image = value.get("image")
-        if not isinstance(image, str) or not image:
-            raise bad_request(errors.malformed("a blackbox action needs 'exec.image'"))
-        if code is not None and not isinstance(code, str):
-            raise bad_request(errors.malformed("'exec.code' must be a string"))
-        if not code:
-            raise bad_request(
-                "This platform runs blackbox actions only with code (a Python __main__.py or a zip); "
-                f"image '{image}' alone cannot be pulled here."
-            )
-        out: dict[str, Any] = {"kind": "blackbox", "image": image}
+        out, code = _check_blackbox(value)
     else:
-        if not isinstance(code, str):  # empty code is accepted, as by OpenWhisk (its init then fails)
-            raise bad_request(
-                errors.malformed(f"'code' must be a string defined in 'exec' for '{kind}' actions")
-            )
-        out = {"kind": kind}
+        out, code = {"kind": kind}, _check_code(value.get("code"), kind)
     if len(code) > CODE_MAX:
         raise ApiError(413, errors.entity_too_big("Code", len(code), CODE_MAX))
     out["code"] = code
     out["binary"] = is_binary_code(code)
-    main = value.get("main")
-    if main is not None:
-        if not isinstance(main, str) or not main.isidentifier():
-            raise bad_request(errors.malformed("'exec.main' must be the name of a function"))
-        if main != "main":
-            out["main"] = main
+    out.update(_check_main(value.get("main")))
     return out
 
 

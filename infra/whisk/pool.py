@@ -27,8 +27,12 @@ What a caller may rely on (OpenWhisk's ContainerPool semantics, on OS processes)
      waiting on the result) ahead of background ones.
   Background runs may hold at most ``memory_budget_mb - interactive_reserve_mb`` between them (one larger
   run may still run alone), so a web action or blocking invoke never waits for background work to drain.
-- Idle containers are destroyed after ``idle_timeout_s``; a container that timed out, crashed, ran out of
-  memory or failed its init is destroyed at once.
+- Idle containers are destroyed after ``idle_timeout_s`` (the reaper looks every quarter of it, at most
+  every 10 s; ``reap_idle`` does one look); a container that timed out, crashed, ran out of memory or failed
+  its init is destroyed at once.
+- ``clock`` (infra.clock.Clock) measures idleness and queue waits and paces the reaper; a test may pass a
+  clock it moves by hand and call ``reap_idle`` itself. Activation timestamps and the time limits of a run
+  are real time (a container's process runs in real time).
 - ``run`` never raises for anything an action does. The RunResult carries the status as OpenWhisk's invoker
   would: 0 success, 1 application error (a result dict with ``error``, or a result over 1 MB), 2 developer
   error (init failure, non-dict result, crash, timeout with ``timed_out=True``, memory exhausted), 3 whisk
@@ -70,6 +74,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.clock import SYSTEM_CLOCK, Clock
 from infra.whisk.activation import (
     APPLICATION_ERROR,
     DEVELOPER_ERROR,
@@ -140,10 +145,10 @@ class _Slot:
     id: str
     key: WarmKey
     memory_mb: int
-    interactive: bool = False  # started for an interactive run (does not count against the background cap)
+    interactive: bool  # started for an interactive run (does not count against the background cap)
+    last_used: float  # the pool clock's monotonic time when it was started or last released
     container: Container | None = None
     busy: bool = True
-    last_used: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -152,8 +157,8 @@ class _Waiter:
 
     key: WarmKey
     memory_mb: int
-    interactive: bool = False
-    since: float = field(default_factory=time.monotonic)
+    interactive: bool
+    since: float  # the pool clock's monotonic time when it asked
     ready: threading.Event = field(default_factory=threading.Event)
     slot: _Slot | None = None
     prewarmed: Container | None = None
@@ -175,6 +180,7 @@ class ContainerPool:
         extra_env: Mapping[str, str] | None = None,
         interactive_reserve_mb: int = 0,
         starve_after_s: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.api_host = api_host
         self.work_dir = Path(work_dir)
@@ -186,6 +192,7 @@ class ContainerPool:
         self.extra_env = dict(extra_env or {})
         self.interactive_reserve_mb = max(0, min(interactive_reserve_mb, memory_budget_mb))
         self.starve_after_s = starve_after_s
+        self.clock = clock
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
         self._prewarmed: deque[Container] = deque()
@@ -218,7 +225,8 @@ class ContainerPool:
                 f"The action's memory limit of {memory_mb} MB exceeds the invoker's memory budget of "
                 f"{self.memory_budget_mb} MB.",
             )
-        waiter = _Waiter((req.namespace, req.action.fqn, req.action.revision), memory_mb, req.interactive)
+        key = (req.namespace, req.action.fqn, req.action.revision)
+        waiter = _Waiter(key, memory_mb, req.interactive, self.clock.monotonic())
         evicted: list[Container] = []
         with self._lock:
             if self._closed.is_set():
@@ -364,7 +372,7 @@ class ContainerPool:
 
     def _starving(self) -> bool:
         """Whether a queued run has waited ``starve_after_s`` (with 0, any queued run: strict FIFO)."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         return any(
             q and now - q[0].since >= self.starve_after_s
             for q in (self._interactive_queue, self._background_queue)
@@ -392,6 +400,31 @@ class ContainerPool:
 
     def _assign_new(self, waiter: _Waiter, evicted: list[Container]) -> bool:
         """Give ``waiter`` budget for a new container, evicting least recently used idle ones if needed."""
+        victims = self._victims(waiter)
+        if victims is None:
+            return False
+        for slot in victims:
+            self._forget(slot)
+            if slot.container is not None:
+                evicted.append(slot.container)
+        prewarmed = self._take_prewarmed(evicted)
+        slot_id = prewarmed.id if prewarmed is not None else self._new_id()
+        slot = _Slot(slot_id, waiter.key, waiter.memory_mb, waiter.interactive, self.clock.monotonic())
+        self._slots[slot.id] = slot
+        self._memory_used += slot.memory_mb
+        if not slot.interactive:
+            self._background_used += slot.memory_mb
+        if prewarmed is not None:
+            waiter.prewarmed = prewarmed
+            self._prewarm_used += 1
+        else:
+            self._cold_starts += 1
+        waiter.slot = slot
+        waiter.ready.set()
+        return True
+
+    def _victims(self, waiter: _Waiter) -> list[_Slot] | None:
+        """The least recently used idle containers to evict so ``waiter`` fits, or None when it cannot."""
         need = waiter.memory_mb
         idle = sorted((s for s in self._slots.values() if not s.busy), key=lambda s: s.last_used)
         victims: list[_Slot] = []
@@ -407,43 +440,27 @@ class ContainerPool:
                 held -= slot.memory_mb
                 free += slot.memory_mb
             if room < need and held > 0:  # (one background run larger than the cap may still run alone)
-                return False
+                return None
         for slot in (s for s in idle if s not in victims):
             if free >= need:
                 break
             victims.append(slot)
             free += slot.memory_mb
-        if free < need:
-            return False
-        for slot in victims:
-            self._forget(slot)
-            if slot.container is not None:
-                evicted.append(slot.container)
-        prewarmed = None
-        while self._prewarmed and prewarmed is None:
+        return victims if free >= need else None
+
+    def _take_prewarmed(self, evicted: list[Container]) -> Container | None:
+        """A healthy prewarmed process, if any (dead ones found on the way go to ``evicted``)."""
+        while self._prewarmed:
             prewarmed = self._prewarmed.popleft()
-            if not prewarmed.healthy:  # died while waiting (killed from outside): not worth an init
-                evicted.append(prewarmed)
-                prewarmed = None
-        slot_id = prewarmed.id if prewarmed is not None else self._new_id()
-        slot = _Slot(id=slot_id, key=waiter.key, memory_mb=waiter.memory_mb, interactive=waiter.interactive)
-        self._slots[slot.id] = slot
-        self._memory_used += slot.memory_mb
-        if not slot.interactive:
-            self._background_used += slot.memory_mb
-        if prewarmed is not None:
-            waiter.prewarmed = prewarmed
-            self._prewarm_used += 1
-        else:
-            self._cold_starts += 1
-        waiter.slot = slot
-        waiter.ready.set()
-        return True
+            if prewarmed.healthy:
+                return prewarmed
+            evicted.append(prewarmed)  # died while waiting (killed from outside): not worth an init
+        return None
 
     def _dispatch(self, evicted: list[Container]) -> None:
         """Serve the queue (see the module docstring): the starving first, then warm hand-offs, then FIFO."""
         queues = (self._interactive_queue, self._background_queue)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         for queue in queues:
             while queue and now - queue[0].since >= self.starve_after_s:
                 if not self._take_warm(queue[0], evicted) and not self._assign_new(queue[0], evicted):
@@ -488,7 +505,7 @@ class ContainerPool:
             keep = keep and not self._closed.is_set()
             if keep:
                 slot.busy = False
-                slot.last_used = time.monotonic()
+                slot.last_used = self.clock.monotonic()
             else:
                 self._forget(slot)
                 if container is not None:
@@ -518,18 +535,24 @@ class ContainerPool:
 
     def _reap_loop(self) -> None:
         period = max(0.05, min(self.idle_timeout_s / 4, 10.0))
-        while not self._closed.wait(period):
-            expired: list[Container] = []
-            with self._lock:
-                now = time.monotonic()
-                for slot in list(self._slots.values()):
-                    if not slot.busy and now - slot.last_used >= self.idle_timeout_s:
-                        self._forget(slot)
-                        if slot.container is not None:
-                            expired.append(slot.container)
-                if expired:
-                    self._dispatch(expired)
-            self._destroy_all(expired)
+        while not self.clock.wait_event(self._closed, period):
+            self.reap_idle()
+
+    def reap_idle(self) -> int:
+        """Destroy the containers idle for ``idle_timeout_s`` or more by the pool's clock (the reaper's
+        periodic look, also callable directly); serves the queue with the freed budget. Returns how many."""
+        expired: list[Container] = []
+        with self._lock:
+            now = self.clock.monotonic()
+            for slot in list(self._slots.values()):
+                if not slot.busy and now - slot.last_used >= self.idle_timeout_s:
+                    self._forget(slot)
+                    if slot.container is not None:
+                        expired.append(slot.container)
+            if expired:
+                self._dispatch(expired)
+        self._destroy_all(expired)
+        return len(expired)
 
     @staticmethod
     def _destroy_all(containers: list[Container]) -> None:

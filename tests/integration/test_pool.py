@@ -25,6 +25,7 @@ from infra.whisk.activation import (
     RunResult,
 )
 from infra.whisk.pool import ContainerPool, remove_stale_container_dirs
+from tests.fixtures.clock import ManualClock
 
 pytestmark = pytest.mark.local_only
 
@@ -42,6 +43,14 @@ def main(args):
     with open(cache, "w") as f:
         f.write("cached")
     return {"count": served, "seen": seen, "tmp": tempfile.gettempdir()}
+"""
+
+GATE = """
+import os, time
+def main(args):
+    while not os.path.exists(args["gate"]):
+        time.sleep(0.005)
+    return {"pid": os.getpid()}
 """
 
 SLEEPER = """
@@ -112,6 +121,37 @@ def test_idle_containers_are_removed_and_their_temp_dir_deleted(make_pool: PoolF
     wait_for(lambda: pool.stats()["live"] == 0 and not tmp.exists())
     again = pool.run(request(COUNTER))
     assert again.cold and again.result["count"] == 1 and again.result["seen"] is False
+
+
+def test_idle_time_is_measured_by_the_pool_clock_from_each_release(
+    make_pool: PoolFactory, tmp_path: Path
+) -> None:
+    # The real-time reaper is the test above; here the clock moves by hand, the test runs the reaper's look.
+    clock = ManualClock()
+    pool = make_pool(idle_timeout_s=600, clock=clock)
+    old = pool.run(request(COUNTER, fqn="/guest/old"))
+    clock.advance(300)
+    new = pool.run(request(COUNTER, fqn="/guest/new"))
+    gate = tmp_path / "gate"
+    busy = threading.Thread(target=pool.run, args=(request(GATE, {"gate": str(gate)}, fqn="/guest/busy"),))
+    busy.start()
+    wait_for(lambda: pool.stats()["busy"] == 1)
+    clock.advance(299)
+    assert pool.reap_idle() == 0 and pool.stats()["live"] == 3
+    clock.advance(1)  # old: idle for 600 s; new: 300 s; busy: running for 300 s
+    assert pool.reap_idle() == 1
+    assert set(pool.stats()["actions"]) == {"/guest/new", "/guest/busy"}
+    assert not Path(old.result["tmp"]).exists() and Path(new.result["tmp"]).is_dir()
+    clock.advance(1000)
+    assert pool.reap_idle() == 1 and set(pool.stats()["actions"]) == {"/guest/busy"}  # never a busy one
+    gate.touch()
+    busy.join(timeout=30)
+    clock.advance(599)
+    assert pool.reap_idle() == 0 and pool.stats()["idle"] == 1  # its idle time starts at its release
+    clock.advance(1)
+    assert pool.reap_idle() == 1 and pool.stats()["live"] == 0
+    again = pool.run(request(COUNTER, fqn="/guest/new"))
+    assert again.cold and again.result["count"] == 1
 
 
 def test_a_new_container_gets_a_fresh_temp_dir(make_pool: PoolFactory) -> None:
@@ -256,6 +296,44 @@ def test_a_run_waiting_too_long_is_served_before_warm_hand_offs(make_pool: PoolF
     assert b_result[0].status_code == SUCCESS
     assert b_finished_first, "b waited for the whole stream of a runs"
     assert 500 <= b_result[0].wait_time_ms < 1500, b_result[0].wait_time_ms
+
+
+@pytest.mark.parametrize("queued_s", [4, 5])
+def test_a_run_queued_for_starve_after_s_by_the_pool_clock_goes_before_a_warm_hand_off(
+    make_pool: PoolFactory, tmp_path: Path, queued_s: float
+) -> None:
+    # One slot busy with `a`; queued: b, then another `a`. When the slot is released, `a` would get it warm,
+    # unless b has waited starve_after_s (5 s on the pool's clock, moved by hand; real time: the test above).
+    clock = ManualClock()
+    pool = make_pool(memory_budget_mb=128, starve_after_s=5.0, clock=clock)
+    gate = tmp_path / "gate"
+    fqns = ["/guest/a", "/guest/b", "/guest/a"]
+    results: dict[int, RunResult] = {}
+    threads: list[threading.Thread] = []
+
+    def start(i: int) -> None:
+        req = request(GATE, {"gate": str(gate)}, fqn=fqns[i])
+        threads.append(threading.Thread(target=lambda: results.__setitem__(i, pool.run(req))))
+        threads[-1].start()
+
+    start(0)
+    wait_for(lambda: pool.stats()["busy"] == 1)
+    start(1)
+    wait_for(lambda: pool.stats()["queued"] == 1)
+    clock.advance(queued_s)
+    start(2)
+    wait_for(lambda: pool.stats()["queued"] == 2)
+    gate.touch()
+    for thread in threads:
+        thread.join(timeout=30)
+    first_a, b, second_a = results[0], results[1], results[2]
+    assert all(r.status_code == SUCCESS for r in results.values())
+    if queued_s < 5:  # the warm hand-off: the second `a` reuses the first one's container, b waits for it
+        assert not second_a.cold and second_a.container_id == first_a.container_id
+        assert second_a.end_ms <= b.start_ms
+    else:  # b is served first, evicting the idle `a` container; the second `a` starts cold after b
+        assert b.cold and second_a.cold and b.end_ms <= second_a.start_ms
+    assert pool.stats()["warm_handoffs"] == (1 if queued_s < 5 else 0)
 
 
 def test_interactive_runs_keep_a_reserve_that_background_runs_cannot_take(make_pool: PoolFactory) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.whisk.controller.apigateway import (
     RouteError,
+    _check_create,
     add_endpoint,
     base_swagger,
     operation_id,
@@ -67,3 +70,43 @@ def test_endpoints_are_added_replaced_and_removed() -> None:
         remove_endpoint(swagger, "/items", "post")
     remove_endpoint(swagger, "/items", None)
     assert swagger["paths"] == {}
+
+
+ROUTE = {
+    "namespace": "guest",
+    "gatewayBasePath": "/shop",
+    "gatewayPath": "/items",
+    "gatewayMethod": "get",
+    "action": ACTION,
+}
+SWAGGER = {"basePath": "/shop", "paths": {"/items": {}}, "info": {"title": "shop"}}
+
+
+@pytest.mark.parametrize(
+    ("apidoc", "sentence"),
+    [
+        ("{not json", "apidoc field cannot be parsed. Ensure it is valid JSON."),
+        ([1], "apidoc field is of type list and should be a JSON object."),
+        ({**ROUTE, "namespace": ""}, "apidoc is missing the namespace field"),
+        ({"namespace": "guest", "swagger": SWAGGER, "gatewayBasePath": "/x"},
+         "swagger and gatewayBasePath are mutually exclusive and cannot be specified together."),
+        ({"namespace": "guest", "swagger": "{nope"},
+         "swagger field cannot be parsed. Ensure it is valid JSON."),
+        ({"namespace": "guest", "swagger": "[1]"}, "swagger field should be an object or a JSON string."),
+        ({"namespace": "guest", "swagger": {**SWAGGER, "paths": {}}}, "swagger is missing the paths field."),
+        ({**ROUTE, "gatewayPath": ""}, "apidoc is missing the gatewayPath field"),
+        ({**ROUTE, "action": {}}, "apidoc is missing the action field."),
+        ({**ROUTE, "action": {**ACTION, "authkey": ""}}, "action is missing the authkey field."),
+        ({**ROUTE, "gatewayMethod": "fetch"}, "gatewayMethod 'fetch' is not an HTTP verb."),
+    ],
+)  # fmt: skip
+def test_create_api_arguments_are_refused_with_apimgmts_sentences(apidoc: object, sentence: str) -> None:
+    with pytest.raises(RouteError) as info:
+        _check_create(apidoc)
+    assert str(info.value) == sentence
+
+
+def test_create_api_accepts_a_route_or_swagger_given_as_json() -> None:
+    assert _check_create(json.dumps(ROUTE)) == ROUTE
+    swagger_doc = _check_create({"namespace": "guest", "swagger": json.dumps(SWAGGER)})
+    assert swagger_doc["swagger"] == SWAGGER

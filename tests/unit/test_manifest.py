@@ -553,6 +553,8 @@ def test_deployment_file_is_validated_too(tmp_path: Path) -> None:
         ("{function: hello.py, include: [[a, 7]]}", "include[0]", "expected [source]"),
         ("{function: src, runtime: python:3.11, include: [[nothing-here]]}", "include[0]", "matches nothing"),
         ("{function: https://example.com/a.py}", "function", "remote"),
+        ("{function: data.bin, runtime: python}", "runtime", "extension names no runtime"),
+        ("{code: 'def main(a): return a', runtime: cobol}", "runtime", "not a runtime kind"),
     ],
 )
 def test_action_mistakes(tmp_path: Path, action_yaml: str, key: str, fragment: str) -> None:
@@ -838,3 +840,42 @@ def test_network_features_are_refused_with_a_clear_message() -> None:
 def test_required_project_input_is_satisfied_by_its_variable() -> None:
     model = load_wsk("refusals/required-project-input.yaml", env={"WEBHOOK_URL": "https://hooks.example/x"})
     assert model.packages[0].parameters == {}  # wskdeploy: project inputs are not deployed as parameters
+
+
+def test_what_is_not_deployed_is_warned_about(tmp_path: Path) -> None:
+    hello_py(tmp_path)
+    path = write(
+        tmp_path,
+        """\
+        project:
+          name: p
+          apiHost: example.com
+          packages:
+            p:
+              namespace: other
+              feeds: {f: {}}
+              actions:
+                old: {location: hello.py}
+                inline: {code: 'def main(a): return a', runtime: python}
+                mixed: {function: hello.py, runtime: 'nodejs:20'}
+              triggers:
+                local: {feed: lonely}
+                remote: {feed: nowhere/changes}
+                known: {feed: p/old}
+        """,
+    )
+    model = load_manifest(path, variables=Variables(environ={}))
+    assert model.warnings == [
+        "project: apiHost ignored (give the host and key with APIHOST/AUTH or flags)",
+        "package p: namespace ignored (one namespace and key per deployment)",
+        "package p: feeds ignored (not deployed by wskdeploy either)",
+        "action p/old: location is deprecated; use function",
+        "action p/inline: runtime python has no version; using python:default (the platform's default)",
+        "action p/mixed: runtime nodejs:20 does not match the .py file; using python:default",
+        "trigger local: feed 'lonely' is an action of the default package the manifest does not declare; "
+        "it must exist in the namespace",
+        "trigger remote: feed 'nowhere/changes': package 'nowhere' is not declared in the manifest; "
+        "it must exist in the namespace",
+    ]
+    kinds = {a.name: a.exec.kind for a in model.actions}
+    assert kinds == {"old": "python:default", "inline": "python:default", "mixed": "python:default"}

@@ -7,6 +7,7 @@ the loader (loader.py) walks the manifest with it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,61 @@ class _Skip:
 
 
 SKIP: Any = _Skip()
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _to_integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return int(str(value).strip())
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    return float(value)
+
+
+def _to_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0", ""):
+        return False
+    raise ValueError
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else {}
+    raise ValueError
+
+
+# a declared type -> its conversion (ValueError or TypeError: the value is not of that type)
+COERCIONS: dict[str, Callable[[Any], Any]] = {
+    "string": _to_string,
+    "integer": _to_integer,
+    "float": _to_float,
+    "boolean": _to_boolean,
+    "json": _to_json,
+}
 
 
 class Reader:
@@ -130,37 +186,49 @@ class Reader:
         return result
 
     def param_value(self, name: str, spec: Any, entity: str, key: str, package_level: bool) -> Any:
-        multiline = is_multiline(spec)
-        required = False
+        declaration = self.declaration(spec, entity, key)
+        if declaration is SKIP:
+            return SKIP
+        value, required, declared_type = declaration
+        value, missing = self.substituted(value, name, package_level)
+        if required and value in (None, ""):
+            self.missing_required(entity, key, missing)
+            return SKIP
+        if declared_type is not None:
+            value = self.coerce(value, declared_type, entity, key)
+        if value is None:
+            value = TYPE_DEFAULTS.get(declared_type or "string", "")
+            if isinstance(value, dict):
+                value = {}
+        return value
+
+    def declaration(self, spec: Any, entity: str, key: str) -> Any:
+        """An input's (value, required, declared type), or SKIP when its type is unknown.
+
+        Multi-line: ``{type, value, default, required, description}``; single-line: the value, or a
+        bare type name, which declares a typed input with that type's zero value."""
+        if not is_multiline(spec):
+            if isinstance(spec, str) and spec in TYPE_NAMES:
+                return None, False, TYPE_NAMES[spec]
+            return spec, False, None
+        assert isinstance(spec, dict)
+        self.check_keys(spec, PARAM_KEYS, entity, prefix=f"{key}.")
+        required = spec.get("required", False)
+        if not isinstance(required, bool):
+            self.problem(entity, f"{key}.required", f"expected true or false, got {required!r}")
         declared_type: str | None = None
-        if multiline:
-            assert isinstance(spec, dict)
-            self.check_keys(spec, PARAM_KEYS, entity, prefix=f"{key}.")
-            required_raw = spec.get("required", False)
-            if not isinstance(required_raw, bool):
-                self.problem(entity, f"{key}.required", f"expected true or false, got {required_raw!r}")
-            required = required_raw is True
-            if "type" in spec:
-                declared_type = TYPE_NAMES.get(str(spec["type"]))
-                if declared_type is None:
-                    self.problem(
-                        entity,
-                        f"{key}.type",
-                        f"unknown type {spec['type']!r} "
-                        f"(use one of {', '.join(sorted(set(TYPE_NAMES.values())))})",
-                    )
-                    return SKIP
-            value = spec.get("value")
-            if value is None:
-                value = spec.get("default")
-        else:
-            value = spec
-            if isinstance(value, str) and value in TYPE_NAMES:
-                # a bare type name declares a typed input with that type's zero value
-                declared_type = TYPE_NAMES[value]
-                value = None
-        raw_value = value
-        value, missing = self.vars.deep(value)
+        if "type" in spec:
+            declared_type = TYPE_NAMES.get(str(spec["type"]))
+            if declared_type is None:
+                types = ", ".join(sorted(set(TYPE_NAMES.values())))
+                self.problem(entity, f"{key}.type", f"unknown type {spec['type']!r} (use one of {types})")
+                return SKIP
+        value = spec.get("value")
+        return (spec.get("default") if value is None else value), required is True, declared_type
+
+    def substituted(self, raw_value: Any, name: str, package_level: bool) -> tuple[Any, list[str]]:
+        """The value with ``$VAR``s substituted (or taken from an input of that name) and the unset names."""
+        value, missing = self.vars.deep(raw_value)
         if isinstance(raw_value, str) and value in (None, "") and missing:
             from_input = self.from_inputs(raw_value)
             if from_input is not None:
@@ -171,69 +239,27 @@ class Reader:
         if package_level and value in (None, "") and self.vars.get(name):
             # wskdeploy: an empty package input takes the variable of the same name
             value = self.vars.get(name)
-        if required and value in (None, ""):
-            if missing:
-                names = ", ".join(f"${m}" for m in missing)
-                self.problem(
-                    entity,
-                    key,
-                    f"required, but {names} is not set (set it in the env file or the environment)",
-                )
-            else:
-                self.problem(entity, key, "required, but has no value")
-            return SKIP
-        if declared_type is not None:
-            value = self.coerce(value, declared_type, entity, key)
-        if value is None:
-            value = TYPE_DEFAULTS.get(declared_type or "string", "")
-            if isinstance(value, dict):
-                value = {}
-        return value
+        return value, missing
+
+    def missing_required(self, entity: str, key: str, missing: list[str]) -> None:
+        if missing:
+            names = ", ".join(f"${m}" for m in missing)
+            self.problem(
+                entity, key, f"required, but {names} is not set (set it in the env file or the environment)"
+            )
+        else:
+            self.problem(entity, key, "required, but has no value")
 
     def coerce(self, value: Any, kind: str, entity: str, key: str) -> Any:
         """Convert a (possibly substituted) value to its declared type, or report a mismatch."""
         if value is None:
             return None
-        try:
-            if kind == "string":
-                return (
-                    value
-                    if isinstance(value, str)
-                    else json.dumps(value)
-                    if isinstance(value, (dict, list))
-                    else str(value).lower()
-                    if isinstance(value, bool)
-                    else str(value)
-                )
-            if kind == "integer":
-                if isinstance(value, bool):
-                    raise ValueError
-                if isinstance(value, int):
-                    return value
-                if isinstance(value, float) and value.is_integer():
-                    return int(value)
-                return int(str(value).strip())
-            if kind == "float":
-                if isinstance(value, bool):
-                    raise ValueError
-                return float(value)
-            if kind == "boolean":
-                if isinstance(value, bool):
-                    return value
-                lowered = str(value).strip().lower()
-                if lowered in ("true", "yes", "1"):
-                    return True
-                if lowered in ("false", "no", "0", ""):
-                    return False
-                raise ValueError
-            if kind == "json":
-                if isinstance(value, (dict, list)):
-                    return value
-                if isinstance(value, str):
-                    return json.loads(value) if value.strip() else {}
-                raise ValueError
-        except (ValueError, TypeError):
-            pass
+        convert = COERCIONS.get(kind)
+        if convert is not None:
+            try:
+                return convert(value)
+            except (ValueError, TypeError):
+                pass
         self.problem(entity, key, f"value {value!r} is not of type {kind}")
         return None
 

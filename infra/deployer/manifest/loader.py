@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from infra.deployer.archive import ArchiveError, IncludeEntry, build_zip
 from infra.deployer.environment import Variables
@@ -47,6 +47,36 @@ from infra.deployer.manifest.schema import (
 from infra.deployer.manifest.validate import check_require_auth, cross_check
 from infra.deployer.model import Action, Api, Binding, Exec, JsonDict, Model, Package, Rule, Sequence, Trigger
 
+# keys wskdeploy reads that are not deployed here -> why (each one set gets a warning)
+PROJECT_IGNORED = dict.fromkeys(
+    ("credential", "apiHost", "apigwAccessToken", "config"),
+    "give the host and key with APIHOST/AUTH or flags",
+)
+PACKAGE_IGNORED = {
+    **dict.fromkeys(
+        ("namespace", "credential", "apiHost", "apigwAccessToken"), "one namespace and key per deployment"
+    ),
+    **dict.fromkeys(("repositories", "feeds"), "not deployed by wskdeploy either"),
+}
+
+
+class _Code(NamedTuple):
+    """An action's code as found: its kind (before docker/native), the text (base64 when binary)."""
+
+    kind: str
+    text: str | None
+    binary: bool
+
+
+def read_code(path: Path) -> tuple[str, bool]:
+    """A code file as (text, binary): base64 for binary extensions or anything not UTF-8."""
+    if path.suffix.lower() not in BINARY_EXTENSIONS:
+        try:
+            return path.read_text(encoding="utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(path.read_bytes()).decode(), True
+
 
 class ManifestLoader(Reader):
     """Walks one manifest (project, packages, and each package's entities) into the Model."""
@@ -66,25 +96,12 @@ class ManifestLoader(Reader):
         if root.get("packages") and project.get("packages"):
             self.problem("(root)", "packages", "give packages either at the root or under project, not both")
         packages = self.mapping(root.get("packages") or project.get("packages"), "(root)", "packages")
-        if project.get("namespace"):
-            self.model.namespace = self.text(project["namespace"], "project", "namespace")
-        for key in ("credential", "apiHost", "apigwAccessToken", "config"):
-            if project.get(key):
-                self.warn("project", f"{key} ignored (give the host and key with APIHOST/AUTH or flags)")
-        project_inputs = self.mapping(project.get("inputs"), "project", "inputs")
-        if project_inputs:
-            # resolved once so package inputs can name them ($X); reported per package if wrong
-            problems = len(self.problems)
-            self.project_values = self.inputs(project_inputs, None, "project", package_level=True)
-            del self.problems[problems:]
+        project_inputs = self.project(project)
         if not packages and not self.problems and doc is not None:
             self.warn("(root)", "no packages declared; nothing to deploy")
         for raw_name, spec in packages.items():
             self.package(raw_name, spec, project_inputs)
-        known_packages = {p.name for p in self.model.packages}
-        for name in self.overlay:
-            if name not in known_packages and not (name == DEFAULT_PACKAGE and self.has_default):
-                self.warn(f"package {name}", f"in {self.deployment} but not in the manifest; ignored")
+        self.warn_unknown_overlay()
         cross_check(self)
         if self.vars.unset:
             names = ", ".join(sorted(self.vars.unset))
@@ -92,6 +109,31 @@ class ManifestLoader(Reader):
         if self.problems:
             raise ManifestError(self.problems)
         return self.model
+
+    def project(self, project: JsonDict) -> JsonDict:
+        """The project's namespace and inputs (returned, as declared); keys not deployed are warned about."""
+        if project.get("namespace"):
+            self.model.namespace = self.text(project["namespace"], "project", "namespace")
+        self.warn_ignored(project, "project", PROJECT_IGNORED)
+        project_inputs = self.mapping(project.get("inputs"), "project", "inputs")
+        if project_inputs:
+            # resolved once so package inputs can name them ($X); reported per package if wrong
+            problems = len(self.problems)
+            self.project_values = self.inputs(project_inputs, None, "project", package_level=True)
+            del self.problems[problems:]
+        return project_inputs
+
+    def warn_ignored(self, spec: JsonDict, entity: str, ignored: dict[str, str]) -> None:
+        """A warning for each key that is set but not deployed (``ignored``: key -> why)."""
+        for key, why in ignored.items():
+            if spec.get(key):
+                self.warn(entity, f"{key} ignored ({why})")
+
+    def warn_unknown_overlay(self) -> None:
+        known_packages = {p.name for p in self.model.packages}
+        for name in self.overlay:
+            if name not in known_packages and not (name == DEFAULT_PACKAGE and self.has_default):
+                self.warn(f"package {name}", f"in {self.deployment} but not in the manifest; ignored")
 
     def package(self, raw_name: Any, spec: Any, project_inputs: JsonDict) -> None:
         self.lookup = self.project_values  # wskdeploy: a package's $NAME may be a project input
@@ -101,12 +143,7 @@ class ManifestLoader(Reader):
         self.check_keys(pkg, PACKAGE_KEYS, entity)
         over = self.overlay.get(name, {})
         is_default = name.lower() == DEFAULT_PACKAGE
-        for key in ("namespace", "credential", "apiHost", "apigwAccessToken"):
-            if pkg.get(key):
-                self.warn(entity, f"{key} ignored (one namespace and key per deployment)")
-        for key in ("repositories", "feeds"):
-            if pkg.get(key):
-                self.warn(entity, f"{key} ignored (not deployed by wskdeploy either)")
+        self.warn_ignored(pkg, entity, PACKAGE_IGNORED)
         public = pkg.get("public", False)
         if not isinstance(public, bool):
             self.problem(entity, "public", f"expected true or false, got {public!r}")
@@ -128,7 +165,11 @@ class ManifestLoader(Reader):
                 self.warn(entity, "inputs/annotations of the default package are not deployed")
         else:
             self.model.packages.append(Package(name, parameters, annotations, publish=public))
-        package = None if is_default else name
+        self.package_entities(name, None if is_default else name, entity, pkg)
+
+    def package_entities(self, name: str, package: str | None, entity: str, pkg: JsonDict) -> None:
+        """A package's dependencies, actions, sequences, triggers, rules and APIs (``package``: None for
+        the default package)."""
         for dep_name, dep in self.mapping(pkg.get("dependencies"), entity, "dependencies").items():
             self.dependency(name, dep_name, dep)
         for action_name, action in self.mapping(pkg.get("actions"), entity, "actions").items():
@@ -195,126 +236,157 @@ class ManifestLoader(Reader):
         self.model.actions.append(Action(package, name, exec_, parameters, annotations, limits, source))
 
     def action_exec(self, act: JsonDict, entity: str) -> Exec | None:
-        function_raw = act.get("function")
-        if function_raw is None and act.get("location") is not None:
-            self.warn(entity, "location is deprecated; use function")
-            function_raw = act.get("location")
-        function = self.text(function_raw, entity, "function") if function_raw is not None else ""
-        if function_raw is not None and not function:
-            _, missing = self.vars.substitute(str(function_raw))
-            unset = f" ({', '.join('$' + m for m in missing)} not set)" if missing else ""
-            self.problem(entity, "function", f"{function_raw!r} is empty{unset}")
+        function = self.function_path(act, entity)
+        if function is None:
             return None
         code = act.get("code")
         runtime = self.text(act.get("runtime"), entity, "runtime")
         docker = self.text(act.get("docker"), entity, "docker")
         native = act.get("native") is True
+        blackbox = bool(docker) or native
         main = self.text(act.get("main"), entity, "main") or None
         if runtime and not KIND_RE.match(runtime) and runtime != "blackbox" and not FAMILY_RE.match(runtime):
             self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
             return None
         include, exclude = self.include_exclude(act, entity)
-        kind = runtime
-        text: str | None = None
-        binary = False
         if function and code is not None:
             self.problem(entity, "code", "give either function or code, not both")
             return None
         if code is not None:
-            if not runtime and not docker and not native:
-                self.problem(entity, "runtime", "required with inline code")
-                return None
-            if runtime and FAMILY_RE.match(runtime) and runtime != "blackbox":
-                if runtime not in RUNTIME_FAMILIES:
-                    self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
-                    return None
-                kind = f"{runtime}:default"
-                self.warn(entity, f"runtime {runtime} has no version; using {kind} (the platform's default)")
-            text = str(code)
+            found = self.inline_code(str(code), runtime, blackbox, entity)
         elif function:
-            if function.startswith(("http://", "https://")):
-                self.problem(entity, "function", f"{function!r}: remote code is not supported; give a path")
-                return None
-            path = (self.base / function).resolve()
-            if not path.exists():
-                self.problem(entity, "function", f"{function!r}: no such file or directory ({path})")
-                return None
-            if path.is_dir() or path.suffix.lower() == ".zip":
-                versionless = bool(runtime) and runtime != "blackbox" and bool(FAMILY_RE.match(runtime))
-                if (not runtime or versionless) and not docker and not native:
-                    what = "a directory" if path.is_dir() else "a .zip"
-                    self.problem(
-                        entity,
-                        "runtime",
-                        f"{what} action ({function!r}) needs a runtime kind with a version, e.g. python:3.11"
-                        + (f" (got {runtime!r})" if runtime else ""),
-                    )
-                    return None
-            if path.is_dir():
-                try:
-                    zip_warnings: list[str] = []
-                    data = build_zip(
-                        path, self.base, include, exclude, zip_warnings, self.allow_outside_project
-                    )
-                    for message in zip_warnings:
-                        self.warn(entity, message)
-                except ArchiveError as exc:
-                    self.problem(entity, exc.key, str(exc))
-                    return None
-                text, binary = base64.b64encode(data).decode(), True
-            else:
-                ext = path.suffix.lower()
-                if ext in BINARY_EXTENSIONS:
-                    text, binary = base64.b64encode(path.read_bytes()).decode(), True
-                else:
-                    try:
-                        text = path.read_text(encoding="utf-8")
-                    except UnicodeDecodeError:
-                        text, binary = base64.b64encode(path.read_bytes()).decode(), True
-                inferred = EXTENSION_KINDS.get(ext)
-                if not runtime:
-                    if inferred is None and not docker and not native:
-                        self.problem(
-                            entity,
-                            "runtime",
-                            f"cannot infer the runtime from {ext or 'no'} "
-                            "extension; give runtime (e.g. python:3.11)",
-                        )
-                        return None
-                    kind = inferred or ""
-                elif runtime != "blackbox" and inferred is not None:
-                    family = runtime.split(":")[0]
-                    if family != inferred.split(":")[0]:
-                        # wskdeploy (not --strict): the file's extension decides the kind
-                        self.warn(
-                            entity,
-                            f"runtime {runtime} does not match the {ext} file; using {inferred}",
-                        )
-                        kind = inferred
-                    elif ":" not in runtime:
-                        self.warn(
-                            entity,
-                            f"runtime {runtime} has no version; using {inferred} (the platform's default)",
-                        )
-                        kind = inferred
-                elif ":" not in runtime and runtime != "blackbox" and not docker and not native:
-                    self.problem(
-                        entity,
-                        "runtime",
-                        f"{runtime!r} has no version and the {ext or 'no'} extension names no runtime; "
-                        "give a kind like python:3.11",
-                    )
-                    return None
-            if (include or exclude) and not path.is_dir():
-                self.warn(entity, "include/exclude apply to directory actions only; ignored")
-        elif not docker and not native:
+            found = self.function_code(function, runtime, blackbox, include, exclude, entity)
+        elif blackbox:
+            found = _Code(runtime, None, False)
+        else:
             self.problem(entity, "function", "missing: give the file or directory with the action's code")
             return None
-        image: str | None = None
-        if docker or native:
-            kind = "blackbox"
-            image = NATIVE_IMAGE if native and not docker else docker
-        return Exec(kind=kind, code=text, binary=binary, main=main, image=image)
+        if found is None:
+            return None
+        if not blackbox:
+            return Exec(kind=found.kind, code=found.text, binary=found.binary, main=main)
+        image = NATIVE_IMAGE if native and not docker else docker
+        return Exec(kind="blackbox", code=found.text, binary=found.binary, main=main, image=image)
+
+    def function_path(self, act: JsonDict, entity: str) -> str | None:
+        """``function`` (or the deprecated ``location``) substituted: "" when absent, None when empty."""
+        function_raw = act.get("function")
+        if function_raw is None and act.get("location") is not None:
+            self.warn(entity, "location is deprecated; use function")
+            function_raw = act.get("location")
+        if function_raw is None:
+            return ""
+        function = self.text(function_raw, entity, "function")
+        if not function:
+            _, missing = self.vars.substitute(str(function_raw))
+            unset = f" ({', '.join('$' + m for m in missing)} not set)" if missing else ""
+            self.problem(entity, "function", f"{function_raw!r} is empty{unset}")
+            return None
+        return function
+
+    def inline_code(self, code: str, runtime: str, blackbox: bool, entity: str) -> _Code | None:
+        """``code:`` given in the manifest: it needs a runtime; a versionless family takes its default."""
+        if not runtime and not blackbox:
+            self.problem(entity, "runtime", "required with inline code")
+            return None
+        if not (runtime and FAMILY_RE.match(runtime) and runtime != "blackbox"):
+            return _Code(runtime, code, False)
+        if runtime not in RUNTIME_FAMILIES:
+            self.problem(entity, "runtime", f"{runtime!r} is not a runtime kind like python:3.11")
+            return None
+        kind = f"{runtime}:default"
+        self.warn(entity, f"runtime {runtime} has no version; using {kind} (the platform's default)")
+        return _Code(kind, code, False)
+
+    def function_code(
+        self,
+        function: str,
+        runtime: str,
+        blackbox: bool,
+        include: list[IncludeEntry],
+        exclude: list[str],
+        entity: str,
+    ) -> _Code | None:
+        """The code of ``function:``: a file (its extension may give the kind) or a directory (zipped)."""
+        if function.startswith(("http://", "https://")):
+            self.problem(entity, "function", f"{function!r}: remote code is not supported; give a path")
+            return None
+        path = (self.base / function).resolve()
+        if not path.exists():
+            self.problem(entity, "function", f"{function!r}: no such file or directory ({path})")
+            return None
+        if (path.is_dir() or path.suffix.lower() == ".zip") and not self.archive_runtime(
+            function, path, runtime, blackbox, entity
+        ):
+            return None
+        if path.is_dir():
+            return self.directory_code(path, runtime, include, exclude, entity)
+        text, binary = read_code(path)
+        kind = self.file_kind(runtime, path.suffix.lower(), blackbox, entity)
+        if kind is None:
+            return None
+        if include or exclude:
+            self.warn(entity, "include/exclude apply to directory actions only; ignored")
+        return _Code(kind, text, binary)
+
+    def archive_runtime(self, function: str, path: Path, runtime: str, blackbox: bool, entity: str) -> bool:
+        """A directory or .zip action names no runtime itself: it needs a kind with a version."""
+        versionless = bool(runtime) and runtime != "blackbox" and bool(FAMILY_RE.match(runtime))
+        if (runtime and not versionless) or blackbox:
+            return True
+        what = "a directory" if path.is_dir() else "a .zip"
+        self.problem(
+            entity,
+            "runtime",
+            f"{what} action ({function!r}) needs a runtime kind with a version, e.g. python:3.11"
+            + (f" (got {runtime!r})" if runtime else ""),
+        )
+        return False
+
+    def directory_code(
+        self, path: Path, runtime: str, include: list[IncludeEntry], exclude: list[str], entity: str
+    ) -> _Code | None:
+        try:
+            zip_warnings: list[str] = []
+            data = build_zip(path, self.base, include, exclude, zip_warnings, self.allow_outside_project)
+            for message in zip_warnings:
+                self.warn(entity, message)
+        except ArchiveError as exc:
+            self.problem(entity, exc.key, str(exc))
+            return None
+        return _Code(runtime, base64.b64encode(data).decode(), True)
+
+    def file_kind(self, runtime: str, ext: str, blackbox: bool, entity: str) -> str | None:
+        """The kind of a single-file action: the runtime given, or the one its extension names."""
+        inferred = EXTENSION_KINDS.get(ext)
+        if not runtime:
+            if inferred is None and not blackbox:
+                self.problem(
+                    entity,
+                    "runtime",
+                    f"cannot infer the runtime from {ext or 'no'} extension; give runtime (e.g. python:3.11)",
+                )
+                return None
+            return inferred or ""
+        if runtime != "blackbox" and inferred is not None:
+            if runtime.split(":")[0] != inferred.split(":")[0]:
+                # wskdeploy (not --strict): the file's extension decides the kind
+                self.warn(entity, f"runtime {runtime} does not match the {ext} file; using {inferred}")
+                return inferred
+            if ":" not in runtime:
+                self.warn(
+                    entity, f"runtime {runtime} has no version; using {inferred} (the platform's default)"
+                )
+                return inferred
+        elif ":" not in runtime and runtime != "blackbox" and not blackbox:
+            self.problem(
+                entity,
+                "runtime",
+                f"{runtime!r} has no version and the {ext or 'no'} extension names no runtime; "
+                "give a kind like python:3.11",
+            )
+            return None
+        return runtime
 
     def include_exclude(self, act: JsonDict, entity: str) -> tuple[list[IncludeEntry], list[str]]:
         include: list[IncludeEntry] = []

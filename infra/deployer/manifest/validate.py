@@ -25,58 +25,72 @@ def check_require_auth(reader: Reader, value: Any, entity: str) -> None:
     )
 
 
+class _Declared:
+    """What a loaded manifest declares, for checking the names its entities refer to."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.actions = reader.declared_actions
+        self.runnable = reader.declared_actions | {s.qualified for s in reader.model.sequences}
+        self.bindings = {b.name for b in reader.model.bindings}
+        self.triggers = {t.name for t in reader.model.triggers}
+        self.packages = {p.name for p in reader.model.packages}
+
+    def runs(self, name: str) -> bool:
+        """Whether an action or sequence reference is declared (another namespace's is the platform's)."""
+        if name.startswith("/"):
+            return True
+        head = name.split("/", 1)[0]
+        return name in self.runnable or ("/" in name and head in self.bindings)
+
+    def feed_problem(self, feed: str) -> str | None:
+        """Why a trigger's feed must exist in the namespace, or None when the manifest declares it."""
+        if feed.startswith("/"):
+            return None
+        if "/" not in feed:
+            if feed in self.runnable:
+                return None
+            return (
+                f"feed {feed!r} is an action of the default package the manifest does not declare; "
+                "it must exist in the namespace"
+            )
+        head = feed.split("/", 1)[0]
+        if head in self.bindings or head in self.packages:
+            return None
+        return (
+            f"feed {feed!r}: package {head!r} is not declared in the manifest; it must exist in the namespace"
+        )
+
+
 def cross_check(reader: Reader) -> None:
     """References between entities. As wskdeploy, a rule or sequence may name an action, sequence
     or trigger the manifest does not declare (it may exist in the namespace): the platform checks
     it, and the plan warns. An API must name an action or sequence of its own package."""
-    runnable = reader.declared_actions | {s.qualified for s in reader.model.sequences}
-    bindings = {b.name for b in reader.model.bindings}
-    triggers = {t.name for t in reader.model.triggers}
-    packages = {p.name for p in reader.model.packages}
-
-    def declared(name: str) -> bool:
-        if name.startswith("/"):
-            return True  # another namespace's entity: the platform checks it
-        head = name.split("/", 1)[0]
-        return name in runnable or ("/" in name and head in bindings)
-
+    declared = _Declared(reader)
     for seq in reader.model.sequences:
-        if seq.qualified in reader.declared_actions:
+        entity = f"sequence {seq.qualified}"
+        if seq.qualified in declared.actions:
             reader.problem(
-                f"sequence {seq.qualified}",
+                entity,
                 "(name)",
                 "an action of the same package has this name (wskdeploy refuses it too); rename one",
             )
         for component in seq.components:
-            if not declared(component):
+            if not declared.runs(component):
                 reader.warn(
-                    f"sequence {seq.qualified}",
-                    f"{component!r} is not declared in the manifest; it must exist in the namespace",
+                    entity, f"{component!r} is not declared in the manifest; it must exist in the namespace"
                 )
     for rule in reader.model.rules:
-        if rule.trigger not in triggers:
+        if rule.trigger not in declared.triggers:
             reader.warn(
                 f"rule {rule.name}",
                 f"trigger {rule.trigger!r} is not declared in the manifest; it must exist in the namespace",
             )
-        if not declared(rule.action):
+        if not declared.runs(rule.action):
             reader.warn(
                 f"rule {rule.name}",
                 f"action {rule.action!r} is not declared in the manifest; it must exist in the namespace",
             )
     for trigger in reader.model.triggers:
-        if trigger.feed and not trigger.feed.startswith("/"):
-            head = trigger.feed.split("/", 1)[0]
-            if "/" not in trigger.feed:
-                if trigger.feed not in runnable:
-                    reader.warn(
-                        f"trigger {trigger.name}",
-                        f"feed {trigger.feed!r} is an action of the default package the manifest "
-                        "does not declare; it must exist in the namespace",
-                    )
-            elif head not in bindings and head not in packages:
-                reader.warn(
-                    f"trigger {trigger.name}",
-                    f"feed {trigger.feed!r}: package {head!r} is not declared in the manifest; "
-                    "it must exist in the namespace",
-                )
+        problem = declared.feed_problem(trigger.feed) if trigger.feed else None
+        if problem is not None:
+            reader.warn(f"trigger {trigger.name}", problem)

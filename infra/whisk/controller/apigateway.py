@@ -154,47 +154,61 @@ def remove_endpoint(swagger: dict[str, Any], relpath: str, verb: str | None) -> 
     _cases(swagger)[:] = [c for c in _cases(swagger) if not gone & set(c.get("operations", []))]
 
 
+def _parsed(value: Any, field: str) -> Any:
+    """A field given as a JSON string, parsed (anything else as it is)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise RouteError(f"{field} field cannot be parsed. Ensure it is valid JSON.") from None
+
+
+def _require(obj: dict[str, Any], keys: tuple[str, ...], sentence: str) -> None:
+    """``sentence`` (with ``{}`` for the key) for the first of ``keys`` that is missing or empty."""
+    for key in keys:
+        if not obj.get(key):
+            raise RouteError(sentence.format(key))
+
+
+def _check_swagger(apidoc: dict[str, Any]) -> dict[str, Any]:
+    """An API given whole as swagger: an object (or its JSON) with basePath, paths and info."""
+    if apidoc.get("gatewayBasePath"):
+        raise RouteError(
+            "swagger and gatewayBasePath are mutually exclusive and cannot be specified together."
+        )
+    swagger = _parsed(apidoc["swagger"], "swagger")
+    if not isinstance(swagger, dict):
+        raise RouteError("swagger field should be an object or a JSON string.")
+    _require(swagger, ("basePath", "paths", "info"), "swagger is missing the {} field.")
+    apidoc["swagger"] = swagger
+    return apidoc
+
+
+def _check_route(apidoc: dict[str, Any]) -> dict[str, Any]:
+    """One route: base path, path and verb, and the action that serves it."""
+    _require(apidoc, ("gatewayBasePath", "gatewayPath", "gatewayMethod"), "apidoc is missing the {} field")
+    action = apidoc.get("action")
+    if not isinstance(action, dict) or not action:
+        raise RouteError("apidoc is missing the action field.")
+    _require(
+        action,
+        ("backendMethod", "backendUrl", "namespace", "name", "authkey"),
+        "action is missing the {} field.",
+    )
+    if str(apidoc["gatewayMethod"]).lower() not in VERBS:
+        raise RouteError(f"gatewayMethod '{apidoc['gatewayMethod']}' is not an HTTP verb.")
+    return apidoc
+
+
 def _check_create(apidoc: Any) -> dict[str, Any]:
     """apimgmt createApi's argument checks, with its sentences."""
-    if isinstance(apidoc, str):
-        try:
-            apidoc = json.loads(apidoc)
-        except ValueError:
-            raise RouteError("apidoc field cannot be parsed. Ensure it is valid JSON.") from None
+    apidoc = _parsed(apidoc, "apidoc")
     if not isinstance(apidoc, dict):
         raise RouteError(f"apidoc field is of type {type(apidoc).__name__} and should be a JSON object.")
     if not apidoc.get("namespace"):
         raise RouteError("apidoc is missing the namespace field")
-    swagger = apidoc.get("swagger")
-    if swagger:
-        if apidoc.get("gatewayBasePath"):
-            raise RouteError(
-                "swagger and gatewayBasePath are mutually exclusive and cannot be specified together."
-            )
-        if isinstance(swagger, str):
-            try:
-                swagger = json.loads(swagger)
-            except ValueError:
-                raise RouteError("swagger field cannot be parsed. Ensure it is valid JSON.") from None
-        if not isinstance(swagger, dict):
-            raise RouteError("swagger field should be an object or a JSON string.")
-        for key in ("basePath", "paths", "info"):
-            if not swagger.get(key):
-                raise RouteError(f"swagger is missing the {key} field.")
-        apidoc["swagger"] = swagger
-        return apidoc
-    for key in ("gatewayBasePath", "gatewayPath", "gatewayMethod"):
-        if not apidoc.get(key):
-            raise RouteError(f"apidoc is missing the {key} field")
-    action = apidoc.get("action")
-    if not isinstance(action, dict) or not action:
-        raise RouteError("apidoc is missing the action field.")
-    for key in ("backendMethod", "backendUrl", "namespace", "name", "authkey"):
-        if not action.get(key):
-            raise RouteError(f"action is missing the {key} field.")
-    if str(apidoc["gatewayMethod"]).lower() not in VERBS:
-        raise RouteError(f"gatewayMethod '{apidoc['gatewayMethod']}' is not an HTTP verb.")
-    return apidoc
+    return _check_swagger(apidoc) if apidoc.get("swagger") else _check_route(apidoc)
 
 
 def _path_pattern(relpath: str) -> re.Pattern[str]:

@@ -50,6 +50,14 @@ def is_binary_type(mt: str) -> bool:
     }
 
 
+def split_extension(action_segment: str) -> tuple[str, str]:
+    """``name.ext`` -> (name, ext) for a known extension; anything else is the name, served as ``.http``."""
+    for candidate in EXTENSIONS:
+        if action_segment.endswith(candidate):
+            return action_segment[: -len(candidate)], candidate
+    return action_segment, ".http"
+
+
 class WebActions:
     def __init__(self, controller: Controller) -> None:
         self.controller = controller
@@ -62,39 +70,11 @@ class WebActions:
             raise not_found()
         ns, pkg_segment, action_segment = (unquote(s) for s in segments[:3])
         extra = segments[3:]
-        name, ext = action_segment, ".http"
-        for candidate in EXTENSIONS:
-            if action_segment.endswith(candidate):
-                name, ext = action_segment[: -len(candidate)], candidate
-                break
-        ow_path = "/" + "/".join(extra) if extra else ""
-        gateway = self.controller.gateway
-        if not extra and gateway.is_management(ns, pkg_segment, action_segment):
-            mgmt_cors = self._cors(req)
-            if req.method == "OPTIONS":
-                return Response(200, b"", mgmt_cors)
-            try:
-                managed = gateway.manage(req, action_segment, txid)
-            except ApiError as exc:
-                managed = error_response(exc.status, exc.message, txid, exc.headers)
-            managed.headers.extend(mgmt_cors)
-            return managed
-        for part in (ns, pkg_segment, name):
-            if not part or not NAME_RE.match(part):
-                raise not_found()
-        pkg = None if pkg_segment == "default" else pkg_segment
-        key = self.controller.keys.get(ns)
-        if key is None:
-            raise not_found()
-        owner = Identity(ns, key)
-        activator = self.controller.activator
-        try:
-            resolved = activator.resolve(ns, ns, pkg, name)
-        except ApiError:
-            raise not_found() from None
+        if not extra and self.controller.gateway.is_management(ns, pkg_segment, action_segment):
+            return self._manage(req, action_segment, txid)
+        name, ext = split_extension(action_segment)
+        owner, resolved = self._exported(ns, pkg_segment, name)
         annotations = resolved.doc.get("annotations", [])
-        if kv_get(annotations, "web-export") is not True:
-            raise not_found()
         caller = self.controller.identify(req, required=False)
         custom_options = kv_get(annotations, "web-custom-options") is True
         cors: list[tuple[str, str]] = []
@@ -105,11 +85,41 @@ class WebActions:
         try:
             if req.method != "OPTIONS" or not custom_options:
                 self._check_auth(annotations, req, caller)
+            ow_path = "/" + "/".join(extra) if extra else ""
             response = self._process(req, owner, resolved, ext, ow_path, caller, txid)
         except ApiError as exc:
             response = error_response(exc.status, exc.message, txid, exc.headers)
         response.headers.extend(cors)
         return response
+
+    def _manage(self, req: Request, action_segment: str, txid: str) -> Response:
+        """The API gateway's management actions (createApi, getApi, deleteApi), always with CORS."""
+        mgmt_cors = self._cors(req)
+        if req.method == "OPTIONS":
+            return Response(200, b"", mgmt_cors)
+        try:
+            managed = self.controller.gateway.manage(req, action_segment, txid)
+        except ApiError as exc:
+            managed = error_response(exc.status, exc.message, txid, exc.headers)
+        managed.headers.extend(mgmt_cors)
+        return managed
+
+    def _exported(self, ns: str, pkg_segment: str, name: str) -> tuple[Identity, Any]:
+        """The namespace's owner and the resolved action, which must be web-exported; else 404."""
+        for part in (ns, pkg_segment, name):
+            if not part or not NAME_RE.match(part):
+                raise not_found()
+        key = self.controller.keys.get(ns)
+        if key is None:
+            raise not_found()
+        pkg = None if pkg_segment == "default" else pkg_segment
+        try:
+            resolved = self.controller.activator.resolve(ns, ns, pkg, name)
+        except ApiError:
+            raise not_found() from None
+        if kv_get(resolved.doc.get("annotations", []), "web-export") is not True:
+            raise not_found()
+        return Identity(ns, key), resolved
 
     @staticmethod
     def _cors(req: Request) -> list[tuple[str, str]]:
@@ -291,54 +301,70 @@ def _header_values(name: str, value: Any) -> list[tuple[str, str]]:
     raise ValueError("invalid header")
 
 
-def _as_http(result: Any) -> Response:
-    invalid = bad_request("Response is not valid 'message/http'.")
-    if not isinstance(result, dict):
-        raise invalid
-    headers: list[tuple[str, str]] = []
+_INVALID_HTTP = "Response is not valid 'message/http'."
+
+
+def _http_headers(result: dict[str, Any]) -> list[tuple[str, str]]:
     raw_headers = result.get("headers")
-    if raw_headers is not None:
-        if not isinstance(raw_headers, dict):
-            raise invalid
+    if raw_headers is None:
+        return []
+    if not isinstance(raw_headers, dict):
+        raise bad_request(_INVALID_HTTP)
+    headers: list[tuple[str, str]] = []
+    try:
+        for k, v in raw_headers.items():
+            headers.extend(_header_values(str(k), v))
+    except ValueError:
+        raise bad_request(_INVALID_HTTP) from None
+    return headers
+
+
+def _http_status(result: dict[str, Any]) -> int | None:
+    """``statusCode``: an integer (a whole float will do) from 100 to 599, or None when absent."""
+    if "statusCode" not in result:
+        return None
+    code = result["statusCode"]
+    if isinstance(code, bool) or (isinstance(code, float) and not code.is_integer()):
+        raise bad_request(_INVALID_HTTP)
+    try:
+        status = int(code)
+    except (ValueError, TypeError):
+        raise bad_request(_INVALID_HTTP) from None
+    if not 100 <= status <= 599:
+        raise bad_request(_INVALID_HTTP)
+    return status
+
+
+def _http_text_body(body: str, content_type: str | None) -> tuple[bytes, str]:
+    """A string body: base64 for a binary type (or JSON-family base64), else UTF-8; with its content type."""
+    ctype = content_type or "text/html"
+    mt = media_type(ctype)
+    if not mt or "/" not in mt:
+        raise bad_request("Response did not specify a known content-type.")
+    if is_binary_type(mt) or (is_json_family(mt) and is_binary_code(body)):
         try:
-            for k, v in raw_headers.items():
-                headers.extend(_header_values(str(k), v))
-        except ValueError:
-            raise invalid from None
-    status: int | None = None
-    if "statusCode" in result:
-        code = result["statusCode"]
-        try:
-            if isinstance(code, bool):
-                raise ValueError
-            if isinstance(code, float):
-                if not code.is_integer():
-                    raise ValueError
-                code = int(code)
-            status = int(code)
-        except (ValueError, TypeError):
-            raise invalid from None
-        if not 100 <= status <= 599:
-            raise invalid
+            data = base64.b64decode(body, validate=False)
+        except (binascii.Error, ValueError):
+            raise bad_request("Response type in header did not match generated content type.") from None
+    else:
+        data = body.encode()
+    if content_type is None or (not is_binary_type(mt) and "charset" not in ctype.lower()):
+        ctype = f"{mt}; charset=UTF-8"
+    return data, ctype
+
+
+def _as_http(result: Any) -> Response:
+    if not isinstance(result, dict):
+        raise bad_request(_INVALID_HTTP)
+    headers = _http_headers(result)
+    status = _http_status(result)
     body = result.get("body")
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
     others = [(k, v) for k, v in headers if k.lower() != "content-type"]
     if body is None or body == "":
         return Response(status or 204, b"", others)
     if isinstance(body, str):
-        ctype = content_type or "text/html"
-        mt = media_type(ctype)
-        if not mt or "/" not in mt:
-            raise bad_request("Response did not specify a known content-type.")
-        if is_binary_type(mt) or (is_json_family(mt) and is_binary_code(body)):
-            try:
-                data = base64.b64decode(body, validate=False)
-            except (binascii.Error, ValueError):
-                raise bad_request("Response type in header did not match generated content type.") from None
-        else:
-            data = body.encode()
-        if content_type is None or (not is_binary_type(mt) and "charset" not in ctype.lower()):
-            ctype = f"{mt}; charset=UTF-8"
+        data, ctype = _http_text_body(body, content_type)
         return Response(status or 200, data, [("Content-Type", ctype), *others])
     mt = media_type(content_type or JSON_TYPE)
     if not is_json_family(mt):
