@@ -71,6 +71,30 @@ def ensure_indexes(client: Any, db: str) -> list[str]:
     return names
 
 
+def ensure_views(client: Any, db: str) -> list[str]:
+    """Create or update the duplicates view on `db` (openchecks.duplicates); returns the view names."""
+    from openchecks.duplicates import VIEW_DDOC, VIEW_MAP, VIEW_NAME
+
+    doc_id = f"_design/{VIEW_DDOC}"
+    wanted = {"views": {VIEW_NAME: {"map": VIEW_MAP}}, "language": "javascript"}
+    for _ in range(5):
+        try:
+            current: dict[str, Any] = client.get_document(db=db, doc_id=doc_id).get_result()
+        except Exception as exc:
+            if _code(exc) != 404:
+                raise
+            current = {"_id": doc_id}
+        if current.get("views") == wanted["views"]:
+            return [VIEW_NAME]
+        try:
+            client.put_document(db=db, doc_id=doc_id, document={**current, **wanted}).get_result()
+            return [VIEW_NAME]
+        except Exception as exc:
+            if _code(exc) != 409:
+                raise
+    raise OpenChecksError("Could not write the duplicates view: it kept changing.", code="write_conflict")
+
+
 def ensure_config(client: Any, settings: Settings, config: AppConfig | None = None) -> bool:
     """Write the configuration document unless one exists; True when written."""
     if read_config_doc(client, settings) is not None:
@@ -100,6 +124,7 @@ def provision(
         report["databases"][db] = ensure_database(cloudant, db)
     report["databases"][settings.exports_db] = ensure_database(cloudant, settings.exports_db)
     report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
+    report["views"] = ensure_views(cloudant, settings.deposits_db)
     report["config_created"] = ensure_config(cloudant, settings, config)
     storage = Storage(cos, settings)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] or ["*"]

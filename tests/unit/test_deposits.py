@@ -106,7 +106,7 @@ def test_odd_deposit_ids_are_not_found(value: object) -> None:
 
 
 def test_claim_key_needs_all_three_wellformed_fields() -> None:
-    assert dup_key("063100277", "003661702511", "01278") == "check-063100277-003661702511-1278"
+    assert dup_key("063100277", "003661702511", "01278") == "check-063100277-3661702511-1278"
     assert dup_key("063100277", "003661702511", "1278") == dup_key("063100277", "003661702511", "001278")
     assert dup_key(None, "003661702511", "1278") is None
     assert dup_key("06310027", "003661702511", "1278") is None
