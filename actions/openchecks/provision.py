@@ -73,21 +73,25 @@ def ensure_indexes(client: Any, db: str) -> list[str]:
 
 def ensure_views(client: Any, db: str) -> list[str]:
     """Create or update the duplicates view on `db` (openchecks.duplicates); returns the view names."""
+    from ibmcloudant.cloudant_v1 import DesignDocument
+
     from openchecks.duplicates import VIEW_DDOC, VIEW_MAP, VIEW_NAME
 
-    doc_id = f"_design/{VIEW_DDOC}"
-    wanted = {"views": {VIEW_NAME: {"map": VIEW_MAP}}, "language": "javascript"}
+    views = {VIEW_NAME: {"map": VIEW_MAP}}
     for _ in range(5):
         try:
-            current: dict[str, Any] = client.get_document(db=db, doc_id=doc_id).get_result()
+            current: dict[str, Any] = client.get_design_document(db=db, ddoc=VIEW_DDOC).get_result()
         except Exception as exc:
             if _code(exc) != 404:
                 raise
-            current = {"_id": doc_id}
-        if current.get("views") == wanted["views"]:
+            current = {}
+        if current.get("views") == views:
             return [VIEW_NAME]
+        wanted = {**current, "_id": f"_design/{VIEW_DDOC}", "language": "javascript", "views": views}
         try:
-            client.put_document(db=db, doc_id=doc_id, document={**current, **wanted}).get_result()
+            client.put_design_document(
+                db=db, ddoc=VIEW_DDOC, design_document=DesignDocument.from_dict(wanted)
+            ).get_result()
             return [VIEW_NAME]
         except Exception as exc:
             if _code(exc) != 409:
