@@ -9,11 +9,11 @@
    when the account field was edited beyond recognition. A match sends the deposit to review as
    `possible_duplicate`.
 3. The image key: a perceptual hash (pHash) of the straightened front, independent of every OCR result. Two
-   photographs of one check differ by 10 to 24 of its 256 bits, two different checks by 42 or more (measured
+   photographs of one check differ by 6 to 26 of its 256 bits, two different checks by 42 or more (measured
    on synthetic checks and the real samples: `bench/bench_duplicates.py`), so a distance of at most
-   `IMAGE_MATCH_BITS` is a near match: `possible_duplicate`. It is found through a view of 21 bands of 12 bits
-   each: two hashes within 32 bits share a whole band with a probability above 99% (pigeonhole does not
-   guarantee it), and each candidate is then compared on all 256 bits.
+   `IMAGE_MATCH_BITS` is a near match: `possible_duplicate`. Candidates are found through a view of the
+   hash's 16 bands of 16 bits, then compared on all 256 bits. Two hashes up to 15 bits apart always share a
+   band (pigeonhole); further apart it is likely, not certain (every same-check pair of the benchmark did).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ DIGITS = re.compile(r"^[0-9]+$")
 
 HASH_BITS = 256
 HASH_SIDE = 64  # the grey image the DCT runs on
-BAND_HEX = 3  # 12 bits per band
-BANDS = (HASH_BITS // 4) // BAND_HEX  # 21 bands (the last hex digit is in no band)
+BAND_HEX = 4  # 16 bits per band
+BANDS = (HASH_BITS // 4) // BAND_HEX  # 16 bands
 IMAGE_MATCH_BITS = 32
 # A straightened front this flat (standard deviation of its 64x64 grey image) has no hash worth comparing.
 MIN_CONTRAST = 4.0
@@ -116,7 +116,7 @@ def image_hash(image: Image.Image) -> str | None:
 
 
 def bands(hex_hash: str) -> list[str]:
-    """The view keys of a hash: band index and its 12 bits (`"07:a3f"`)."""
+    """The view keys of a hash: band index and its 16 bits (`"07:a3f0"`)."""
     return [f"{i:02d}:{hex_hash[i * BAND_HEX : (i + 1) * BAND_HEX]}" for i in range(BANDS)]
 
 
