@@ -9,8 +9,9 @@ serialised by the database and the limit holds whatever their number:
 - `reserve` at creation (POST /deposits): the draft's amount is held when the total stays within the limit,
   else the request is refused. A draft, a deposit being processed and one waiting for review all count.
 - `accept` at acceptance (the pipeline, or a reviewer's approval): the deposit's entry becomes `accepted`
-  when everything else live that day plus this amount stays within the limit (rechecked against today's
-  configuration); otherwise it stays held and the deposit goes (or stays) under review.
+  when the day's other accepted deposits plus this amount stay within the limit (rechecked against today's
+  configuration); otherwise it stays held and the deposit goes (or stays) under review. What is accepted in
+  a day therefore never passes the limit, whatever runs at once.
 - `release` when a deposit is refused, rejected, or closed without an upload: its entry is removed.
 
 Every operation is idempotent per deposit id (a retried step or request changes nothing twice). A ledger
@@ -70,10 +71,14 @@ def ledger_id(email: str, day: str) -> str:
     return f"ledger-{day}-{digest}"
 
 
-def total_cents(doc: Mapping[str, Any], exclude: str | None = None) -> int:
-    """The exact sum of the ledger's entries (all but `exclude`)."""
+def total_cents(doc: Mapping[str, Any], exclude: str | None = None, state: EntryState | None = None) -> int:
+    """The exact sum of the ledger's entries (all but `exclude`; only those in `state` when given)."""
     entries: Mapping[str, Any] = doc.get("entries") or {}
-    return sum(int(e.get("cents", 0)) for d, e in entries.items() if d != exclude)
+    return sum(
+        int(e.get("cents", 0))
+        for d, e in entries.items()
+        if d != exclude and (state is None or e.get("state") == state)
+    )
 
 
 # ------------------------------------------------------------------------ pure changes of one document
@@ -91,13 +96,13 @@ def reserve_in(doc: LedgerDoc, deposit_id: str, cents: int, limit_cents: int, at
 
 
 def accept_in(doc: LedgerDoc, deposit_id: str, cents: int, limit_cents: int, at: str) -> Outcome:
-    """Mark `deposit_id` accepted when everything else live that day plus `cents` is within the limit; a
-    deposit with no entry yet (created before the ledger) is added. Over the limit: unchanged."""
+    """Mark `deposit_id` accepted when the day's other accepted deposits plus `cents` are within the limit;
+    a deposit with no entry yet (created before the ledger) is added. Over the limit: unchanged."""
     entries = doc.setdefault("entries", {})
     entry = entries.get(deposit_id)
     if entry is not None and entry["state"] == "accepted":
         return "already"
-    if total_cents(doc, exclude=deposit_id) + cents > limit_cents:
+    if total_cents(doc, exclude=deposit_id, state="accepted") + cents > limit_cents:
         return "over_limit"
     entries[deposit_id] = {"cents": cents, "state": "accepted", "at": at}
     return "accepted"

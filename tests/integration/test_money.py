@@ -99,34 +99,34 @@ def test_twelve_parallel_creations_of_half_the_limit_create_two(app: dict[str, A
     assert (status, body["code"]) == (422, "over_daily_limit")
 
 
-def test_two_record_deposit_runs_at_once_cannot_accept_over_the_limit(app: dict[str, Any]) -> None:
-    """Two $55,000 deposits held under a $200,000 limit; the bank lowers it to $100,000 before the pipeline
-    records them, at the same moment."""
+def test_record_deposit_runs_at_once_cannot_accept_over_the_limit(app: dict[str, Any]) -> None:
+    """Four $30,000 deposits held under a $200,000 limit; the bank lowers it to $100,000 before the pipeline
+    records them, all at the same moment (before the ledger all four were accepted: $120,000)."""
     set_config(app, max_daily_cents=2 * DAILY_LIMIT_CENTS, max_item_cents=DAILY_LIMIT_CENTS)
     alice = token("alice@example.com")
-    payloads = [deposit(app, alice, png_bytes(color=(i, i, i)), amount="55000.00") for i in (10, 20)]
+    payloads = [deposit(app, alice, png_bytes(color=(i, i, i)), amount="30000.00") for i in (10, 20, 30, 40)]
     set_config(app, max_daily_cents=DAILY_LIMIT_CENTS)
+    decision = {"status": "accepted", "reasons": []}
     inputs = [
-        {
-            **app,
-            **p,
-            "decision": {"status": "accepted", "reasons": []},
-            "reading": {**READING, "check_number": n},
-        }
-        for p, n in zip(payloads, ("1278", "1279"), strict=True)
+        {**app, **p, "decision": decision, "reading": {**READING, "check_number": str(1278 + n)}}
+        for n, p in enumerate(payloads)
     ]
     results = at_once([lambda i=i: action("record_deposit")(i) for i in inputs])
-    assert [r["status"] for r in results] == ["needs_review", "needs_review"], results
-    assert all(r["reasons"] == ["over_daily_limit"] for r in results)
-    # The bank raises it to $110,000: one fits now, the second still does not (both are live).
-    set_config(app, max_daily_cents=11_000_000)
+    statuses = sorted(r["status"] for r in results)
+    assert statuses == ["accepted"] * 3 + ["needs_review"], results
+    held = next(r for r in results if r["status"] == "needs_review")
+    assert held["reasons"] == ["over_daily_limit"]
+    day = get_doc(app, held["deposit_id"])["day"]
+    entries = ledger(app, "alice@example.com", day)["entries"]
+    assert sum(e["cents"] for e in entries.values() if e["state"] == "accepted") == 9_000_000
+    # A reviewer's approval rechecks the limit.
     reviewer = token(REVIEWER, "reviewer")
-    first, second = (f"/deposits/{p['deposit_id']}/review" for p in payloads)
-    status, body = call_api(app, "post", first, reviewer, {"action": "approve"})
+    url = f"/deposits/{held['deposit_id']}/review"
+    status, body = call_api(app, "post", url, reviewer, {"action": "approve"})
+    assert (status, body["code"]) == (409, "over_daily_limit") and "$100,000.00" in body["error"]
+    set_config(app, max_daily_cents=12_000_000)
+    status, body = call_api(app, "post", url, reviewer, {"action": "approve"})
     assert status == 200 and body["status"] == "accepted"
-    set_config(app, max_daily_cents=10_000_000)
-    status, body = call_api(app, "post", second, reviewer, {"action": "approve"})
-    assert (status, body["code"]) == (409, "over_daily_limit")
 
 
 def test_the_edited_check_from_another_customer_is_not_accepted_twice(app: dict[str, Any]) -> None:
