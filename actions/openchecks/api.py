@@ -360,7 +360,10 @@ class Api:
         try:
             return store.create(doc)
         except Exception:
-            ledger.release(doc["email"], doc["day"], doc["_id"])
+            try:
+                ledger.release(doc["email"], doc["day"], doc["_id"])
+            except OpenChecksError as exc:  # the database is down: the hold stays until the day ends
+                log(f"api {doc['_id']}: hold not released: {exc.code}")
             raise
 
     def do_uploaded(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
