@@ -376,15 +376,36 @@ class DepositStore:
             sort = [{"created": "desc"}]
         return self.find(selector, sort=sort, limit=limit)
 
+    def note_image(self, deposit_id: str, hex_hash: str) -> None:
+        """Index the deposit's image hash (an `image-<deposit id>` document in the claims database, which the
+        duplicates view reads); written once, so a re-run changes nothing."""
+        doc_id = f"image-{deposit_id}"
+        document = {
+            "_id": doc_id,
+            "type": "image",
+            "deposit_id": deposit_id,
+            "hex": hex_hash,
+            "bands": duplicates.bands(hex_hash),
+            "at": iso(utc_now()),
+        }
+        try:
+            self._call(
+                "indexing the check image",
+                partial(self.client.put_document, db=self.claims_db, doc_id=doc_id, document=document),
+            )
+        except Exception as exc:
+            if _status_of(exc) != 409:  # already indexed by an earlier run of this deposit
+                raise
+
     def image_candidates(self, keys: Iterable[str]) -> list[tuple[str, str]]:
-        """(deposit id, image hash) of the live deposits sharing a band with `keys` (the duplicates view)."""
+        """(deposit id, image hash) of the deposits whose image shares a band with `keys` (the view)."""
         wanted = sorted(set(keys))
         try:
             result = self._call(
                 "looking for the same check image",
                 partial(
                     self.client.post_view,
-                    db=self.db,
+                    db=self.claims_db,
                     ddoc=duplicates.VIEW_DDOC,
                     view=duplicates.VIEW_NAME,
                     keys=wanted,
@@ -393,11 +414,32 @@ class DepositStore:
         except Exception as exc:
             if _status_of(exc) == 404:
                 raise ConfigurationError(
-                    "The duplicates view is missing from the deposits database; run the provisioning "
+                    "The duplicates view is missing from the claims database; run the provisioning "
                     "(python -m openchecks.provision) again."
                 ) from None
             raise
-        return [(str(row.get("id")), str(row.get("value"))) for row in result.get("rows", [])]
+        out: list[tuple[str, str]] = []
+        for row in result.get("rows", []):
+            value = row.get("value")
+            if isinstance(value, list) and len(value) == 2:
+                out.append((str(value[1]), str(value[0])))
+        return out
+
+    def statuses(self, deposit_ids: Iterable[str]) -> dict[str, str]:
+        """The current status of each existing deposit of `deposit_ids` (one request)."""
+        ids = sorted(set(deposit_ids))
+        if not ids:
+            return {}
+        result = self._call(
+            "reading deposits",
+            partial(self.client.post_all_docs, db=self.db, keys=ids, include_docs=True),
+        )
+        out: dict[str, str] = {}
+        for row in result.get("rows", []):
+            doc = row.get("doc")
+            if isinstance(doc, dict) and isinstance(doc.get("status"), str):
+                out[str(row.get("id"))] = doc["status"]
+        return out
 
     # claims ---------------------------------------------------------------------------------------------
 
@@ -531,8 +573,8 @@ def _duplicate_checks(
     image_hash: str | None,
 ) -> tuple[str | None, str | None, str | None, list[str]]:
     """(claim key, its owner, item key, possible duplicates' ids) for a deposit the pipeline would accept or
-    review. The image hash is written into the deposit before the view is read, so of two deposits of one
-    check recorded at the same moment at least one sees the other."""
+    review. The image hash is indexed before the view is read, so of two deposits of one check recorded at
+    the same moment at least one sees the other; deposits no longer live (rejected, failed) do not count."""
     deposit_id = str(current["_id"])
     key = owner = item = None
     possible: list[str] = []
@@ -547,17 +589,12 @@ def _duplicate_checks(
             if item_owner not in (deposit_id, owner):
                 possible.append(item_owner)
     if image_hash:
-        block = {"hex": image_hash, "bands": duplicates.bands(image_hash)}
-
-        def note(doc: dict[str, Any]) -> bool:
-            if doc["status"] != PROCESSING or doc.get("image_hash") == block:
-                return False
-            doc["image_hash"] = block
-            return True
-
-        store.update(deposit_id, note)
-        for other, _bits in duplicates.near(image_hash, store.image_candidates(block["bands"]), deposit_id):
-            if other not in possible and other != owner:
+        store.note_image(deposit_id, image_hash)
+        candidates = store.image_candidates(duplicates.bands(image_hash))
+        matches = [other for other, _bits in duplicates.near(image_hash, candidates, deposit_id)]
+        live = store.statuses(matches)
+        for other in matches:
+            if live.get(other) not in (None, REJECTED, FAILED) and other not in possible and other != owner:
                 possible.append(other)
     return key, owner, item, possible
 
@@ -617,6 +654,8 @@ def record_outcome(
             doc["duplicate_of"] = duplicate_of
         if possible:
             doc["possible_duplicate_of"] = possible
+        if image_hash is not None and status != REJECTED:
+            doc["image_hash"] = image_hash
         doc["steps"] = {**doc.get("steps", {}), **dict(steps)}
         doc.update(dict(extra or {}))
         doc.pop("last_error", None)

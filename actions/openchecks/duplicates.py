@@ -39,11 +39,10 @@ MIN_CONTRAST = 4.0
 
 VIEW_DDOC = "duplicates"
 VIEW_NAME = "image-bands"
-# Deposits that no longer hold a check (rejected, or failed and not retried) are left out of the view.
+# On the claims database: each deposit's `image-<deposit id>` document, one row per band.
 VIEW_MAP = """function (doc) {
-  if (doc.type !== 'deposit' || !doc.image_hash || !doc.image_hash.bands) return;
-  if (doc.status === 'rejected' || doc.status === 'failed') return;
-  for (var i = 0; i < doc.image_hash.bands.length; i++) emit(doc.image_hash.bands[i], doc.image_hash.hex);
+  if (doc.type !== 'image' || !doc.bands || !doc.hex) return;
+  for (var i = 0; i < doc.bands.length; i++) emit(doc.bands[i], [doc.hex, doc.deposit_id]);
 }"""
 
 

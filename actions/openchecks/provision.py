@@ -128,7 +128,7 @@ def provision(
         report["databases"][db] = ensure_database(cloudant, db)
     report["databases"][settings.exports_db] = ensure_database(cloudant, settings.exports_db)
     report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
-    report["views"] = ensure_views(cloudant, settings.deposits_db)
+    report["views"] = ensure_views(cloudant, settings.claims_db)
     report["config_created"] = ensure_config(cloudant, settings, config)
     storage = Storage(cos, settings)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] or ["*"]
