@@ -525,18 +525,6 @@ def mark_uploaded(
     return store.update(deposit_id, change)
 
 
-def apply_limits(doc: Mapping[str, Any], config: AppConfig, others_today_cents: int) -> list[str]:
-    """Reasons the deposit must go to review because of the configured limits (empty when within them);
-    `others_today_cents` is what the customer's other live deposits of the day hold (the ledger's total)."""
-    reasons: list[str] = []
-    amount = int(doc.get("amount_cents", 0))
-    if amount > config.max_item_cents:
-        reasons.append("over_item_limit")
-    if others_today_cents + amount > config.max_daily_cents:
-        reasons.append("over_daily_limit")
-    return reasons
-
-
 def _accept_within_limit(store: DepositStore, doc: Mapping[str, Any], config: AppConfig) -> bool:
     """Count `doc` as accepted in its day's ledger; False when that would pass the daily limit."""
     from openchecks.ledger import Ledger
@@ -709,9 +697,9 @@ def correct_fields(fields: Any) -> dict[str, str]:
 REVIEW_ACTIONS = ("approve", "reject", "correct", "override")
 
 
-def _check_override(store: DepositStore, current: Mapping[str, Any]) -> str:
+def _check_override(store: DepositStore, current: Mapping[str, Any]) -> None:
     """For releasing a `duplicate`: the deposit it duplicates must be rejected (or gone), and the check's
-    claim must now be this deposit's. Returns the claim key (empty when the deposit has none)."""
+    claim must now be this deposit's."""
     other_id = current.get("duplicate_of")
     if isinstance(other_id, str) and ID_RE.match(other_id):
         try:
@@ -725,15 +713,10 @@ def _check_override(store: DepositStore, current: Mapping[str, Any]) -> str:
                 code="duplicate_still_held",
             )
     key = current.get("check_key")
-    if isinstance(key, str) and key:
-        owner = store.claim_check(key, str(current["_id"]))
-        if owner != current["_id"]:
-            raise Conflict(
-                "Another deposit holds this check now; it cannot be accepted twice.",
-                code="duplicate_still_held",
-            )
-        return key
-    return ""
+    if isinstance(key, str) and key and store.claim_check(key, str(current["_id"])) != current["_id"]:
+        raise Conflict(
+            "Another deposit holds this check now; it cannot be accepted twice.", code="duplicate_still_held"
+        )
 
 
 def review(
