@@ -27,7 +27,7 @@ from PIL import Image
 
 MICR_SYMBOLS = "⑆⑇⑈⑉"  # transit, amount, on-us, dash (U+2446..U+2449)
 NON_DIGITS = re.compile(r"[\s\-" + MICR_SYMBOLS + r"]")
-DIGITS = re.compile(r"^[0-9]+$")
+DIGITS = re.compile(r"[0-9]+")
 
 HASH_BITS = 256
 HASH_SIDE = 64  # the grey image the DCT runs on
@@ -51,7 +51,7 @@ def digits(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = NON_DIGITS.sub("", value)
-    return text if DIGITS.match(text) and text.isascii() else None
+    return text if DIGITS.fullmatch(text) and text.isascii() else None
 
 
 def _significant(value: Any, width: int) -> str | None:
@@ -112,6 +112,14 @@ def image_hash(image: Image.Image) -> str | None:
     for bit in bits:
         value = (value << 1) | int(bit)
     return f"{value:0{HASH_BITS // 4}x}"
+
+
+HASH_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def valid_hash(value: Any) -> str | None:
+    """`value` when it is an image hash as `image_hash` writes it (64 lower-case hex digits), else None."""
+    return value if isinstance(value, str) and HASH_RE.fullmatch(value) else None
 
 
 def bands(hex_hash: str) -> list[str]:

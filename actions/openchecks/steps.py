@@ -470,7 +470,7 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
     extra["messages"] = [str(m) for m in messages]
     steps = dict(args.get("steps") or {})
     steps["record-deposit"] = ctx.meta()
-    image_hash = args.get("image_hash")
+    image_hash = duplicates.valid_hash(args.get("image_hash"))
     doc, changed = record_outcome(
         store,
         deposit_id,
@@ -479,7 +479,7 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
         steps,
         config,
         extra=extra,
-        image_hash=image_hash if isinstance(image_hash, str) else None,
+        image_hash=image_hash,
     )
     return {
         "deposit_id": deposit_id,

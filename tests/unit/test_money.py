@@ -158,6 +158,9 @@ def test_image_hash_matches_the_edited_and_rephotographed_check_and_no_other(tmp
 
 def test_a_featureless_image_has_no_hash_and_near_skips_itself() -> None:
     assert duplicates.image_hash(Image.new("RGB", (640, 280), (240, 240, 240))) is None
+    assert duplicates.valid_hash("ab" * 32) == "ab" * 32
+    for bad in ("AB" * 32, "ab" * 31, "zz" * 32, None, 12, "ab" * 32 + "\n"):
+        assert duplicates.valid_hash(bad) is None
     h = "f" * 64
     close = "e" + "f" * 63  # one bit apart
     far = "0" * 64
