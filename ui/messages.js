@@ -97,6 +97,7 @@ const REASON_LABELS = {
   declared_amount_invalid: 'The amount typed could not be compared with the check.',
   duplicate: 'This check was already deposited.',
   duplicate_check: 'This check was already deposited.',
+  possible_duplicate: 'This check looks like one deposited before; a person compares them.',
   over_item_limit: 'The amount is over the limit for one check.',
   over_daily_limit: 'The deposit would go over the daily limit.',
 };

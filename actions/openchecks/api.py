@@ -15,8 +15,12 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
     GET  /ops/activations[?limit=N] -> 200 {"activations": [{name, start, duration, cold, init_ms, wait_ms,
                                             cache, status}]} of the package's actions (reviewer only)
     GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all)
-    POST /deposits/{id}/review      {"action": "approve"|"reject"|"correct"|"retry", "fields"?, "reason"?}
-                                    -> 200 deposit (reviewer only; retry: a `failed` deposit runs again)
+    POST /deposits/{id}/review      {"action": "approve"|"reject"|"correct"|"override"|"retry", "fields"?,
+                                     "reason"?} -> 200 deposit (reviewer only, never on their own deposit:
+                                    403 own_deposit; a `duplicate` is only rejected, or accepted by
+                                    "override" with a reason once the deposit it duplicates is rejected;
+                                    approve and override recheck the daily limit; retry: a `failed`
+                                    deposit runs again)
     POST /exports                   -> 202 {"id", "activation_id"}: export-cash-letter runs now (reviewer)
     GET  /exports[?limit=N]         -> 200 {"exports": [export + "download_url" once written]} (reviewer)
     GET  /exports/{id}              -> 200 export + "download_url" (reviewer; see openchecks.export)
@@ -42,8 +46,6 @@ from urllib.parse import parse_qsl
 
 from openchecks import images, tokens
 from openchecks.deposits import (
-    ACCEPTED,
-    PROCESSING,
     RECEIVED,
     STATUSES,
     check_deposit_id,
@@ -67,6 +69,7 @@ from openchecks.errors import (
     TooLarge,
     Unprocessable,
 )
+from openchecks.ledger import release_deposit
 from openchecks.runtime import ActionContext, log
 
 MAX_BODY_BYTES = 64 * 1024
@@ -237,8 +240,10 @@ class Api:
             raise NotFound("There is no deposit with that id for your account.", code="deposit_not_found")
         return doc
 
-    def _with_images(self, doc: Mapping[str, Any], include_original: bool) -> dict[str, Any]:
-        view = public_view(doc)
+    def _with_images(
+        self, doc: Mapping[str, Any], include_original: bool, reviewer: bool = False
+    ) -> dict[str, Any]:
+        view = public_view(doc, reviewer=reviewer)
         storage = self.ctx.storage()
         ttl = self.ctx.settings.image_url_ttl_seconds
         urls: dict[str, str] = {}
@@ -300,16 +305,6 @@ class Api:
                 code="over_item_limit",
             )
         now = utc_now()
-        store = self.ctx.store()
-        today = store.daily_total_cents(
-            claims.email, now.strftime("%Y-%m-%d"), (RECEIVED, PROCESSING, ACCEPTED)
-        )
-        if today + amount_cents > config.max_daily_cents:
-            raise Unprocessable(
-                f"Today's deposits would exceed your daily limit of "
-                f"${config.max_daily_cents / 100:,.2f}; try again tomorrow.",
-                code="over_daily_limit",
-            )
         settings = self.ctx.settings
         doc = new_deposit(
             claims.email,
@@ -328,7 +323,7 @@ class Api:
             settings.bucket_incoming, doc["back_image"]["key"], back_content_type, ttl
         )
         doc["upload_expires"] = iso(now + timedelta(seconds=ttl))
-        stored = store.create(doc)
+        stored = self._create_within_limit(doc, config.max_daily_cents)
         return Response(
             201,
             {
@@ -347,6 +342,29 @@ class Api:
                 "deposit": public_view(stored),
             },
         )
+
+    def _create_within_limit(self, doc: dict[str, Any], limit_cents: int) -> dict[str, Any]:
+        """Hold the amount in the customer's ledger for the day (compare-and-set: concurrent requests cannot
+        pass the limit together), then store the draft; the hold goes again when the draft is not stored."""
+        from openchecks.ledger import Ledger
+
+        store = self.ctx.store()
+        ledger = Ledger(store)
+        held = ledger.reserve(doc["email"], doc["day"], doc["_id"], doc["amount_cents"], limit_cents)
+        if held == "over_limit":
+            raise Unprocessable(
+                f"Today's deposits would exceed your daily limit of ${limit_cents / 100:,.2f} (deposits "
+                "waiting for review count too); try again tomorrow.",
+                code="over_daily_limit",
+            )
+        try:
+            return store.create(doc)
+        except Exception:
+            try:
+                ledger.release(doc["email"], doc["day"], doc["_id"])
+            except OpenChecksError as exc:  # the database is down: the hold stays until the day ends
+                log(f"api {doc['_id']}: hold not released: {exc.code}")
+            raise
 
     def do_uploaded(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         doc = self._owned(params[0], claims, allow_reviewer=False)
@@ -371,6 +389,7 @@ class Api:
             if back.get("key"):
                 storage.delete(back["bucket"], back["key"])
             self.ctx.store().delete(doc["_id"])
+            release_deposit(self.ctx.store(), doc)
 
         try:
             uploaded = self._validated(image, info)
@@ -432,7 +451,7 @@ class Api:
 
     def do_get(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         doc = self._owned(params[0], claims)
-        return Response(200, self._with_images(doc, include_original=True))
+        return Response(200, self._with_images(doc, include_original=True, reviewer=claims.is_reviewer))
 
     def do_list(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         status = request.query.get("status") or None
@@ -445,7 +464,8 @@ class Api:
             raise BadRequest("limit must be a whole number from 1 to 200.", code="invalid_limit")
         email = None if claims.is_reviewer else claims.email
         docs = self.ctx.store().list_for(email, status, int(limit_text))
-        return Response(200, {"deposits": [self._with_images(d, include_original=False) for d in docs]})
+        views = [self._with_images(d, include_original=False, reviewer=claims.is_reviewer) for d in docs]
+        return Response(200, {"deposits": views})
 
     def do_ops_activations(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         if not claims.is_reviewer:
@@ -470,7 +490,7 @@ class Api:
         if body.get("action") == "retry":
             doc = retry_failed(self.ctx.store(), params[0], claims.email, body.get("reason"))
             self._start(doc)
-            return Response(200, self._with_images(doc, include_original=True))
+            return Response(200, self._with_images(doc, include_original=True, reviewer=True))
         doc = review(
             self.ctx.store(),
             params[0],
@@ -478,8 +498,9 @@ class Api:
             body.get("fields"),
             body.get("reason"),
             claims.email,
+            config=self.ctx.app_config(),
         )
-        return Response(200, self._with_images(doc, include_original=True))
+        return Response(200, self._with_images(doc, include_original=True, reviewer=True))
 
     # ---------------------------------------------------------------------------- X9 cash letter exports
 

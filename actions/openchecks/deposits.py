@@ -10,8 +10,14 @@ Guarantees a caller may rely on:
   concurrent writers never lose each other's updates.
 - `record_outcome` is idempotent: once a deposit has left `processing` it changes nothing (same document,
   no second history entry), so a re-run or a duplicate trigger is harmless.
-- A check (routing + account + serial) is claimed by exactly one deposit through a claim document whose id is
-  derived from the check; a second deposit of the same check becomes `duplicate`.
+- A check (routing + account + serial, normalised by `openchecks.duplicates`) is claimed by exactly one
+  deposit through a claim document whose id is derived from the check; a second deposit of the same check
+  becomes `duplicate`. The same (routing, serial, amount), or a straightened front whose perceptual hash is
+  near another live deposit's, sends it to review as `possible_duplicate`.
+- The daily limit is kept in a per-customer, per-day ledger (`openchecks.ledger`) changed by compare-and-set
+  at creation and at acceptance.
+- Four eyes: a reviewer never acts on their own deposit; a `duplicate` can only be rejected, or released with
+  an override reason once the deposit it duplicates is rejected.
 """
 
 from __future__ import annotations
@@ -26,8 +32,17 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
+from openchecks import duplicates
 from openchecks.config import AppConfig, Settings
-from openchecks.errors import BadRequest, Conflict, NotFound, OpenChecksError, ServiceUnavailable
+from openchecks.errors import (
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    OpenChecksError,
+    ServiceUnavailable,
+)
 
 RECEIVED = "received"
 PROCESSING = "processing"
@@ -150,12 +165,9 @@ def clean_reason(value: Any, required: bool) -> str:
 
 
 def dup_key(routing: str | None, account: str | None, serial: str | None) -> str | None:
-    """The claim id of a check, or None when a field is missing or malformed (nothing to compare)."""
-    if not routing or not account or not serial:
-        return None
-    if not ROUTING_RE.match(routing) or not ACCOUNT_RE.match(account) or not SERIAL_RE.match(serial):
-        return None
-    return f"check-{routing}-{account}-{serial.lstrip('0') or '0'}"
+    """The claim id of a check (every field normalised: `openchecks.duplicates.claim_key`), or None when a
+    field is missing or malformed (nothing to compare)."""
+    return duplicates.claim_key(routing, account, serial)
 
 
 # --------------------------------------------------------------------------------------------- the document
@@ -333,9 +345,12 @@ class DepositStore:
         sort: list[dict[str, str]] | None = None,
         limit: int = 100,
         fields: list[str] | None = None,
+        skip: int = 0,
     ) -> list[dict[str, Any]]:
         """Mango query on the deposits database."""
         kwargs: dict[str, Any] = {"db": self.db, "selector": selector, "limit": limit}
+        if skip:
+            kwargs["skip"] = skip
         if sort:
             kwargs["sort"] = sort
         if fields:
@@ -361,16 +376,70 @@ class DepositStore:
             sort = [{"created": "desc"}]
         return self.find(selector, sort=sort, limit=limit)
 
-    def daily_total_cents(
-        self, email: str, day: str, statuses: Iterable[str], exclude_id: str | None = None
-    ) -> int:
-        """Sum of amounts of `email`'s deposits made on UTC `day` whose status is in `statuses`."""
-        docs = self.find(
-            {"email": email, "day": day, "status": {"$in": sorted(statuses)}},
-            fields=["_id", "amount_cents"],
-            limit=1000,
+    def note_image(self, deposit_id: str, hex_hash: str) -> None:
+        """Index the deposit's image hash (an `image-<deposit id>` document in the claims database, which the
+        duplicates view reads); written once, so a re-run changes nothing."""
+        doc_id = f"image-{deposit_id}"
+        document = {
+            "_id": doc_id,
+            "type": "image",
+            "deposit_id": deposit_id,
+            "hex": hex_hash,
+            "bands": duplicates.bands(hex_hash),
+            "at": iso(utc_now()),
+        }
+        try:
+            self._call(
+                "indexing the check image",
+                partial(self.client.put_document, db=self.claims_db, doc_id=doc_id, document=document),
+            )
+        except Exception as exc:
+            if _status_of(exc) != 409:  # already indexed by an earlier run of this deposit
+                raise
+
+    def image_candidates(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """(deposit id, image hash) of the deposits whose image shares a band with `keys` (the view)."""
+        wanted = sorted(set(keys))
+        try:
+            result = self._call(
+                "looking for the same check image",
+                partial(
+                    self.client.post_view,
+                    db=self.claims_db,
+                    ddoc=duplicates.VIEW_DDOC,
+                    view=duplicates.VIEW_NAME,
+                    keys=wanted,
+                ),
+            )
+        except Exception as exc:
+            if _status_of(exc) == 404:
+                raise ConfigurationError(
+                    "The duplicates view is missing from the claims database; run the provisioning "
+                    "(python -m openchecks.provision) again."
+                ) from None
+            raise
+        out: list[tuple[str, str]] = []
+        for row in result.get("rows", []):
+            value = row.get("value")
+            if isinstance(value, list) and len(value) == 2:
+                out.append((str(value[1]), str(value[0])))
+        return out
+
+    def statuses(self, deposit_ids: Iterable[str]) -> dict[str, str]:
+        """The current status of each existing deposit of `deposit_ids` (one request)."""
+        ids = sorted(set(deposit_ids))
+        if not ids:
+            return {}
+        result = self._call(
+            "reading deposits",
+            partial(self.client.post_all_docs, db=self.db, keys=ids, include_docs=True),
         )
-        return sum(int(d.get("amount_cents", 0)) for d in docs if d.get("_id") != exclude_id)
+        out: dict[str, str] = {}
+        for row in result.get("rows", []):
+            doc = row.get("doc")
+            if isinstance(doc, dict) and isinstance(doc.get("status"), str):
+                out[str(row.get("id"))] = doc["status"]
+        return out
 
     # claims ---------------------------------------------------------------------------------------------
 
@@ -456,15 +525,66 @@ def mark_uploaded(
     return store.update(deposit_id, change)
 
 
-def apply_limits(doc: Mapping[str, Any], config: AppConfig, accepted_today_cents: int) -> list[str]:
-    """Reasons the deposit must go to review because of the configured limits (empty when within them)."""
-    reasons: list[str] = []
-    amount = int(doc.get("amount_cents", 0))
-    if amount > config.max_item_cents:
-        reasons.append("over_item_limit")
-    if accepted_today_cents + amount > config.max_daily_cents:
-        reasons.append("over_daily_limit")
-    return reasons
+def _accept_within_limit(store: DepositStore, doc: Mapping[str, Any], config: AppConfig) -> bool:
+    """Count `doc` as accepted in its day's ledger; False when that would pass the daily limit."""
+    from openchecks.ledger import Ledger
+
+    outcome = Ledger(store).accept(
+        str(doc["email"]), str(doc["day"]), str(doc["_id"]), int(doc["amount_cents"]), config.max_daily_cents
+    )
+    return outcome != "over_limit"
+
+
+def _release_day(store: DepositStore, doc: Mapping[str, Any]) -> None:
+    from openchecks.ledger import release_deposit
+
+    release_deposit(store, doc)
+
+
+def same_reviewer(doc: Mapping[str, Any], reviewer: str) -> bool:
+    """Whether `reviewer` is the customer who made the deposit (emails compared without case)."""
+    return str(doc.get("email", "")).strip().lower() == reviewer.strip().lower()
+
+
+def refuse_own(doc: Mapping[str, Any], reviewer: str) -> None:
+    """Four eyes: a reviewer never acts on their own deposit."""
+    if same_reviewer(doc, reviewer):
+        raise Forbidden(
+            "You made this deposit yourself, so another reviewer must decide on it.", code="own_deposit"
+        )
+
+
+def _duplicate_checks(
+    store: DepositStore,
+    current: Mapping[str, Any],
+    reading: Mapping[str, Any] | None,
+    image_hash: str | None,
+) -> tuple[str | None, str | None, str | None, list[str]]:
+    """(claim key, its owner, item key, possible duplicates' ids) for a deposit the pipeline would accept or
+    review. The image hash is indexed before the view is read, so of two deposits of one check recorded at
+    the same moment at least one sees the other; deposits no longer live (rejected, failed) do not count."""
+    deposit_id = str(current["_id"])
+    key = owner = item = None
+    possible: list[str] = []
+    if reading:
+        routing, serial = reading.get("routing"), reading.get("check_number")
+        key = duplicates.claim_key(routing, reading.get("account"), serial)
+        if key is not None:
+            owner = store.claim_check(key, deposit_id)
+        item = duplicates.item_key(routing, serial, current["amount_cents"])
+        if item is not None:
+            item_owner = store.claim_check(item, deposit_id)
+            if item_owner not in (deposit_id, owner):
+                possible.append(item_owner)
+    if image_hash:
+        store.note_image(deposit_id, image_hash)
+        candidates = store.image_candidates(duplicates.bands(image_hash))
+        matches = [other for other, _bits in duplicates.near(image_hash, candidates, deposit_id)]
+        live = store.statuses(matches)
+        for other in matches:
+            if live.get(other) not in (None, REJECTED, FAILED) and other not in possible and other != owner:
+                possible.append(other)
+    return key, owner, item, possible
 
 
 def record_outcome(
@@ -477,8 +597,9 @@ def record_outcome(
     by: str = "pipeline",
     now: datetime | None = None,
     extra: Mapping[str, Any] | None = None,
+    image_hash: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Write the pipeline's outcome: duplicate check, limits, status, reasons, reading and step timings.
+    """Write the pipeline's outcome: duplicate checks, limits, status, reasons, reading and step timings.
 
     Returns (document, changed). A deposit that is not `processing` is returned unchanged."""
     current = store.get(deposit_id)
@@ -487,20 +608,25 @@ def record_outcome(
     status = decision.status
     reasons = list(decision.reasons)
     duplicate_of: str | None = None
-    key = None
-    if reading and status in (ACCEPTED, NEEDS_REVIEW):
-        key = dup_key(reading.get("routing"), reading.get("account"), reading.get("check_number"))
-    if key is not None:
-        owner = store.claim_check(key, deposit_id)
-        if owner != deposit_id:
+    key = item = None
+    possible: list[str] = []
+    if status in (ACCEPTED, NEEDS_REVIEW):
+        key, owner, item, possible = _duplicate_checks(store, current, reading, image_hash)
+        if owner is not None and owner != deposit_id:
             status, duplicate_of = DUPLICATE, owner
             reasons.append("duplicate_check")
-    if status == ACCEPTED:
-        today = store.daily_total_cents(current["email"], current["day"], [ACCEPTED], exclude_id=deposit_id)
-        limit_reasons = apply_limits(current, config, today)
-        if limit_reasons:
+        elif possible:
             status = NEEDS_REVIEW
-            reasons.extend(limit_reasons)
+            reasons.append("possible_duplicate")
+    if status == ACCEPTED:
+        if int(current.get("amount_cents", 0)) > config.max_item_cents:
+            status = NEEDS_REVIEW
+            reasons.append("over_item_limit")
+        elif not _accept_within_limit(store, current, config):
+            status = NEEDS_REVIEW
+            reasons.append("over_daily_limit")
+    if status == REJECTED:
+        _release_day(store, current)
 
     def change(doc: dict[str, Any]) -> bool:
         if doc["status"] != PROCESSING:
@@ -510,8 +636,14 @@ def record_outcome(
             doc["reading"] = dict(reading)
         if key is not None:
             doc["check_key"] = key
+        if item is not None:
+            doc["item_key"] = item
         if duplicate_of:
             doc["duplicate_of"] = duplicate_of
+        if possible:
+            doc["possible_duplicate_of"] = possible
+        if image_hash is not None and status != REJECTED:
+            doc["image_hash"] = image_hash
         doc["steps"] = {**doc.get("steps", {}), **dict(steps)}
         doc.update(dict(extra or {}))
         doc.pop("last_error", None)
@@ -562,6 +694,31 @@ def correct_fields(fields: Any) -> dict[str, str]:
     return out
 
 
+REVIEW_ACTIONS = ("approve", "reject", "correct", "override")
+
+
+def _check_override(store: DepositStore, current: Mapping[str, Any]) -> None:
+    """For releasing a `duplicate`: the deposit it duplicates must be rejected (or gone), and the check's
+    claim must now be this deposit's."""
+    other_id = current.get("duplicate_of")
+    if isinstance(other_id, str) and ID_RE.match(other_id):
+        try:
+            other = store.get(other_id)
+        except NotFound:
+            other = None
+        if other is not None and other.get("status") != REJECTED:
+            raise Conflict(
+                f"The deposit this one duplicates is {str(other.get('status')).replace('_', ' ')}; reject it "
+                "first, then release this one with an override reason.",
+                code="duplicate_still_held",
+            )
+    key = current.get("check_key")
+    if isinstance(key, str) and key and store.claim_check(key, str(current["_id"])) != current["_id"]:
+        raise Conflict(
+            "Another deposit holds this check now; it cannot be accepted twice.", code="duplicate_still_held"
+        )
+
+
 def review(
     store: DepositStore,
     deposit_id: str,
@@ -570,24 +727,55 @@ def review(
     reason: Any,
     reviewer: str,
     now: datetime | None = None,
+    config: AppConfig | None = None,
 ) -> dict[str, Any]:
     """A reviewer's decision on a `needs_review` or `duplicate` deposit.
 
-    - approve -> accepted; reject (reason required) -> rejected, releasing its claim on the check;
+    - approve -> accepted (not for a `duplicate`), when the customer's day stays within the daily limit;
+    - override (reason required) -> a `duplicate` accepted after all, once the deposit it duplicates is
+      rejected (the check's claim passes to it), within the daily limit;
+    - reject (reason required) -> rejected, releasing its claims on the check and its hold on the day;
     - correct: fix routing/account/check_number; the deposit stays under review, or becomes `duplicate` when
       the corrected check is already claimed by another deposit.
-    Raises Conflict when the deposit is not under review."""
-    if action not in ("approve", "reject", "correct"):
+    Raises Forbidden for the reviewer's own deposit, Conflict when the deposit is not under review or the
+    action is not allowed on it."""
+    if action not in REVIEW_ACTIONS:
         raise BadRequest(
-            "The review action must be approve, reject, correct or retry.", code="invalid_action"
+            "The review action must be approve, reject, correct, override or retry.", code="invalid_action"
+        )
+    if action == "override" and (reason is None or reason == ""):
+        raise BadRequest(
+            "Give the reason for accepting a duplicate after all (an override needs one).",
+            code="reason_required",
         )
     text = clean_reason(reason, required=action == "reject")
     corrections = correct_fields(fields) if action == "correct" else {}
+    config = config or AppConfig()
     current = store.get(deposit_id)
+    refuse_own(current, reviewer)
     if current["status"] not in REVIEWABLE:
         raise Conflict(
             f"This deposit is {current['status'].replace('_', ' ')}, not waiting for review.",
             code="not_reviewable",
+        )
+    if action == "approve" and current["status"] == DUPLICATE:
+        raise Conflict(
+            "This check was already deposited: a duplicate can only be rejected, or accepted with action "
+            "override and a reason once the other deposit is rejected.",
+            code="duplicate_not_approvable",
+        )
+    if action == "override" and current["status"] != DUPLICATE:
+        raise Conflict(
+            "Only a duplicate needs an override; approve or reject this deposit.", code="not_a_duplicate"
+        )
+    if action == "override":
+        _check_override(store, current)
+    if action in ("approve", "override") and not _accept_within_limit(store, current, config):
+        raise Conflict(
+            f"Approving it would take this customer's deposits of {current.get('day')} over their daily "
+            f"limit of ${config.max_daily_cents / 100:,.2f}; reject it, or first reject another of their "
+            "deposits of that day.",
+            code="over_daily_limit",
         )
     new_key: str | None = None
     owner: str | None = None
@@ -604,12 +792,17 @@ def review(
                 f"This deposit is {doc['status'].replace('_', ' ')}, not waiting for review.",
                 code="not_reviewable",
             )
+        if action == "approve" and doc["status"] == DUPLICATE:
+            raise Conflict("This deposit became a duplicate meanwhile.", code="duplicate_not_approvable")
         moment = iso(now or utc_now())
         doc.setdefault("reviews", []).append(
             {"action": action, "by": reviewer, "at": moment, "reason": text, "fields": corrections}
         )
         if action == "approve":
             set_status(doc, ACCEPTED, reviewer, now, reason=text or "approved by reviewer")
+        elif action == "override":
+            doc["override"] = {"by": reviewer, "at": moment, "reason": text, "of": doc.get("duplicate_of")}
+            set_status(doc, ACCEPTED, reviewer, now, reason=f"duplicate released: {text}")
         elif action == "reject":
             set_status(doc, REJECTED, reviewer, now, reason=text)
         else:
@@ -626,8 +819,11 @@ def review(
         return True
 
     doc, _ = store.update(deposit_id, change)
-    if action == "reject" and old_key:
-        store.release_check(old_key, deposit_id)
+    if action == "reject":
+        for claimed in (old_key, current.get("item_key")):
+            if isinstance(claimed, str) and claimed:
+                store.release_check(claimed, deposit_id)
+        _release_day(store, current)
     if action == "correct" and old_key and new_key != old_key:
         store.release_check(old_key, deposit_id)
     return doc
@@ -641,6 +837,7 @@ def retry_failed(
     text = clean_reason(reason, required=False)
 
     def change(doc: dict[str, Any]) -> bool:
+        refuse_own(doc, reviewer)
         if doc["status"] != FAILED:
             raise Conflict(
                 f"Only a failed deposit can be retried; this one is {doc['status'].replace('_', ' ')}.",
@@ -660,8 +857,13 @@ def retry_failed(
     return store.update(deposit_id, change)[0]
 
 
-def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """What the API returns for a deposit: everything a customer may see, without CouchDB internals."""
+# What only a reviewer sees of a deposit: other deposits' ids (possibly another customer's).
+REVIEWER_ONLY = ("duplicate_of", "possible_duplicate_of", "override")
+
+
+def public_view(doc: Mapping[str, Any], reviewer: bool = False) -> dict[str, Any]:
+    """What the API returns for a deposit, without CouchDB internals: everything a customer may see (no
+    other deposit's id), and for a reviewer also which deposits it duplicates."""
     keep = (
         "email",
         "to_account",
@@ -678,6 +880,8 @@ def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
         "attempts",
         "last_error",
         "duplicate_of",
+        "possible_duplicate_of",
+        "override",
         "reviews",
         "corrected",
         "archive",
@@ -692,6 +896,8 @@ def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     )
     out: dict[str, Any] = {"id": doc["_id"]}
     for name in keep:
+        if name in REVIEWER_ONLY and not reviewer:
+            continue
         if name in doc:
             out[name] = doc[name]
     image = doc.get("image") or {}

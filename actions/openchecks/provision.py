@@ -82,6 +82,34 @@ def ensure_indexes(
     return names
 
 
+def ensure_views(client: Any, db: str) -> list[str]:
+    """Create or update the duplicates view on `db` (openchecks.duplicates); returns the view names."""
+    from ibmcloudant.cloudant_v1 import DesignDocument
+
+    from openchecks.duplicates import VIEW_DDOC, VIEW_MAP, VIEW_NAME
+
+    views = {VIEW_NAME: {"map": VIEW_MAP}}
+    for _ in range(5):
+        try:
+            current: dict[str, Any] = client.get_design_document(db=db, ddoc=VIEW_DDOC).get_result()
+        except Exception as exc:
+            if _code(exc) != 404:
+                raise
+            current = {}
+        if current.get("views") == views:
+            return [VIEW_NAME]
+        wanted = {**current, "_id": f"_design/{VIEW_DDOC}", "language": "javascript", "views": views}
+        try:
+            client.put_design_document(
+                db=db, ddoc=VIEW_DDOC, design_document=DesignDocument.from_dict(wanted)
+            ).get_result()
+            return [VIEW_NAME]
+        except Exception as exc:
+            if _code(exc) != 409:
+                raise
+    raise OpenChecksError("Could not write the duplicates view: it kept changing.", code="write_conflict")
+
+
 def ensure_config(client: Any, settings: Settings, config: AppConfig | None = None) -> bool:
     """Write the configuration document unless one exists; True when written."""
     if read_config_doc(client, settings) is not None:
@@ -112,6 +140,7 @@ def provision(
     report["databases"][settings.exports_db] = ensure_database(cloudant, settings.exports_db)
     report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
     report["indexes"] += ensure_indexes(cloudant, settings.exports_db, EXPORT_INDEXES)
+    report["views"] = ensure_views(cloudant, settings.claims_db)
     report["config_created"] = ensure_config(cloudant, settings, config)
     storage = Storage(cos, settings)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] or ["*"]

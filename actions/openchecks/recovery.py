@@ -28,6 +28,7 @@ from openchecks.deposits import (
     utc_now,
 )
 from openchecks.errors import OpenChecksError
+from openchecks.ledger import release_deposit
 from openchecks.runtime import ActionContext, log
 
 BATCH = 50
@@ -169,7 +170,9 @@ def find_new_checks(
                 set_status(d, FAILED, "find-new-checks", moment, reason="no image was uploaded in time")
                 return True
 
-            if store.update(deposit_id, close)[1]:
+            closed, changed = store.update(deposit_id, close)
+            if changed:
+                release_deposit(store, closed)  # never uploaded: its amount no longer counts today
                 report["closed"].append(deposit_id)
     if any(report.values()):
         log("find-new-checks: " + ", ".join(f"{k}={len(v)}" for k, v in report.items() if k != "runs"))

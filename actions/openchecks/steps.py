@@ -29,7 +29,7 @@ from typing import Any
 
 from PIL import Image
 
-from openchecks import images
+from openchecks import duplicates, images
 from openchecks.check.read import (
     CheckPolicy,
     Readers,
@@ -74,6 +74,7 @@ CARRIED = (
     "back_quality",
     "quality_report",
     "geometry",
+    "image_hash",
     "decision",
     "outcome",
     "skip",
@@ -356,6 +357,8 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
         return out  # never read: parse-check rejects it with the failed tests
     declared = args.get("declared_cents")
     front = _Straight(handles["front"].straight_image(straight["front"]), straight["front"])
+    # The image key of duplicate detection (openchecks.duplicates): independent of every OCR result.
+    out["image_hash"] = duplicates.image_hash(front.image)
     back = None
     if "back" in handles:
         back = _Straight(handles["back"].straight_image(straight["back"]), straight["back"])
@@ -443,7 +446,8 @@ def parse_check(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Write the outcome idempotently (duplicates, limits, history, per-step timings)."""
+    """Write the outcome idempotently (duplicates by claim, item and image keys; the daily limit's ledger;
+    history, per-step timings)."""
     deposit_id = _deposit_id(args)
     store = ctx.store()
     if args.get("skip"):
@@ -466,8 +470,16 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
     extra["messages"] = [str(m) for m in messages]
     steps = dict(args.get("steps") or {})
     steps["record-deposit"] = ctx.meta()
+    image_hash = duplicates.valid_hash(args.get("image_hash"))
     doc, changed = record_outcome(
-        store, deposit_id, decision, args.get("reading"), steps, config, extra=extra
+        store,
+        deposit_id,
+        decision,
+        args.get("reading"),
+        steps,
+        config,
+        extra=extra,
+        image_hash=image_hash,
     )
     return {
         "deposit_id": deposit_id,

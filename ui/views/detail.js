@@ -101,6 +101,10 @@ export function depositSummary(doc, reviewer = false) {
           'The same check was deposited before as ',
           reviewer ? h('a', { href: `#/deposits/${encodeURIComponent(doc.duplicate_of)}` }, doc.duplicate_of)
             : doc.duplicate_of, '.') : null,
+        reviewer && Array.isArray(doc.possible_duplicate_of) && doc.possible_duplicate_of.length
+          ? h('p', { class: 'notice info' }, 'It looks like ',
+            ...doc.possible_duplicate_of.flatMap((other, i) => [i ? ', ' : '',
+              h('a', { href: `#/deposits/${encodeURIComponent(String(other))}` }, String(other))]), '.') : null,
         reasons.length ? h('section', { class: 'reasons' },
           h('h2', {}, doc.status === 'rejected' ? 'Why it was refused' : 'Why it needs a person'),
           h('ul', {}, reasons.map((reason) => h('li', {}, reasonText(reason))))) : null,

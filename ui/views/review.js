@@ -95,6 +95,12 @@ export function renderReview(view, [id], { navigate, handleFailure }) {
       }
       const why = reason.value.trim();
       reason.removeAttribute('aria-invalid');
+      if (action === 'override' && !why) {
+        replace(outcome, notice('error', 'Give the reason for accepting this duplicate after all.'));
+        reason.setAttribute('aria-invalid', 'true');
+        reason.focus();
+        return;
+      }
       if (action === 'reject' && !why) {
         replace(outcome, notice('error', 'Give the reason for rejecting the deposit; the customer will see it.'));
         reason.setAttribute('aria-invalid', 'true');
@@ -123,7 +129,10 @@ export function renderReview(view, [id], { navigate, handleFailure }) {
 
     buttons.push(
       h('button', { type: 'button', onclick: () => decide('correct'), class: 'secondary' }, 'Save correction'),
-      h('button', { type: 'button', onclick: () => decide('approve') }, 'Approve'),
+      // A duplicate is never approved: rejected, or accepted by an override (once the other is rejected).
+      doc.status === 'duplicate'
+        ? h('button', { type: 'button', onclick: () => decide('override') }, 'Override and accept')
+        : h('button', { type: 'button', onclick: () => decide('approve') }, 'Approve'),
       h('button', { type: 'button', onclick: () => decide('reject'), class: 'danger' }, 'Reject'));
 
     replace(body,
