@@ -6,6 +6,8 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
     GET  /capture                   -> 200 {"require_back", "max_bytes", "quality": the thresholds the page
                                             applies to a chosen photo before upload}
     POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?}
+                                    [header Idempotency-Key: the same key replays the first answer; see
+                                    openchecks.idempotency]
                                     -> 201 {"id", "status", "upload_url", "upload_method", "upload_headers",
                                             "back_upload_url", "back_upload_method", "back_upload_headers",
                                             "require_back", "expires", "expires_in", "deposit"}
@@ -21,7 +23,11 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
     GET  /exports[?limit=N]         -> 200 {"exports": [export + "download_url" once written]} (reviewer)
     GET  /exports/{id}              -> 200 export + "download_url" (reviewer; see openchecks.export)
 
-Every 2xx/4xx body also carries `_meta` (cold start, cache flags, ms) of the api activation.
+Every 2xx body also carries `_meta` (cold start, cache flags, ms) of the api activation; errors carry only
+their sentence and code.
+
+Cloudant and COS failures that a retry may cure (refused, reset, 429, 5xx) are retried with capped exponential
+backoff within one deadline per request (`openchecks.retry.API_DEADLINE_S`) before the answer is 503.
 
 Every error is `{"error": "<sentence a person can act on>", "code": "<machine code>"}` with a 4xx status
 (503 when a backing service is down). `handle` is the only place that authenticates and maps errors.
@@ -40,7 +46,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from openchecks import images, tokens
+from openchecks import idempotency, images, retry, tokens
 from openchecks.deposits import (
     ACCEPTED,
     PROCESSING,
@@ -53,6 +59,7 @@ from openchecks.deposits import (
     parse_account,
     parse_amount,
     parse_content_type,
+    parse_iso,
     public_view,
     retry_failed,
     review,
@@ -96,13 +103,15 @@ class Request:
 class Response:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
     def to_web(self, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The web-action result (`statusCode`, `headers`, `body`)."""
+        """The web-action result (`statusCode`, `headers`, `body`). `_meta` goes on 2xx answers only: an
+        error's reader needs its sentence and code, nothing about the activation."""
         body = dict(self.body)
-        if meta is not None:
+        if meta is not None and self.status < 400:
             body["_meta"] = dict(meta)
-        return {"statusCode": self.status, "headers": dict(JSON_HEADERS), "body": body}
+        return {"statusCode": self.status, "headers": {**JSON_HEADERS, **self.headers}, "body": body}
 
 
 def _decode_body(raw: Any) -> dict[str, Any] | None:
@@ -177,7 +186,9 @@ class Api:
         try:
             claims = tokens.verify(tokens.bearer_token(request.headers), self.ctx.settings.token_secret)
             handler, params = self.route(request)
-            return handler(self, request, claims, params)
+            # A database or object store restarting is ridden out within one deadline for the request.
+            with retry.within(retry.API_DEADLINE_S):
+                return handler(self, request, claims, params)
         except OpenChecksError as exc:
             if exc.status >= 500:
                 log(f"api {request.method} {request.path[:80]}: {exc.code}: {exc.message}")
@@ -286,12 +297,23 @@ class Api:
 
     def do_create(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         body = request.body
+        key = idempotency.key_from(request.headers)
         if body is None:
             raise BadRequest("Send a JSON body with to_account and amount.", code="missing_body")
         to_account = parse_account(body.get("to_account"))
         amount_cents = parse_amount(body.get("amount"))
         content_type = parse_content_type(body.get("content_type"))
         back_content_type = parse_content_type(body.get("back_content_type") or content_type)
+        asked = idempotency.fingerprint(
+            {"to": to_account, "cents": amount_cents, "type": content_type, "back": back_content_type}
+        )
+        deposit_id = idempotency.deposit_id_for(claims.email, key) if key else None
+        store = self.ctx.store()
+        if deposit_id is not None:
+            try:
+                return self._replay(store.get(deposit_id), claims.email, asked)
+            except NotFound:
+                pass  # the key is new (or its draft was refused and deleted): create
         config = self.ctx.app_config()
         if amount_cents > config.max_item_cents:
             raise Unprocessable(
@@ -300,7 +322,6 @@ class Api:
                 code="over_item_limit",
             )
         now = utc_now()
-        store = self.ctx.store()
         today = store.daily_total_cents(
             claims.email, now.strftime("%Y-%m-%d"), (RECEIVED, PROCESSING, ACCEPTED)
         )
@@ -318,35 +339,55 @@ class Api:
             content_type,
             settings.bucket_incoming,
             now,
+            deposit_id=deposit_id,
             back_content_type=back_content_type,
         )
+        if key is not None:
+            doc["idempotency"] = {"fingerprint": asked}
         ttl = settings.upload_url_ttl_seconds
-        url = self.ctx.storage().presigned_put(
-            settings.bucket_incoming, doc["image"]["key"], content_type, ttl
-        )
-        back_url = self.ctx.storage().presigned_put(
-            settings.bucket_incoming, doc["back_image"]["key"], back_content_type, ttl
-        )
         doc["upload_expires"] = iso(now + timedelta(seconds=ttl))
-        stored = store.create(doc)
-        return Response(
-            201,
-            {
-                "id": stored["_id"],
-                "status": stored["status"],
-                "upload_url": url,
-                "upload_method": "PUT",
-                "upload_headers": {"Content-Type": content_type},
-                "back_upload_url": back_url,
-                "back_upload_method": "PUT",
-                "back_upload_headers": {"Content-Type": back_content_type},
-                "require_back": config.require_back,
-                "expires": doc["upload_expires"],
-                "expires_in": ttl,
-                "max_bytes": images.MAX_IMAGE_BYTES,
-                "deposit": public_view(stored),
-            },
-        )
+        try:
+            stored = store.create(doc)
+        except Conflict:
+            if deposit_id is None:
+                raise
+            # A concurrent request with the same key created it first: answer as it did.
+            return self._replay(store.get(deposit_id), claims.email, asked)
+        return Response(201, self._created(stored, ttl, config.require_back))
+
+    def _created(self, doc: Mapping[str, Any], ttl: int, require_back: bool) -> dict[str, Any]:
+        """The 201 answer for a `received` deposit: upload URLs for both sides valid for `ttl` seconds (none
+        once the deposit has moved on: its images are uploaded)."""
+        bucket = self.ctx.settings.bucket_incoming
+        front, back = doc["image"], doc["back_image"]
+        url = back_url = None
+        if doc["status"] == RECEIVED:
+            storage = self.ctx.storage()
+            url = storage.presigned_put(bucket, front["key"], front["content_type"], ttl)
+            back_url = storage.presigned_put(bucket, back["key"], back["content_type"], ttl)
+        return {
+            "id": doc["_id"],
+            "status": doc["status"],
+            "upload_url": url,
+            "upload_method": "PUT",
+            "upload_headers": {"Content-Type": front["content_type"]},
+            "back_upload_url": back_url,
+            "back_upload_method": "PUT",
+            "back_upload_headers": {"Content-Type": back["content_type"]},
+            "require_back": require_back,
+            "expires": doc["upload_expires"],
+            "expires_in": ttl,
+            "max_bytes": images.MAX_IMAGE_BYTES,
+            "deposit": public_view(doc),
+        }
+
+    def _replay(self, doc: Mapping[str, Any], email: str, asked: str) -> Response:
+        """The answer to a repeated `POST /deposits` with the same Idempotency-Key (openchecks.idempotency):
+        the first answer again, its upload URLs signed again until the first answer's expiry."""
+        idempotency.check_same(doc, email, asked)
+        left = int((parse_iso(str(doc["upload_expires"])) - utc_now()).total_seconds())
+        body = self._created(doc, max(1, left), self.ctx.app_config().require_back)
+        return Response(201, body, {"Idempotent-Replayed": "true"})
 
     def do_uploaded(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         doc = self._owned(params[0], claims, allow_reviewer=False)
@@ -390,8 +431,12 @@ class Api:
             if exc.status < 500:
                 refuse()
             raise
-        doc, _ = mark_uploaded(self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded)
-        queued = self._start(doc)
+        doc, changed = mark_uploaded(
+            self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded
+        )
+        # Only the confirmation that moved the deposit to `processing` starts the pipeline: concurrent or
+        # repeated confirmations answer with its state and start nothing.
+        queued = self._start(doc) if changed else False
         return Response(
             202, {"id": doc["_id"], "status": doc["status"], "queued": queued, "deposit": public_view(doc)}
         )
