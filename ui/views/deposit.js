@@ -3,6 +3,7 @@
 
 import { api, ApiError } from '../api.js';
 import { h, money, notice, replace } from '../dom.js';
+import { withRetries } from '../retry.js';
 import { prepareImage, putWithProgress } from '../upload.js';
 import { validateAccount, validateAmount } from '../validate.js';
 
@@ -144,7 +145,8 @@ function renderForm(view, _params, { navigate, handleFailure }, settings) {
       progressLabel.textContent = `Uploading the ${what}: ${pct}%`;
     };
     show(0, prepared.blob.size);
-    await putWithProgress(target.url, target.headers, prepared.blob, show);
+    // The same bytes to the same key: safe to try again when storage is restarting or the network drops.
+    await withRetries(() => putWithProgress(target.url, target.headers, prepared.blob, show));
   }
 
   async function onSubmit(event) {
