@@ -248,27 +248,41 @@ class Api:
             raise NotFound("There is no deposit with that id for your account.", code="deposit_not_found")
         return doc
 
-    def _with_images(self, doc: Mapping[str, Any], include_original: bool) -> dict[str, Any]:
+    def _with_images(
+        self, doc: Mapping[str, Any], claims: tokens.Claims, listing: bool = False
+    ) -> dict[str, Any]:
+        """The deposit as `claims` may see it (`customer_view` unless a reviewer), with signed image URLs:
+        every image for one deposit; in a list only the thumbnail the list shows (`small`), so a list of
+        200 deposits signs 200 URLs, not 1,600."""
         view = public_view(doc)
+        if not claims.is_reviewer:
+            view = customer_view(view, claims.email)
         storage = self.ctx.storage()
         ttl = self.ctx.settings.image_url_ttl_seconds
         urls: dict[str, str] = {}
         archive = doc.get("archive") or {}
-        for name in ("large", "small", "back_large", "back_small"):
+        for name in ("small",) if listing else ("large", "small", "back_large", "back_small"):
             if archive.get(name):
                 urls[name] = storage.presigned_get(
                     str(archive.get("bucket", self.ctx.settings.bucket_archive)), str(archive[name]), ttl
                 )
+        if listing:
+            view["images"] = urls
+            return view
         for name, field_name in (("original", "image"), ("back_original", "back_image")):
             image = doc.get(field_name) or {}
-            if include_original and image.get("etag") and image.get("key"):
+            if image.get("etag") and image.get("key"):
                 urls[name] = storage.presigned_get(str(image.get("bucket")), str(image["key"]), ttl)
         stored: dict[str, Any] = {}
         for side, block in (doc.get("images") or {}).items():
-            # The straightened sides the archive keeps (what the X9 export reads), with a signed URL.
+            # The straightened sides the archive keeps (what the X9 export reads), with a signed URL; where
+            # they are stored is for reviewers only.
             if side in ("front", "back") and isinstance(block, Mapping) and block.get("key"):
+                names: tuple[str, ...] = ("dpi", "width", "height", "content_type")
+                if claims.is_reviewer:
+                    names = ("bucket", "key", *names)
                 stored[side] = {
-                    **{k: block[k] for k in ("bucket", "key", "dpi", "width", "height", "content_type")},
+                    **{k: block[k] for k in names if k in block},
                     "url": storage.presigned_get(str(block["bucket"]), str(block["key"]), ttl),
                 }
         view["images"] = {**urls, **stored}
@@ -477,7 +491,7 @@ class Api:
 
     def do_get(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         doc = self._owned(params[0], claims)
-        return Response(200, self._with_images(doc, include_original=True))
+        return Response(200, self._with_images(doc, claims))
 
     def do_list(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         status = request.query.get("status") or None
@@ -490,7 +504,7 @@ class Api:
             raise BadRequest("limit must be a whole number from 1 to 200.", code="invalid_limit")
         email = None if claims.is_reviewer else claims.email
         docs = self.ctx.store().list_for(email, status, int(limit_text))
-        return Response(200, {"deposits": [self._with_images(d, include_original=False) for d in docs]})
+        return Response(200, {"deposits": [self._with_images(d, claims, listing=True) for d in docs]})
 
     def do_ops_activations(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         if not claims.is_reviewer:
@@ -515,7 +529,7 @@ class Api:
         if body.get("action") == "retry":
             doc = retry_failed(self.ctx.store(), params[0], claims.email, body.get("reason"))
             self._start(doc)
-            return Response(200, self._with_images(doc, include_original=True))
+            return Response(200, self._with_images(doc, claims))
         doc = review(
             self.ctx.store(),
             params[0],
@@ -524,7 +538,7 @@ class Api:
             body.get("reason"),
             claims.email,
         )
-        return Response(200, self._with_images(doc, include_original=True))
+        return Response(200, self._with_images(doc, claims))
 
     # ---------------------------------------------------------------------------- X9 cash letter exports
 
@@ -576,6 +590,43 @@ class Api:
 
     def do_export_get(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         return Response(200, self._export_view(self._exports(claims).get(params[0])))
+
+
+# What a customer's view of their own deposit leaves out: where things are stored (archive keys, the X9
+# file's key), the platform's ids (each step's activation id), internal failures (last_error) and who else
+# touched it (reviewers' emails, another deposit's id).
+CUSTOMER_HIDDEN = ("archive", "last_error", "duplicate_of")
+STEP_HIDDEN = ("activation_id",)
+AUTOMATIC = ("pipeline", "find-new-checks")
+
+
+def customer_view(view: Mapping[str, Any], email: str) -> dict[str, Any]:
+    """`public_view` trimmed to what the customer's page shows (see CUSTOMER_HIDDEN)."""
+    out = {k: v for k, v in view.items() if k not in CUSTOMER_HIDDEN}
+
+    def who(by: Any) -> str:
+        return "you" if by == email else str(by) if by in AUTOMATIC else "reviewer"
+
+    if isinstance(out.get("history"), list):
+        out["history"] = [
+            {**h, "by": who(h.get("by"))} if isinstance(h, Mapping) else h for h in out["history"]
+        ]
+    if isinstance(out.get("reviews"), list):
+        out["reviews"] = [_without(r, ("by",)) for r in out["reviews"]]
+    if isinstance(out.get("steps"), Mapping):
+        out["steps"] = {
+            name: {k: v for k, v in meta.items() if k not in STEP_HIDDEN}
+            if isinstance(meta, Mapping)
+            else meta
+            for name, meta in out["steps"].items()
+        }
+    if "export" in out:
+        out["export"] = _without(out["export"], ("key",))
+    return out
+
+
+def _without(value: Any, names: tuple[str, ...]) -> Any:
+    return {k: v for k, v in value.items() if k not in names} if isinstance(value, Mapping) else value
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -97,10 +97,11 @@ export function depositSummary(doc, reviewer = false) {
         doc.last_error && typeof doc.last_error === 'object' ? notice('error',
           `The step ${doc.last_error.step || '?'} failed: ${String(doc.last_error.message || 'no detail').replace(/\.$/, '')}. ` +
           'The pipeline retries it by itself.') : null,
-        typeof doc.duplicate_of === 'string' && doc.duplicate_of ? h('p', { class: 'notice info' },
+        // Only reviewers are told which deposit it duplicates (it may be another customer's).
+        reviewer && typeof doc.duplicate_of === 'string' && doc.duplicate_of ? h('p', { class: 'notice info' },
           'The same check was deposited before as ',
-          reviewer ? h('a', { href: `#/deposits/${encodeURIComponent(doc.duplicate_of)}` }, doc.duplicate_of)
-            : doc.duplicate_of, '.') : null,
+          h('a', { href: `#/deposits/${encodeURIComponent(doc.duplicate_of)}` }, doc.duplicate_of), '.')
+          : doc.status === 'duplicate' ? h('p', { class: 'notice info' }, 'The same check was deposited before.') : null,
         reasons.length ? h('section', { class: 'reasons' },
           h('h2', {}, doc.status === 'rejected' ? 'Why it was refused' : 'Why it needs a person'),
           h('ul', {}, reasons.map((reason) => h('li', {}, reasonText(reason))))) : null,
