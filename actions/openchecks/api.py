@@ -392,7 +392,7 @@ class Api:
             "expires": doc["upload_expires"],
             "expires_in": ttl,
             "max_bytes": images.MAX_IMAGE_BYTES,
-            "deposit": public_view(doc),
+            "deposit": customer_view(public_view(doc), str(doc["email"])),
         }
 
     def _replay(self, doc: Mapping[str, Any], email: str, asked: str) -> Response:
@@ -407,7 +407,13 @@ class Api:
         doc = self._owned(params[0], claims, allow_reviewer=False)
         if doc["status"] != RECEIVED:
             return Response(
-                200, {"id": doc["_id"], "status": doc["status"], "queued": False, "deposit": public_view(doc)}
+                200,
+                {
+                    "id": doc["_id"],
+                    "status": doc["status"],
+                    "queued": False,
+                    "deposit": customer_view(public_view(doc), claims.email),
+                },
             )
         storage = self.ctx.storage()
         image = doc["image"]
@@ -452,7 +458,13 @@ class Api:
         # repeated confirmations answer with its state and start nothing.
         queued = self._start(doc) if changed else False
         return Response(
-            202, {"id": doc["_id"], "status": doc["status"], "queued": queued, "deposit": public_view(doc)}
+            202,
+            {
+                "id": doc["_id"],
+                "status": doc["status"],
+                "queued": queued,
+                "deposit": customer_view(public_view(doc), claims.email),
+            },
         )
 
     def _validated(self, image: Mapping[str, Any], info: Any, prefix: str = "") -> dict[str, Any]:

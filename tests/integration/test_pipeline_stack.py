@@ -72,7 +72,7 @@ def test_deposits_flow_through_the_deployed_pipeline(deployed: App) -> None:
     assert app.call("GET", f"/deposits/{again}", alice).status_code == 404
     assert app.call("GET", f"/deposits/{again}", reviewer).status_code == 200
 
-    # The changes feed -> read -> notify-customer wrote one outbox message per outcome.
+    # The changes feed -> notify-customer wrote one outbox message per outcome.
     notes_url = f"{app.stack.couchdb_url}/notifications/_all_docs?include_docs=true"
     deadline = time.monotonic() + 60
     statuses: set[tuple[str, str]] = set()
