@@ -5,7 +5,9 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
     GET  /me                        -> 200 {"email", "role", "expires"}
     GET  /capture                   -> 200 {"require_back", "max_bytes", "quality": the thresholds the page
                                             applies to a chosen photo before upload}
-    POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?}
+    POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?,
+                                     "size"?, "back_size"?: each side's bytes; given, the upload URL signs
+                                     that Content-Length and a size over the limit is refused at once}
                                     [header Idempotency-Key: the same key replays the first answer; see
                                     openchecks.idempotency]
                                     -> 201 {"id", "status", "upload_url", "upload_method", "upload_headers",
@@ -77,7 +79,17 @@ from openchecks.errors import (
 from openchecks.runtime import ActionContext, log
 
 MAX_BODY_BYTES = 64 * 1024
-BODY_KEYS = ("to_account", "amount", "content_type", "back_content_type", "action", "fields", "reason")
+BODY_KEYS = (
+    "to_account",
+    "amount",
+    "content_type",
+    "back_content_type",
+    "size",
+    "back_size",
+    "action",
+    "fields",
+    "reason",
+)
 QUERY_KEYS = ("status", "limit")
 JSON_HEADERS = {
     "Content-Type": "application/json",
@@ -318,8 +330,11 @@ class Api:
         amount_cents = parse_amount(body.get("amount"))
         content_type = parse_content_type(body.get("content_type"))
         back_content_type = parse_content_type(body.get("back_content_type") or content_type)
+        size = parse_size(body.get("size"))
+        back_size = parse_size(body.get("back_size"), "back_")
         asked = idempotency.fingerprint(
             {"to": to_account, "cents": amount_cents, "type": content_type, "back": back_content_type}
+            | ({"size": size, "back_size": back_size} if size or back_size else {})
         )
         deposit_id = idempotency.deposit_id_for(claims.email, key) if key else None
         store = self.ctx.store()
@@ -358,6 +373,9 @@ class Api:
         )
         if key is not None:
             doc["idempotency"] = {"fingerprint": asked}
+        for name, declared in (("image", size), ("back_image", back_size)):
+            if declared is not None:
+                doc[name]["signed_size"] = declared
         ttl = settings.upload_url_ttl_seconds
         doc["upload_expires"] = iso(now + timedelta(seconds=ttl))
         try:
@@ -377,17 +395,21 @@ class Api:
         url = back_url = None
         if doc["status"] == RECEIVED:
             storage = self.ctx.storage()
-            url = storage.presigned_put(bucket, front["key"], front["content_type"], ttl)
-            back_url = storage.presigned_put(bucket, back["key"], back["content_type"], ttl)
+            url = storage.presigned_put(
+                bucket, front["key"], front["content_type"], ttl, front.get("signed_size")
+            )
+            back_url = storage.presigned_put(
+                bucket, back["key"], back["content_type"], ttl, back.get("signed_size")
+            )
         return {
             "id": doc["_id"],
             "status": doc["status"],
             "upload_url": url,
             "upload_method": "PUT",
-            "upload_headers": {"Content-Type": front["content_type"]},
+            "upload_headers": _upload_headers(front),
             "back_upload_url": back_url,
             "back_upload_method": "PUT",
-            "back_upload_headers": {"Content-Type": back["content_type"]},
+            "back_upload_headers": _upload_headers(back),
             "require_back": require_back,
             "expires": doc["upload_expires"],
             "expires_in": ttl,
@@ -639,6 +661,32 @@ def customer_view(view: Mapping[str, Any], email: str) -> dict[str, Any]:
 
 def _without(value: Any, names: tuple[str, ...]) -> Any:
     return {k: v for k, v in value.items() if k not in names} if isinstance(value, Mapping) else value
+
+
+def parse_size(value: Any, prefix: str = "") -> int | None:
+    """A declared upload size in bytes (None when not given); 413 over the image limit, 400 when not a
+    whole number of bytes."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(
+            f"{prefix}size must be the image's size in bytes, a whole number.", code=f"invalid_{prefix}size"
+        )
+    try:
+        images.check_size(value)
+    except OpenChecksError as exc:
+        if prefix:
+            exc.message, exc.code = f"The back of the check: {exc.message}", prefix + exc.code
+        raise
+    return value
+
+
+def _upload_headers(side: Mapping[str, Any]) -> dict[str, str]:
+    """The headers the upload must carry (Content-Length when it is signed: browsers set it themselves)."""
+    headers = {"Content-Type": str(side["content_type"])}
+    if side.get("signed_size") is not None:
+        headers["Content-Length"] = str(side["signed_size"])
+    return headers
 
 
 def _dict(value: Any) -> dict[str, Any]:

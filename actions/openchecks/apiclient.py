@@ -173,11 +173,17 @@ class DepositClient:
         content_type: str,
         back_content_type: str | None = None,
         idempotency_key: str | None = None,
+        size: int | None = None,
+        back_size: int | None = None,
     ) -> dict[str, Any]:
-        """Create a draft; every retry sends the same Idempotency-Key (a new UUID unless one is given)."""
-        body = {"to_account": to_account, "amount": amount, "content_type": content_type}
+        """Create a draft; every retry sends the same Idempotency-Key (a new UUID unless one is given). With
+        the sides' sizes, the upload URLs are signed for exactly those lengths."""
+        body: dict[str, Any] = {"to_account": to_account, "amount": amount, "content_type": content_type}
         if back_content_type:
             body["back_content_type"] = back_content_type
+        for name, value in (("size", size), ("back_size", back_size)):
+            if value is not None:
+                body[name] = value
         key = idempotency_key or str(uuid.uuid4())
         return self._call("POST", "/deposits", body, headers={"Idempotency-Key": key})
 
@@ -235,10 +241,18 @@ class DepositClient:
         content_type = _content_type(image_path)
         back_type = _content_type(back_path) if back_path is not None else None
         image = image_path.read_bytes()
-        created = self.create(to_account, amount, content_type, back_type)
+        back = back_path.read_bytes() if back_path is not None else None
+        created = self.create(
+            to_account,
+            amount,
+            content_type,
+            back_type,
+            size=len(image),
+            back_size=len(back) if back is not None else None,
+        )
         self.upload(created, image)
-        if back_path is not None:
-            self.upload(created, back_path.read_bytes(), "back")
+        if back is not None:
+            self.upload(created, back, "back")
         confirmed = self.confirm(str(created["id"]))
         if not wait:
             return dict(confirmed.get("deposit") or confirmed)

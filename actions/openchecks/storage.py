@@ -141,16 +141,22 @@ class Storage:
             if not _is_missing(exc):
                 raise self._unavailable("deleting an image", exc) from exc
 
-    def presigned_put(self, bucket: str, key: str, content_type: str, expires: int) -> str:
-        """A URL that lets its holder PUT exactly this key with exactly this Content-Type for `expires` s."""
+    def presigned_put(
+        self, bucket: str, key: str, content_type: str, expires: int, size: int | None = None
+    ) -> str:
+        """A URL that lets its holder PUT exactly this key with exactly this Content-Type for `expires` s;
+        with `size`, the Content-Length is signed too, so storage refuses a body of any other length."""
         check_key(key)
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ContentType": content_type}
+        if size is not None:
+            params["ContentLength"] = size
         if not self.settings.cos_access_key_id:
             raise ConfigurationError(
                 "Browser uploads need COS HMAC keys; set cos_access_key_id and cos_secret_access_key."
             )
         url: str = self.public_client.generate_presigned_url(
             "put_object",
-            Params={"Bucket": bucket, "Key": key, "ContentType": content_type},
+            Params=params,
             ExpiresIn=expires,
             HttpMethod="PUT",
         )

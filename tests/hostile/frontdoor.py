@@ -10,6 +10,7 @@ creation, and what the answers must never carry.
   gets about their own deposit: where images are stored, the platform's activation ids, internal errors,
   the X9 file's key, another deposit's id, reviewers' emails (`by` of a review).
 - `LIST_IMAGE_NAMES`: the only signed image URLs a deposit list carries (the thumbnail the list shows).
+- `DECLARED_SIZES`: upload sizes declared at creation that are refused before anything is signed.
 Used by tests/integration/test_api_idempotency.py, test_api_views.py and test_hostile_frontdoor.py.
 """
 
@@ -42,6 +43,20 @@ SAME_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("amount-with-dollar-sign", {"amount": "$25.00"}),
     ("account-with-dashes", {"to_account": "1234-5678"}),
     ("extra-field-ignored", {"status": "accepted"}),
+)
+
+# Declared upload sizes (`size`, `back_size` of POST /deposits) and the answer: (name, field, value, status,
+# code). A size over the limit is refused before any URL is signed.
+DECLARED_SIZES: tuple[tuple[str, str, Any, int, str], ...] = (
+    ("front-over-the-limit", "size", 10 * 1024 * 1024 + 1, 413, "image_too_large"),
+    ("back-over-the-limit", "back_size", 50 * 1024 * 1024, 413, "back_image_too_large"),
+    ("front-zero", "size", 0, 415, "image_empty"),
+    ("front-negative", "size", -1, 415, "image_empty"),
+    ("front-as-text", "size", "1024", 400, "invalid_size"),
+    ("front-as-float", "size", 1024.5, 400, "invalid_size"),
+    ("front-as-bool", "size", True, 400, "invalid_size"),
+    ("back-as-object", "back_size", {"$gt": 0}, 400, "invalid_back_size"),
+    ("front-huge-number", "size", 10**30, 413, "image_too_large"),
 )
 
 CUSTOMER_MUST_NOT_SEE: tuple[str, ...] = (

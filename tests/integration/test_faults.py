@@ -460,7 +460,13 @@ def create_while(
     row["client_retries"] = len(retries)
     row["client_5xx"] = sum(1 for r in retries if re.search(r": 5[0-9][0-9]", r))
     row["slowest_client_s"] = max(finished.values())
-    print(f"{fault}: {len(retries)} client retries {retries[:6]}, slowest client {row['slowest_client_s']} s")
+    kinds: dict[str, int] = {}
+    for r in retries:
+        kinds[r.split(": ", 1)[1]] = kinds.get(r.split(": ", 1)[1], 0) + 1
+    print(
+        f"{fault}: {len(retries)} client retries {kinds} ({row['client_5xx']} 5xx), slowest client"
+        f" {row['slowest_client_s']} s, settled {row['settle_s']} s"
+    )
     return row
 
 
