@@ -648,12 +648,7 @@ def customer_view(view: Mapping[str, Any], email: str) -> dict[str, Any]:
     if isinstance(out.get("reviews"), list):
         out["reviews"] = [_without(r, ("by",)) for r in out["reviews"]]
     if isinstance(out.get("steps"), Mapping):
-        out["steps"] = {
-            name: {k: v for k, v in meta.items() if k not in STEP_HIDDEN}
-            if isinstance(meta, Mapping)
-            else meta
-            for name, meta in out["steps"].items()
-        }
+        out["steps"] = {name: _without(meta, STEP_HIDDEN) for name, meta in out["steps"].items()}
     if "export" in out:
         out["export"] = _without(out["export"], ("key",))
     return out
@@ -670,7 +665,8 @@ def parse_size(value: Any, prefix: str = "") -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(
-            f"{prefix}size must be the image's size in bytes, a whole number.", code=f"invalid_{prefix}size"
+            f"The field {prefix}size must be the image's size in bytes, a whole number.",
+            code=f"invalid_{prefix}size",
         )
     try:
         images.check_size(value)
