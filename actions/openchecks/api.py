@@ -381,10 +381,13 @@ class Api:
         try:
             stored = store.create(doc)
         except Conflict:
-            if deposit_id is None:
+            existing = store.get(doc["_id"])
+            if deposit_id is not None:
+                # A concurrent request with the same key created it first: answer as it did.
+                return self._replay(existing, claims.email, asked)
+            if (existing.get("email"), existing.get("created")) != (doc["email"], doc["created"]):
                 raise
-            # A concurrent request with the same key created it first: answer as it did.
-            return self._replay(store.get(deposit_id), claims.email, asked)
+            stored = existing  # our own write, retried after its answer was lost (openchecks.retry)
         return Response(201, self._created(stored, ttl, config.require_back))
 
     def _created(self, doc: Mapping[str, Any], ttl: int, require_back: bool) -> dict[str, Any]:

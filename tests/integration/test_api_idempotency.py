@@ -144,3 +144,16 @@ def test_six_concurrent_confirms_start_one_pipeline(app: dict[str, Any]) -> None
     assert all(body["status"] == "processing" for _, body in answers)
     assert len(fired) == 1, fired
     assert sum(1 for _, body in answers if body["queued"]) == 1
+
+
+def test_a_key_whose_draft_was_refused_makes_a_new_draft(app: dict[str, Any]) -> None:
+    """A refused upload deletes its draft; the same key then simply creates again (nothing was kept)."""
+    alice, key = token("gail@example.com"), str(uuid.uuid4())
+    first = web(app, "/deposits", alice, BODY, key)["body"]
+    assert upload(first, b"not an image at all").status_code == 200
+    status, body = call_api(app, "post", f"/deposits/{first['id']}/uploaded", alice)
+    assert status == 415 and deposits_of(app, "gail@example.com") == []
+    again = web(app, "/deposits", alice, BODY, key)
+    assert again["statusCode"] == 201 and "Idempotent-Replayed" not in again["headers"]
+    assert again["body"]["id"] == first["id"] and again["body"]["status"] == "received"
+    assert len(deposits_of(app, "gail@example.com")) == 1
