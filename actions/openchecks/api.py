@@ -15,10 +15,12 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
                                             "require_back", "expires", "expires_in", "deposit"}
     POST /deposits/{id}/uploaded    -> 202 {"id", "status": "processing", "queued", "deposit"} (both sides
                                             validated; the back is required unless require_back is false)
-    GET  /deposits/{id}             -> 200 deposit (owner or reviewer), with presigned "images" URLs
+    GET  /deposits/{id}             -> 200 deposit (owner: `customer_view`, without internal fields;
+                                            reviewer: everything), with presigned "images" URLs
     GET  /ops/activations[?limit=N] -> 200 {"activations": [{name, start, duration, cold, init_ms, wait_ms,
                                             cache, status}]} of the package's actions (reviewer only)
-    GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all)
+    GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all; each with
+                                            the thumbnail's URL only)
     POST /deposits/{id}/review      {"action": "approve"|"reject"|"correct"|"retry", "fields"?, "reason"?}
                                     -> 200 deposit (reviewer only; retry: a `failed` deposit runs again)
     POST /exports                   -> 202 {"id", "activation_id"}: export-cash-letter runs now (reviewer)
