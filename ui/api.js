@@ -2,6 +2,7 @@
 // `openchecks`, so its URL is computed from the page's own: <...>/openchecks/ui/ -> <...>/openchecks/api.
 
 import { networkSentence, sentenceFor } from './messages.js';
+import { newIdempotencyKey, withRetries } from './retry.js';
 import { currentToken } from './session.js';
 
 const TIMEOUT_MS = 30_000;
@@ -21,8 +22,8 @@ export function apiBase(pageUrl = document.baseURI) {
   return new URL('../api', pageUrl).href;
 }
 
-async function request(method, path, body) {
-  const headers = { Accept: 'application/json' };
+async function once(method, path, body, extraHeaders) {
+  const headers = { Accept: 'application/json', ...extraHeaders };
   const token = currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -56,14 +57,28 @@ async function request(method, path, body) {
   return payload;
 }
 
+/**
+ * One API call; with `retry` (reads by default), a network failure, 429 or 5xx is tried again with backoff
+ * (retry.js) — only for calls that repeating cannot do twice.
+ */
+function request(method, path, body, { retry = method === 'GET', headers = {} } = {}) {
+  const go = () => once(method, path, body, headers);
+  return retry ? withRetries(go) : go();
+}
+
 const enc = encodeURIComponent;
 
 export const api = {
   /** {require_back, max_bytes, quality}: what the page checks before an upload (the server's thresholds). */
   capture: () => request('GET', '/capture'),
-  /** {to_account, amount, content_type, back_content_type} -> {id, upload_url, back_upload_url, ...} */
-  createDeposit: (fields) => request('POST', '/deposits', fields),
-  confirmUpload: (id) => request('POST', `/deposits/${enc(id)}/uploaded`, {}),
+  /**
+   * {to_account, amount, content_type, back_content_type} -> {id, upload_url, back_upload_url, ...}; every try
+   * carries the same Idempotency-Key, so a retried create never makes a second draft.
+   */
+  createDeposit: (fields, key = newIdempotencyKey()) =>
+    request('POST', '/deposits', fields, { retry: true, headers: { 'Idempotency-Key': key } }),
+  /** Confirming twice changes nothing (and starts no second run), so it is retried too. */
+  confirmUpload: (id) => request('POST', `/deposits/${enc(id)}/uploaded`, {}, { retry: true }),
   getDeposit: (id) => request('GET', `/deposits/${enc(id)}`),
   /** Newest first; `limit` up to 200 (the API's default is 50). */
   listDeposits: (status, limit) => {

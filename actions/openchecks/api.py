@@ -5,16 +5,22 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
     GET  /me                        -> 200 {"email", "role", "expires"}
     GET  /capture                   -> 200 {"require_back", "max_bytes", "quality": the thresholds the page
                                             applies to a chosen photo before upload}
-    POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?}
+    POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?,
+                                     "size"?, "back_size"?: each side's bytes; given, the upload URL signs
+                                     that Content-Length and a size over the limit is refused at once}
+                                    [header Idempotency-Key: the same key replays the first answer; see
+                                    openchecks.idempotency]
                                     -> 201 {"id", "status", "upload_url", "upload_method", "upload_headers",
                                             "back_upload_url", "back_upload_method", "back_upload_headers",
                                             "require_back", "expires", "expires_in", "deposit"}
     POST /deposits/{id}/uploaded    -> 202 {"id", "status": "processing", "queued", "deposit"} (both sides
                                             validated; the back is required unless require_back is false)
-    GET  /deposits/{id}             -> 200 deposit (owner or reviewer), with presigned "images" URLs
+    GET  /deposits/{id}             -> 200 deposit (owner: `customer_view`, without internal fields;
+                                            reviewer: everything), with presigned "images" URLs
     GET  /ops/activations[?limit=N] -> 200 {"activations": [{name, start, duration, cold, init_ms, wait_ms,
                                             cache, status}]} of the package's actions (reviewer only)
-    GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all)
+    GET  /deposits[?status=S&limit=N]  -> 200 {"deposits": [...]} (customer: own; reviewer: all; each with
+                                            the thumbnail's URL only)
     POST /deposits/{id}/review      {"action": "approve"|"reject"|"correct"|"override"|"retry", "fields"?,
                                      "reason"?} -> 200 deposit (reviewer only, never on their own deposit:
                                     403 own_deposit; a `duplicate` is only rejected, or accepted by
@@ -25,7 +31,11 @@ Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`
     GET  /exports[?limit=N]         -> 200 {"exports": [export + "download_url" once written]} (reviewer)
     GET  /exports/{id}              -> 200 export + "download_url" (reviewer; see openchecks.export)
 
-Every 2xx/4xx body also carries `_meta` (cold start, cache flags, ms) of the api activation.
+Every 2xx body also carries `_meta` (cold start, cache flags, ms) of the api activation; errors carry only
+their sentence and code.
+
+Cloudant and COS failures that a retry may cure (refused, reset, 429, 5xx) are retried with capped exponential
+backoff within one deadline per request (`openchecks.retry.API_DEADLINE_S`) before the answer is 503.
 
 Every error is `{"error": "<sentence a person can act on>", "code": "<machine code>"}` with a 4xx status
 (503 when a backing service is down). `handle` is the only place that authenticates and maps errors.
@@ -44,7 +54,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from openchecks import images, tokens
+from openchecks import idempotency, images, retry, tokens
 from openchecks.deposits import (
     RECEIVED,
     STATUSES,
@@ -55,6 +65,7 @@ from openchecks.deposits import (
     parse_account,
     parse_amount,
     parse_content_type,
+    parse_iso,
     public_view,
     retry_failed,
     review,
@@ -73,7 +84,17 @@ from openchecks.ledger import release_deposit
 from openchecks.runtime import ActionContext, log
 
 MAX_BODY_BYTES = 64 * 1024
-BODY_KEYS = ("to_account", "amount", "content_type", "back_content_type", "action", "fields", "reason")
+BODY_KEYS = (
+    "to_account",
+    "amount",
+    "content_type",
+    "back_content_type",
+    "size",
+    "back_size",
+    "action",
+    "fields",
+    "reason",
+)
 QUERY_KEYS = ("status", "limit")
 JSON_HEADERS = {
     "Content-Type": "application/json",
@@ -99,13 +120,15 @@ class Request:
 class Response:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
     def to_web(self, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The web-action result (`statusCode`, `headers`, `body`)."""
+        """The web-action result (`statusCode`, `headers`, `body`). `_meta` goes on 2xx answers only: an
+        error's reader needs its sentence and code, nothing about the activation."""
         body = dict(self.body)
-        if meta is not None:
+        if meta is not None and self.status < 400:
             body["_meta"] = dict(meta)
-        return {"statusCode": self.status, "headers": dict(JSON_HEADERS), "body": body}
+        return {"statusCode": self.status, "headers": {**JSON_HEADERS, **self.headers}, "body": body}
 
 
 def _decode_body(raw: Any) -> dict[str, Any] | None:
@@ -180,7 +203,9 @@ class Api:
         try:
             claims = tokens.verify(tokens.bearer_token(request.headers), self.ctx.settings.token_secret)
             handler, params = self.route(request)
-            return handler(self, request, claims, params)
+            # A database or object store restarting is ridden out within one deadline for the request.
+            with retry.within(retry.API_DEADLINE_S):
+                return handler(self, request, claims, params)
         except OpenChecksError as exc:
             if exc.status >= 500:
                 log(f"api {request.method} {request.path[:80]}: {exc.code}: {exc.message}")
@@ -241,28 +266,40 @@ class Api:
         return doc
 
     def _with_images(
-        self, doc: Mapping[str, Any], include_original: bool, reviewer: bool = False
+        self, doc: Mapping[str, Any], claims: tokens.Claims, listing: bool = False
     ) -> dict[str, Any]:
-        view = public_view(doc, reviewer=reviewer)
+        """The deposit as `claims` may see it (`customer_view` unless a reviewer), with signed image URLs:
+        every image for one deposit; in a list only the thumbnail the list shows (`small`), so a list of
+        200 deposits signs 200 URLs, not 1,600."""
+        view = public_view(doc, reviewer=claims.is_reviewer)
+        if not claims.is_reviewer:
+            view = customer_view(view, claims.email)
         storage = self.ctx.storage()
         ttl = self.ctx.settings.image_url_ttl_seconds
         urls: dict[str, str] = {}
         archive = doc.get("archive") or {}
-        for name in ("large", "small", "back_large", "back_small"):
+        for name in ("small",) if listing else ("large", "small", "back_large", "back_small"):
             if archive.get(name):
                 urls[name] = storage.presigned_get(
                     str(archive.get("bucket", self.ctx.settings.bucket_archive)), str(archive[name]), ttl
                 )
+        if listing:
+            view["images"] = urls
+            return view
         for name, field_name in (("original", "image"), ("back_original", "back_image")):
             image = doc.get(field_name) or {}
-            if include_original and image.get("etag") and image.get("key"):
+            if image.get("etag") and image.get("key"):
                 urls[name] = storage.presigned_get(str(image.get("bucket")), str(image["key"]), ttl)
         stored: dict[str, Any] = {}
         for side, block in (doc.get("images") or {}).items():
-            # The straightened sides the archive keeps (what the X9 export reads), with a signed URL.
+            # The straightened sides the archive keeps (what the X9 export reads), with a signed URL; where
+            # they are stored is for reviewers only.
             if side in ("front", "back") and isinstance(block, Mapping) and block.get("key"):
+                names: tuple[str, ...] = ("dpi", "width", "height", "content_type")
+                if claims.is_reviewer:
+                    names = ("bucket", "key", *names)
                 stored[side] = {
-                    **{k: block[k] for k in ("bucket", "key", "dpi", "width", "height", "content_type")},
+                    **{k: block[k] for k in names if k in block},
                     "url": storage.presigned_get(str(block["bucket"]), str(block["key"]), ttl),
                 }
         view["images"] = {**urls, **stored}
@@ -291,12 +328,26 @@ class Api:
 
     def do_create(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         body = request.body
+        key = idempotency.key_from(request.headers)
         if body is None:
             raise BadRequest("Send a JSON body with to_account and amount.", code="missing_body")
         to_account = parse_account(body.get("to_account"))
         amount_cents = parse_amount(body.get("amount"))
         content_type = parse_content_type(body.get("content_type"))
         back_content_type = parse_content_type(body.get("back_content_type") or content_type)
+        size = parse_size(body.get("size"))
+        back_size = parse_size(body.get("back_size"), "back_")
+        asked = idempotency.fingerprint(
+            {"to": to_account, "cents": amount_cents, "type": content_type, "back": back_content_type}
+            | ({"size": size, "back_size": back_size} if size or back_size else {})
+        )
+        deposit_id = idempotency.deposit_id_for(claims.email, key) if key else None
+        store = self.ctx.store()
+        if deposit_id is not None:
+            try:
+                return self._replay(store.get(deposit_id), claims.email, asked)
+            except NotFound:
+                pass  # the key is new (or its draft was refused and deleted): create
         config = self.ctx.app_config()
         if amount_cents > config.max_item_cents:
             raise Unprocessable(
@@ -313,35 +364,65 @@ class Api:
             content_type,
             settings.bucket_incoming,
             now,
+            deposit_id=deposit_id,
             back_content_type=back_content_type,
         )
+        if key is not None:
+            doc["idempotency"] = {"fingerprint": asked}
+        for name, declared in (("image", size), ("back_image", back_size)):
+            if declared is not None:
+                doc[name]["signed_size"] = declared
         ttl = settings.upload_url_ttl_seconds
-        url = self.ctx.storage().presigned_put(
-            settings.bucket_incoming, doc["image"]["key"], content_type, ttl
-        )
-        back_url = self.ctx.storage().presigned_put(
-            settings.bucket_incoming, doc["back_image"]["key"], back_content_type, ttl
-        )
         doc["upload_expires"] = iso(now + timedelta(seconds=ttl))
-        stored = self._create_within_limit(doc, config.max_daily_cents)
-        return Response(
-            201,
-            {
-                "id": stored["_id"],
-                "status": stored["status"],
-                "upload_url": url,
-                "upload_method": "PUT",
-                "upload_headers": {"Content-Type": content_type},
-                "back_upload_url": back_url,
-                "back_upload_method": "PUT",
-                "back_upload_headers": {"Content-Type": back_content_type},
-                "require_back": config.require_back,
-                "expires": doc["upload_expires"],
-                "expires_in": ttl,
-                "max_bytes": images.MAX_IMAGE_BYTES,
-                "deposit": public_view(stored),
-            },
-        )
+        try:
+            stored = self._create_within_limit(doc, config.max_daily_cents)
+        except Conflict:
+            existing = store.get(doc["_id"])
+            if deposit_id is not None:
+                # A concurrent request with the same key created it first: answer as it did.
+                return self._replay(existing, claims.email, asked)
+            if (existing.get("email"), existing.get("created")) != (doc["email"], doc["created"]):
+                raise
+            stored = existing  # our own write, retried after its answer was lost (openchecks.retry)
+        return Response(201, self._created(stored, ttl, config.require_back))
+
+    def _created(self, doc: Mapping[str, Any], ttl: int, require_back: bool) -> dict[str, Any]:
+        """The 201 answer for a `received` deposit: upload URLs for both sides valid for `ttl` seconds (none
+        once the deposit has moved on: its images are uploaded)."""
+        bucket = self.ctx.settings.bucket_incoming
+        front, back = doc["image"], doc["back_image"]
+        url = back_url = None
+        if doc["status"] == RECEIVED:
+            storage = self.ctx.storage()
+            url = storage.presigned_put(
+                bucket, front["key"], front["content_type"], ttl, front.get("signed_size")
+            )
+            back_url = storage.presigned_put(
+                bucket, back["key"], back["content_type"], ttl, back.get("signed_size")
+            )
+        return {
+            "id": doc["_id"],
+            "status": doc["status"],
+            "upload_url": url,
+            "upload_method": "PUT",
+            "upload_headers": _upload_headers(front),
+            "back_upload_url": back_url,
+            "back_upload_method": "PUT",
+            "back_upload_headers": _upload_headers(back),
+            "require_back": require_back,
+            "expires": doc["upload_expires"],
+            "expires_in": ttl,
+            "max_bytes": images.MAX_IMAGE_BYTES,
+            "deposit": customer_view(public_view(doc), str(doc["email"])),
+        }
+
+    def _replay(self, doc: Mapping[str, Any], email: str, asked: str) -> Response:
+        """The answer to a repeated `POST /deposits` with the same Idempotency-Key (openchecks.idempotency):
+        the first answer again, its upload URLs signed again until the first answer's expiry."""
+        idempotency.check_same(doc, email, asked)
+        left = int((parse_iso(str(doc["upload_expires"])) - utc_now()).total_seconds())
+        body = self._created(doc, max(1, left), self.ctx.app_config().require_back)
+        return Response(201, body, {"Idempotent-Replayed": "true"})
 
     def _create_within_limit(self, doc: dict[str, Any], limit_cents: int) -> dict[str, Any]:
         """Hold the amount in the customer's ledger for the day (compare-and-set: concurrent requests cannot
@@ -359,7 +440,13 @@ class Api:
             )
         try:
             return store.create(doc)
+        except Conflict:
+            # A deposit with this id exists (the same key's other request, or our own retried write): the
+            # hold is that deposit's.
+            raise
         except Exception:
+            if held != "held":
+                raise  # a concurrent request with the same Idempotency-Key holds it
             try:
                 ledger.release(doc["email"], doc["day"], doc["_id"])
             except OpenChecksError as exc:  # the database is down: the hold stays until the day ends
@@ -370,7 +457,13 @@ class Api:
         doc = self._owned(params[0], claims, allow_reviewer=False)
         if doc["status"] != RECEIVED:
             return Response(
-                200, {"id": doc["_id"], "status": doc["status"], "queued": False, "deposit": public_view(doc)}
+                200,
+                {
+                    "id": doc["_id"],
+                    "status": doc["status"],
+                    "queued": False,
+                    "deposit": customer_view(public_view(doc), claims.email),
+                },
             )
         storage = self.ctx.storage()
         image = doc["image"]
@@ -409,10 +502,20 @@ class Api:
             if exc.status < 500:
                 refuse()
             raise
-        doc, _ = mark_uploaded(self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded)
-        queued = self._start(doc)
+        doc, changed = mark_uploaded(
+            self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded
+        )
+        # Only the confirmation that moved the deposit to `processing` starts the pipeline: concurrent or
+        # repeated confirmations answer with its state and start nothing.
+        queued = self._start(doc) if changed else False
         return Response(
-            202, {"id": doc["_id"], "status": doc["status"], "queued": queued, "deposit": public_view(doc)}
+            202,
+            {
+                "id": doc["_id"],
+                "status": doc["status"],
+                "queued": queued,
+                "deposit": customer_view(public_view(doc), claims.email),
+            },
         )
 
     def _validated(self, image: Mapping[str, Any], info: Any, prefix: str = "") -> dict[str, Any]:
@@ -451,7 +554,7 @@ class Api:
 
     def do_get(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         doc = self._owned(params[0], claims)
-        return Response(200, self._with_images(doc, include_original=True, reviewer=claims.is_reviewer))
+        return Response(200, self._with_images(doc, claims))
 
     def do_list(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         status = request.query.get("status") or None
@@ -464,8 +567,7 @@ class Api:
             raise BadRequest("limit must be a whole number from 1 to 200.", code="invalid_limit")
         email = None if claims.is_reviewer else claims.email
         docs = self.ctx.store().list_for(email, status, int(limit_text))
-        views = [self._with_images(d, include_original=False, reviewer=claims.is_reviewer) for d in docs]
-        return Response(200, {"deposits": views})
+        return Response(200, {"deposits": [self._with_images(d, claims, listing=True) for d in docs]})
 
     def do_ops_activations(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         if not claims.is_reviewer:
@@ -490,7 +592,7 @@ class Api:
         if body.get("action") == "retry":
             doc = retry_failed(self.ctx.store(), params[0], claims.email, body.get("reason"))
             self._start(doc)
-            return Response(200, self._with_images(doc, include_original=True, reviewer=True))
+            return Response(200, self._with_images(doc, claims))
         doc = review(
             self.ctx.store(),
             params[0],
@@ -500,7 +602,7 @@ class Api:
             claims.email,
             config=self.ctx.app_config(),
         )
-        return Response(200, self._with_images(doc, include_original=True, reviewer=True))
+        return Response(200, self._with_images(doc, claims))
 
     # ---------------------------------------------------------------------------- X9 cash letter exports
 
@@ -552,6 +654,65 @@ class Api:
 
     def do_export_get(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         return Response(200, self._export_view(self._exports(claims).get(params[0])))
+
+
+# What a customer's view of their own deposit leaves out: where things are stored (archive keys, the X9
+# file's key), the platform's ids (each step's activation id), internal failures (last_error) and who else
+# touched it (reviewers' emails, another deposit's id).
+CUSTOMER_HIDDEN = ("archive", "last_error", "duplicate_of", "possible_duplicate_of", "override")
+STEP_HIDDEN = ("activation_id",)
+AUTOMATIC = ("pipeline", "find-new-checks")
+
+
+def customer_view(view: Mapping[str, Any], email: str) -> dict[str, Any]:
+    """`public_view` trimmed to what the customer's page shows (see CUSTOMER_HIDDEN)."""
+    out = {k: v for k, v in view.items() if k not in CUSTOMER_HIDDEN}
+
+    def who(by: Any) -> str:
+        return "you" if by == email else str(by) if by in AUTOMATIC else "reviewer"
+
+    if isinstance(out.get("history"), list):
+        out["history"] = [
+            {**h, "by": who(h.get("by"))} if isinstance(h, Mapping) else h for h in out["history"]
+        ]
+    if isinstance(out.get("reviews"), list):
+        out["reviews"] = [_without(r, ("by",)) for r in out["reviews"]]
+    if isinstance(out.get("steps"), Mapping):
+        out["steps"] = {name: _without(meta, STEP_HIDDEN) for name, meta in out["steps"].items()}
+    if "export" in out:
+        out["export"] = _without(out["export"], ("key",))
+    return out
+
+
+def _without(value: Any, names: tuple[str, ...]) -> Any:
+    return {k: v for k, v in value.items() if k not in names} if isinstance(value, Mapping) else value
+
+
+def parse_size(value: Any, prefix: str = "") -> int | None:
+    """A declared upload size in bytes (None when not given); 413 over the image limit, 400 when not a
+    whole number of bytes."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(
+            f"The field {prefix}size must be the image's size in bytes, a whole number.",
+            code=f"invalid_{prefix}size",
+        )
+    try:
+        images.check_size(value)
+    except OpenChecksError as exc:
+        if prefix:
+            exc.message, exc.code = f"The back of the check: {exc.message}", prefix + exc.code
+        raise
+    return value
+
+
+def _upload_headers(side: Mapping[str, Any]) -> dict[str, str]:
+    """The headers the upload must carry (Content-Length when it is signed: browsers set it themselves)."""
+    headers = {"Content-Type": str(side["content_type"])}
+    if side.get("signed_size") is not None:
+        headers["Content-Length"] = str(side["signed_size"])
+    return headers
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -8,12 +8,20 @@ then poll the deposit until it reaches a final status. Where it points:
   `OPENCHECKS_WHISK_PORT`, as infra/ports.py reads it for the stack);
 - the token: `--token`, else `OPENCHECKS_TOKEN`, else (local stack only) one minted for `--email` with the
   stack's own secret (`.data/secrets/token_secret`, made by `./deploy.sh local`).
+
+Every call is safe to repeat, so a connection failure, a 429 or a 5xx is retried with capped exponential
+backoff for up to `retry_s` seconds (default 60): a deposit is created with an `Idempotency-Key` (a random
+UUID per deposit, the same on every retry), so a retried create never makes a second draft; the upload PUTs
+the same bytes to the same key; a confirmation of a deposit already confirmed changes nothing.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +39,12 @@ CONTENT_TYPES = {
     ".tif": "image/tiff",
     ".tiff": "image/tiff",
 }
+
+
+# Answers worth another try: too many requests, and the server side failing (but for "not implemented").
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+FIRST_DELAY_S = 0.25
+MAX_DELAY_S = 4.0
 
 
 class DepositApiError(RuntimeError):
@@ -86,6 +100,14 @@ def resolve_token(explicit: str | None, email: str, role: str, api: str) -> str:
     )
 
 
+def _code_of(resp: requests.Response) -> str:
+    try:
+        doc = resp.json()
+    except ValueError:
+        return ""
+    return str(doc.get("code", "")) if isinstance(doc, dict) else ""
+
+
 def _content_type(path: Path) -> str:
     content_type = CONTENT_TYPES.get(path.suffix.lower())
     if content_type is None:
@@ -98,14 +120,50 @@ class DepositClient:
     api: str
     token: str
     timeout: float = 30.0
+    retry_s: float = 60.0
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.token}"
+        # What was retried, one line each ("POST /deposits: 503 database_unavailable"): for reports and tests.
+        self.retries: list[str] = []
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _send(self, what: str, send: Callable[[], requests.Response]) -> requests.Response:
+        """`send()` again after a connection failure or a retryable status, until `retry_s` has passed;
+        the last answer (or the last connection failure) goes to the caller."""
+        give_up = time.monotonic() + self.retry_s
+        delay = FIRST_DELAY_S
+        while True:
+            try:
+                resp = send()
+                if resp.status_code not in RETRY_STATUSES:
+                    return resp
+                reason = f"{resp.status_code} {_code_of(resp)}".strip()
+            except requests.RequestException as exc:
+                if time.monotonic() + delay > give_up:
+                    raise
+                reason = type(exc).__name__
+            else:
+                if time.monotonic() + delay > give_up:
+                    return resp
+            self.retries.append(f"{what}: {reason}")
+            time.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, MAX_DELAY_S)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         try:
-            resp = self.session.request(method, self.api + path, json=body, timeout=self.timeout)
+            resp = self._send(
+                f"{method} {path}",
+                lambda: self.session.request(
+                    method, self.api + path, json=body, headers=headers, timeout=self.timeout
+                ),
+            )
         except requests.RequestException as exc:
             message = f"The deposit API at {self.api} does not answer: {exc}"
             raise DepositApiError(0, message, "unreachable") from exc
@@ -120,12 +178,25 @@ class DepositClient:
         return doc
 
     def create(
-        self, to_account: str, amount: str, content_type: str, back_content_type: str | None = None
+        self,
+        to_account: str,
+        amount: str,
+        content_type: str,
+        back_content_type: str | None = None,
+        idempotency_key: str | None = None,
+        size: int | None = None,
+        back_size: int | None = None,
     ) -> dict[str, Any]:
-        body = {"to_account": to_account, "amount": amount, "content_type": content_type}
+        """Create a draft; every retry sends the same Idempotency-Key (a new UUID unless one is given). With
+        the sides' sizes, the upload URLs are signed for exactly those lengths."""
+        body: dict[str, Any] = {"to_account": to_account, "amount": amount, "content_type": content_type}
         if back_content_type:
             body["back_content_type"] = back_content_type
-        return self._call("POST", "/deposits", body)
+        for name, value in (("size", size), ("back_size", back_size)):
+            if value is not None:
+                body[name] = value
+        key = idempotency_key or str(uuid.uuid4())
+        return self._call("POST", "/deposits", body, headers={"Idempotency-Key": key})
 
     def upload(self, created: dict[str, Any], image: bytes, side: str = "front") -> None:
         """PUT one side's bytes to its presigned URL (`upload_url`, or `back_upload_url` for the back)."""
@@ -133,7 +204,9 @@ class DepositClient:
         headers = {str(k): str(v) for k, v in (created.get(f"{prefix}upload_headers") or {}).items()}
         url = str(created[f"{prefix}upload_url"])
         try:
-            resp = requests.put(url, data=image, headers=headers, timeout=self.timeout)
+            resp = self._send(
+                f"PUT {side}", lambda: requests.put(url, data=image, headers=headers, timeout=self.timeout)
+            )
         except requests.RequestException as exc:
             raise DepositApiError(0, f"The upload to object storage failed: {exc}", "upload_failed") from exc
         if resp.status_code >= 300:
@@ -179,10 +252,18 @@ class DepositClient:
         content_type = _content_type(image_path)
         back_type = _content_type(back_path) if back_path is not None else None
         image = image_path.read_bytes()
-        created = self.create(to_account, amount, content_type, back_type)
+        back = back_path.read_bytes() if back_path is not None else None
+        created = self.create(
+            to_account,
+            amount,
+            content_type,
+            back_type,
+            size=len(image),
+            back_size=len(back) if back is not None else None,
+        )
         self.upload(created, image)
-        if back_path is not None:
-            self.upload(created, back_path.read_bytes(), "back")
+        if back is not None:
+            self.upload(created, back, "back")
         confirmed = self.confirm(str(created["id"]))
         if not wait:
             return dict(confirmed.get("deposit") or confirmed)

@@ -43,6 +43,7 @@ from openchecks.errors import (
     OpenChecksError,
     ServiceUnavailable,
 )
+from openchecks.retry import retried
 
 RECEIVED = "received"
 PROCESSING = "processing"
@@ -244,9 +245,10 @@ def _status_of(exc: Exception) -> int | None:
 
 def database_call(database: str, what: str, fn: Callable[[], Any]) -> Any:
     """`fn()`'s Cloudant result; a 4xx goes to the caller as it is, anything else unexpected becomes a 503
-    naming the `database` ("deposit", "exports") and `what` was being done."""
+    naming the `database` ("deposit", "exports") and `what` was being done. Transient failures are retried
+    within the caller's deadline (`openchecks.retry`)."""
     try:
-        return fn().get_result()
+        return retried(lambda: fn().get_result())
     except OpenChecksError:
         raise
     except Exception as exc:

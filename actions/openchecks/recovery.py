@@ -6,8 +6,10 @@ On each alarm it looks for
   A deposit whose latest run OpenWhisk started but has not ended (it waits in the platform's queue behind
   other work, or is still running) is left alone (`pending`): that is no attempt lost, and retrying it would
   only add work to a busy platform. After `run_lost_after_seconds` such a run counts as lost;
-- `received` deposits whose image is in storage but was never confirmed: confirm and run them;
-- `received` deposits with no image after `upload_grace_seconds`: `failed` with reason `upload_missing`.
+- `received` deposits whose image is in storage but was never confirmed: confirm and run them, unless the
+  image is empty or over the size limit: then `rejected` with the reason, and its uploads deleted;
+- `received` deposits with no image after `upload_grace_seconds`: `failed` with reason `upload_missing`, and
+  whatever was uploaded (a back without its front) deleted.
 Each change is written before the sequence is invoked, so a crash here repeats work but loses nothing.
 """
 
@@ -17,17 +19,19 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from openchecks import images
 from openchecks.deposits import (
     FAILED,
     PROCESSING,
     RECEIVED,
+    REJECTED,
     DepositStore,
     iso,
     mark_uploaded,
     set_status,
     utc_now,
 )
-from openchecks.errors import OpenChecksError
+from openchecks.errors import OpenChecksError, TooLarge, UnsupportedMedia
 from openchecks.ledger import release_deposit
 from openchecks.runtime import ActionContext, log
 
@@ -111,6 +115,7 @@ def find_new_checks(
         "failed": [],
         "confirmed": [],
         "closed": [],
+        "rejected": [],
         "pending": [],
         "errors": [],
         "runs": {},
@@ -146,7 +151,7 @@ def find_new_checks(
         {"status": RECEIVED, "created": {"$lt": unconfirmed_before}},
         sort=[{"status": "asc"}, {"created": "asc"}],
         limit=BATCH,
-        fields=["_id", "image", "created"],
+        fields=["_id", "image", "back_image", "created"],
     )
     abandoned_before = iso(moment - timedelta(seconds=config.upload_grace_seconds))
     for doc in waiting:
@@ -154,6 +159,13 @@ def find_new_checks(
         image = doc.get("image") or {}
         info = ctx.storage().head(str(image.get("bucket", "")), str(image.get("key", "")))
         if info is not None:
+            try:
+                images.check_size(info.size)
+            except (TooLarge, UnsupportedMedia) as exc:
+                if _refuse(store, deposit_id, exc, moment):
+                    discard_uploads(ctx, doc)
+                    report["rejected"].append(deposit_id)
+                continue
             updated, changed = mark_uploaded(
                 store, deposit_id, {"etag": info.etag, "size": info.size}, "find-new-checks", moment
             )
@@ -173,10 +185,37 @@ def find_new_checks(
             closed, changed = store.update(deposit_id, close)
             if changed:
                 release_deposit(store, closed)  # never uploaded: its amount no longer counts today
+                discard_uploads(ctx, doc)
                 report["closed"].append(deposit_id)
     if any(report.values()):
         log("find-new-checks: " + ", ".join(f"{k}={len(v)}" for k, v in report.items() if k != "runs"))
     return {"report": report, "at": iso(moment)}
+
+
+def _refuse(store: DepositStore, deposit_id: str, exc: OpenChecksError, moment: datetime) -> bool:
+    """`received` -> `rejected` for an upload that cannot be a check image (True when this call did it)."""
+
+    def change(doc: dict[str, Any]) -> bool:
+        if doc["status"] != RECEIVED:
+            return False
+        doc["reasons"] = [exc.code]
+        set_status(doc, REJECTED, "find-new-checks", moment, reason=exc.message)
+        return True
+
+    return store.update(deposit_id, change)[1]
+
+
+def discard_uploads(ctx: ActionContext, doc: Mapping[str, Any]) -> None:
+    """Delete a refused deposit's uploads (front and back) from the incoming bucket; a failure is logged,
+    not raised (the refusal itself is recorded)."""
+    for name in ("image", "back_image"):
+        block = doc.get(name) or {}
+        if not block.get("key"):
+            continue
+        try:
+            ctx.storage().delete(str(block.get("bucket", "")), str(block["key"]))
+        except OpenChecksError as exc:
+            log(f"{ctx.step}: {doc.get('_id')}: upload not deleted: {exc.code}")
 
 
 def _start(

@@ -18,8 +18,9 @@ from typing import Any
 from openchecks.clients import cloudant_client, cos_client
 from openchecks.config import AppConfig, Settings, load_app_config
 from openchecks.deposits import DepositStore, iso, note_failure, utc_now
-from openchecks.errors import OpenChecksError
+from openchecks.errors import OpenChecksError, ServiceUnavailable
 from openchecks.imagecache import ImageCache, image_cache
+from openchecks.retry import retried
 from openchecks.storage import Storage
 
 # True until this process has run one activation: the first run in a container is the cold one.
@@ -101,7 +102,18 @@ class ActionContext:
             def read() -> dict[str, Any] | None:
                 from openchecks.provision import read_config_doc
 
-                return read_config_doc(client, settings)
+                try:
+                    return retried(lambda: read_config_doc(client, settings))
+                except OpenChecksError:
+                    raise
+                except Exception as exc:
+                    status = getattr(exc, "status_code", None)
+                    if isinstance(status, int) and 400 <= status < 500:
+                        raise
+                    raise ServiceUnavailable(
+                        "The configuration database did not answer; try again in a minute.",
+                        code="database_unavailable",
+                    ) from exc
 
             self._config, hit = load_app_config(settings, read)
             self.flag("config", hit)

@@ -143,7 +143,13 @@ def _side_refs(doc: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 def _rejected(exc: UnsupportedMedia | TooLarge | Conflict | NotFound, side: str) -> dict[str, Any]:
     prefix = "" if side == "front" else "back_"
     where = "" if side == "front" else "The back of the check: "
-    return {"status": REJECTED, "reasons": [prefix + exc.code], "message": where + exc.message}
+    # `discard`: the upload itself is refused, so record-deposit deletes it from the incoming bucket.
+    return {
+        "status": REJECTED,
+        "reasons": [prefix + exc.code],
+        "message": where + exc.message,
+        "discard": True,
+    }
 
 
 def fetch_image(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -481,6 +487,10 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
         extra=extra,
         image_hash=image_hash,
     )
+    if changed and doc["status"] == REJECTED and outcome.get("discard"):
+        from openchecks.recovery import discard_uploads
+
+        discard_uploads(ctx, current)
     return {
         "deposit_id": deposit_id,
         "status": doc["status"],

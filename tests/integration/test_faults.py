@@ -392,6 +392,98 @@ def test_stop_s3_for_10_seconds(fault_app: App, images: list[tuple[bytes, str]])
     run_fault(fault_app, images, "SIGSTOP S3 10 s", inject, expect_failures=False)
 
 
+# ------------------------------------------------------------------------ the front door (issue 13)
+
+CREATORS = 12
+
+
+def create_while(
+    app: App, images: list[tuple[bytes, str]], fault: str, service: str, kill_after_s: float
+) -> dict[str, Any]:
+    """CREATORS clients (the CLI's DepositClient: it retries connection failures, 429 and 5xx, a create
+    with one Idempotency-Key) each create, upload and confirm one deposit, all at once; `service` gets
+    kill -9 `kill_after_s` into it (the supervisor restarts it). Every client must finish without an error
+    and without ever seeing a 500, and the batch must settle as every fault's batch does (exactly the
+    CREATORS deposits, each with one final status)."""
+    from openchecks.apiclient import DepositApiError, DepositClient
+
+    slug = "-".join("".join(c if c.isalnum() else " " for c in fault.lower()).split())[:40]
+    email = f"{slug}-{uuid.uuid4().hex[:6]}@example.com"
+    token = app.token(email)
+    since_ms = int(time.time() * 1000)
+    ids: dict[int, str] = {}
+    finished: dict[int, float] = {}
+    errors: list[str] = []
+    retries: list[str] = []
+    lock = threading.Lock()
+    go = threading.Barrier(CREATORS + 1)
+
+    def client(index: int) -> None:
+        data, content_type = images[index]
+        api = DepositClient(app.api, token, timeout=30, retry_s=120)
+        go.wait()
+        began = time.monotonic()
+        try:
+            created = api.create("12345678", "25.00", content_type, "image/jpeg")
+            with lock:
+                ids[index] = str(created["id"])
+            api.upload(created, data)
+            api.upload(created, endorsed_back(), "back")
+            api.confirm(str(created["id"]))
+        except DepositApiError as exc:
+            with lock:
+                errors.append(f"client {index}: {exc}")
+        with lock:
+            finished[index] = round(time.monotonic() - began, 2)
+            retries.extend(api.retries)
+
+    pid = stack_of(app).pid(service)
+    assert pid
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CREATORS)]
+    for t in threads:
+        t.start()
+    go.wait()
+    started = time.monotonic()
+    time.sleep(kill_after_s)
+    with lock:
+        flying = CREATORS - len(finished)
+    assert _kill(pid)
+    for t in threads:
+        t.join(timeout=180)
+    stack_of(app).wait_up()
+    assert stack_of(app).pid(service) != pid
+    assert not errors, errors
+    assert flying >= CREATORS // 2, f"only {flying} deposits were in flight when {service} was killed"
+    assert not [r for r in retries if " 500" in r], retries  # never a 500 `internal`
+    batch = Batch(app, email, app.headers(email), [ids[i] for i in range(CREATORS)], since_ms)
+    row = check_batch(batch, fault, flying, started, expect_failures=False)
+    row["client_retries"] = len(retries)
+    row["client_5xx"] = sum(1 for r in retries if re.search(r": 5[0-9][0-9]", r))
+    row["slowest_client_s"] = max(finished.values())
+    kinds: dict[str, int] = {}
+    for r in retries:
+        kinds[r.split(": ", 1)[1]] = kinds.get(r.split(": ", 1)[1], 0) + 1
+    print(
+        f"{fault}: {len(retries)} client retries {kinds} ({row['client_5xx']} 5xx), slowest client"
+        f" {row['slowest_client_s']} s, settled {row['settle_s']} s"
+    )
+    return row
+
+
+def test_kill_couchdb_while_12_deposits_are_created(fault_app: App, images: list[tuple[bytes, str]]) -> None:
+    """The API rides out the restart within its deadline: the clients see no 5xx at all."""
+    row = create_while(
+        fault_app, images, "database killed while 12 deposits are being created", "couchdb", 0.2
+    )
+    assert row["client_5xx"] == 0, row
+
+
+def test_kill_s3_while_12_deposits_are_created(fault_app: App, images: list[tuple[bytes, str]]) -> None:
+    """The uploads go straight to S3, so the clients retry those themselves (same bytes, same key); the
+    API's own calls (the confirmations' checks) ride out the restart."""
+    create_while(fault_app, images, "S3 killed while 12 deposits are being created", "s3", 0.5)
+
+
 def test_kill_running_action_containers(fault_app: App, images: list[tuple[bytes, str]]) -> None:
     stack = stack_of(fault_app)
     killed: list[tuple[int, str]] = []

@@ -57,8 +57,10 @@ def call_api(
     body: Any = None,
     query: str = "",
     fired: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """One web-action call the way the platform makes it for a raw-http action."""
+    """One web-action call the way the platform makes it for a raw-http action (`headers` besides the
+    token, lower-case names as OpenWhisk passes them)."""
     import base64
     import json
 
@@ -68,7 +70,7 @@ def call_api(
             "__ow_method": method,
             "__ow_path": path,
             "__ow_query": query,
-            "__ow_headers": {"authorization": f"Bearer {tok}"} if tok else {},
+            "__ow_headers": {**({"authorization": f"Bearer {tok}"} if tok else {}), **(headers or {})},
         }
     )
     if body is not None:

@@ -263,6 +263,42 @@ def _grep(text: str) -> list[str]:
     return found
 
 
+def _documents(value: Any) -> list[str]:
+    """Ids of stored deposit documents (a `_rev` with a `history`) anywhere in a JSON value."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        if "_rev" in value and "history" in value:
+            found.append(str(value.get("_id")))
+        for inner in value.values():
+            found += _documents(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found += _documents(inner)
+    return found
+
+
+def test_activation_records_hold_no_deposit_document(secure_app: App, processed: dict[str, Any]) -> None:
+    """Issue 13: records keep what their reader needs. No record holds a stored deposit document (the
+    notification rule's sequence through the catalog's `read` action used to), and no record but the api's
+    own answers holds a signed URL."""
+    app = secure_app
+    deadline = time.monotonic() + 60
+    while True:
+        records = app.activations(app.deployed_ms)
+        names = {r["name"] for r in records}
+        if "notify-customer" in names or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert {"api", "fetch-image", "ocr-check", "record-deposit", "notify-customer"} <= names, names
+    for record in records:
+        result = (record.get("response") or {}).get("result")
+        assert _documents(result) == [], (
+            f"activation {record['name']} {record['activationId']} holds a deposit"
+        )
+        if record["name"] != "api":
+            assert "X-Amz-Signature" not in json.dumps(result), f"{record['name']} keeps a signed URL"
+
+
 def test_secrets_are_absent_from_activations_logs_and_ui(secure_app: App, processed: dict[str, Any]) -> None:
     app = secure_app
     # Error paths too: a refused token, a bad body, a notification whose SMTP server is down.

@@ -3,6 +3,7 @@
 
 import { api, ApiError } from '../api.js';
 import { h, money, notice, replace } from '../dom.js';
+import { withRetries } from '../retry.js';
 import { prepareImage, putWithProgress } from '../upload.js';
 import { validateAccount, validateAmount } from '../validate.js';
 
@@ -144,7 +145,8 @@ function renderForm(view, _params, { navigate, handleFailure }, settings) {
       progressLabel.textContent = `Uploading the ${what}: ${pct}%`;
     };
     show(0, prepared.blob.size);
-    await putWithProgress(target.url, target.headers, prepared.blob, show);
+    // The same bytes to the same key: safe to try again when storage is restarting or the network drops.
+    await withRetries(() => putWithProgress(target.url, target.headers, prepared.blob, show));
   }
 
   async function onSubmit(event) {
@@ -176,9 +178,11 @@ function renderForm(view, _params, { navigate, handleFailure }, settings) {
     try {
       const hasBack = Boolean(back.state.prepared);
       // The shrunk images are always JPEG; the API presigns the upload for that type.
+      // The sizes go with the request: the upload URLs are signed for exactly those lengths.
       const created = await api.createDeposit({
         to_account: checks[1][0].value, amount: checks[2][0].value, content_type: 'image/jpeg',
-        back_content_type: 'image/jpeg',
+        back_content_type: 'image/jpeg', size: front.state.prepared.blob.size,
+        ...(hasBack ? { back_size: back.state.prepared.blob.size } : {}),
       });
       replace(outcome, notice('info', `Deposit ${created.id} created. Uploading the images…`));
       await upload({ url: created.upload_url, headers: created.upload_headers }, front.state.prepared, 'front');

@@ -97,10 +97,11 @@ export function depositSummary(doc, reviewer = false) {
         doc.last_error && typeof doc.last_error === 'object' ? notice('error',
           `The step ${doc.last_error.step || '?'} failed: ${String(doc.last_error.message || 'no detail').replace(/\.$/, '')}. ` +
           'The pipeline retries it by itself.') : null,
-        typeof doc.duplicate_of === 'string' && doc.duplicate_of ? h('p', { class: 'notice info' },
+        // Only reviewers are told which deposit it duplicates (it may be another customer's).
+        reviewer && typeof doc.duplicate_of === 'string' && doc.duplicate_of ? h('p', { class: 'notice info' },
           'The same check was deposited before as ',
-          reviewer ? h('a', { href: `#/deposits/${encodeURIComponent(doc.duplicate_of)}` }, doc.duplicate_of)
-            : doc.duplicate_of, '.') : null,
+          h('a', { href: `#/deposits/${encodeURIComponent(doc.duplicate_of)}` }, doc.duplicate_of), '.')
+          : doc.status === 'duplicate' ? h('p', { class: 'notice info' }, 'The same check was deposited before.') : null,
         reviewer && Array.isArray(doc.possible_duplicate_of) && doc.possible_duplicate_of.length
           ? h('p', { class: 'notice info' }, 'It looks like ',
             ...doc.possible_duplicate_of.flatMap((other, i) => [i ? ', ' : '',
