@@ -24,25 +24,36 @@ class Result:
 
 
 class LosesFirstAnswer:
-    """Stores every PUT; the first one's answer is lost on the way back."""
+    """Stores every PUT; the answer to the first PUT of a deposit is lost on the way back (the daily
+    ledger's documents, in the claims database, are answered)."""
 
-    def __init__(self) -> None:
-        self.docs: dict[str, dict[str, Any]] = {}
+    def __init__(self, deposits_db: str) -> None:
+        self.deposits_db = deposits_db
+        self.dbs: dict[str, dict[str, dict[str, Any]]] = {}
         self.puts = 0
 
+    @property
+    def docs(self) -> dict[str, dict[str, Any]]:
+        return self.dbs.get(self.deposits_db, {})
+
     def put_document(self, db: str, doc_id: str, document: dict[str, Any]) -> Result:
-        self.puts += 1
-        if doc_id in self.docs:
+        docs = self.dbs.setdefault(db, {})
+        if db == self.deposits_db:
+            self.puts += 1
+        current = docs.get(doc_id)
+        if current is not None and document.get("_rev") != current["_rev"]:
             raise ApiException(409)
-        self.docs[doc_id] = {**document, "_rev": "1-a"}
-        if self.puts == 1:
+        rev = f"{int(current['_rev'].split('-')[0]) + 1 if current else 1}-a"
+        docs[doc_id] = {**document, "_rev": rev}
+        if db == self.deposits_db and self.puts == 1:
             raise requests.exceptions.ConnectionError("connection reset by peer")
-        return Result({"ok": True, "id": doc_id, "rev": "1-a"})
+        return Result({"ok": True, "id": doc_id, "rev": rev})
 
     def get_document(self, db: str, doc_id: str) -> Result:
-        if doc_id not in self.docs:
+        doc = self.dbs.get(db, {}).get(doc_id)
+        if doc is None:
             raise ApiException(404)
-        return Result(dict(self.docs[doc_id]))
+        return Result(dict(doc))
 
     def post_find(self, **kwargs: Any) -> Result:
         return Result({"docs": []})
@@ -56,7 +67,7 @@ class Storage:
 class Ctx:
     def __init__(self) -> None:
         self.settings = Settings.from_params({"token_secret": "s" * 32}, environ={})
-        self.client = LosesFirstAnswer()
+        self.client = LosesFirstAnswer(self.settings.deposits_db)
         self._store = DepositStore(self.client, self.settings)
 
     def store(self) -> DepositStore:
