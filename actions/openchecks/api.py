@@ -1,8 +1,10 @@
 """The deposit API: pure request -> response handlers, checked in one place.
 
-Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`):
+Routes (every one needs `Authorization: Bearer <token>`: an `openchecks.tokens` HMAC token or, when
+`oidc_issuer` is configured, the identity provider's token; see `openchecks.oidc`):
 
-    GET  /me                        -> 200 {"email", "role", "expires"}
+    GET  /me                        -> 200 {"email", "account", "role", "expires"} (account: what deposits
+                                            are filed under; the provider's `sub` for its tokens)
     GET  /capture                   -> 200 {"require_back", "max_bytes", "quality": the thresholds the page
                                             applies to a chosen photo before upload}
     POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?}
@@ -40,7 +42,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from openchecks import images, tokens
+from openchecks import images, oidc, tokens
 from openchecks.deposits import (
     ACCEPTED,
     PROCESSING,
@@ -175,7 +177,7 @@ class Api:
     def handle(self, request: Request) -> Response:
         """Authenticate, route, run; every error becomes a JSON error response here and only here."""
         try:
-            claims = tokens.verify(tokens.bearer_token(request.headers), self.ctx.settings.token_secret)
+            claims = oidc.authenticate(request.headers, self.ctx.settings)
             handler, params = self.route(request)
             return handler(self, request, claims, params)
         except OpenChecksError as exc:
@@ -266,7 +268,15 @@ class Api:
     # -------------------------------------------------------------------------------------- handlers
 
     def do_me(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
-        return Response(200, {"email": claims.email, "role": claims.role, "expires": claims.exp})
+        return Response(
+            200,
+            {
+                "email": claims.shown or claims.email,
+                "account": claims.email,
+                "role": claims.role,
+                "expires": claims.exp,
+            },
+        )
 
     def do_capture(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         """What the web page needs before an upload: whether the back is required and the quality
