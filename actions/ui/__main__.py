@@ -23,8 +23,8 @@ Sign-in at the bank's OpenID Provider: `/ui/oidc-config.json` answers what the p
 the package parameters `oidc_issuer`, `oidc_client_id`, `oidc_scope`, `oidc_audience` and `oidc_token`
 (`{}` when no issuer or client id is set: the page offers only the token box); the issuer's origin joins the
 policy's `connect-src` (discovery, token, revocation requests). The client library the page uses,
-`oauth4webapi`, is served as `/ui/vendor/oauth4webapi.js`: the manifest puts the pinned package's file into
-the zip; run from a checkout it is read from infra/node_modules.
+`oauth4webapi`, is served as `/ui/vendor/oauth4webapi.js`: ui/vendor/oauth4webapi.js is a symbolic link to
+the pinned package's file in infra/node_modules, which the deployer follows into the zip.
 
 Deployed by manifest.yaml as a web action of the package `openchecks` whose zip holds this file and the
 page under `ui/` (`include: [["ui", "ui"]]`); run from a checkout it serves the repository's `ui/`.
@@ -47,10 +47,6 @@ from urllib.parse import urlsplit
 # when this module runs from a checkout (unit tests, a local run).
 _HERE = Path(__file__).resolve().parent
 UI_DIR_CANDIDATES = (_HERE / "ui", _HERE.parent.parent / "ui")
-# Files of pinned npm packages the page imports, by URL path: in the zip under ui/ (manifest include), else
-# (a checkout) from infra/node_modules.
-VENDOR_FILES = {"/vendor/oauth4webapi.js": "oauth4webapi/build/index.js"}
-NODE_MODULES = _HERE.parent.parent / "infra" / "node_modules"
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -90,9 +86,8 @@ class StaticFile:
 _FILES: dict[str, StaticFile] | None = None
 
 
-def load_files(ui_dir: Path, node_modules: Path | None = None) -> dict[str, StaticFile]:
-    """Read every servable file under `ui_dir`, keyed by its URL path ("/index.html", "/views/x.js"), and the
-    VENDOR_FILES the zip lacks from `node_modules` (a checkout's)."""
+def load_files(ui_dir: Path) -> dict[str, StaticFile]:
+    """Read every servable file under `ui_dir`, keyed by its URL path ("/index.html", "/views/x.js")."""
     files: dict[str, StaticFile] = {}
     for path in sorted(ui_dir.rglob("*")):
         suffix = path.suffix.lower()
@@ -105,12 +100,6 @@ def load_files(ui_dir: Path, node_modules: Path | None = None) -> dict[str, Stat
         etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
         url_path = "/" + path.relative_to(ui_dir).as_posix()
         files[url_path] = StaticFile(body=body, content_type=CONTENT_TYPES[suffix], etag=etag)
-    for url_path, package_path in VENDOR_FILES.items():
-        source = node_modules / package_path if node_modules is not None else None
-        if url_path not in files and source is not None and source.is_file():
-            data = source.read_bytes()
-            etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
-            files[url_path] = StaticFile(data.decode("utf-8"), CONTENT_TYPES[".js"], etag)
     return files
 
 
@@ -297,7 +286,7 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     global _FILES
     if _FILES is None:
         try:
-            _FILES = load_files(find_ui_dir(), NODE_MODULES)
+            _FILES = load_files(find_ui_dir())
         except (OSError, ValueError) as exc:
             print(f"ui: cannot load the page's files: {exc}", file=sys.stderr, flush=True)
             strict = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy([])}

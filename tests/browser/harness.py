@@ -68,8 +68,6 @@ def ui_action_zip() -> bytes:
         for path in sorted((REPO / "ui").rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 archive.write(path, "ui/" + path.relative_to(REPO / "ui").as_posix())
-        vendor = NODE_MODULES / "oauth4webapi" / "build" / "index.js"  # as manifest.yaml's include
-        archive.write(vendor, "ui/vendor/oauth4webapi.js")
     return buffer.getvalue()
 
 

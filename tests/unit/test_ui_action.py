@@ -130,7 +130,7 @@ def test_load_files_encodes_binary_and_refuses_huge_files(tmp_path: Path) -> Non
 
 
 def test_every_module_the_page_imports_is_served() -> None:
-    files = action.load_files(UI, action.NODE_MODULES)
+    files = action.load_files(UI)
     assert "/vendor/oauth4webapi.js" in files
     referenced = set(re.findall(r'(?:src|href)="([^"#:]+)"', files["/index.html"].body))
     assert {"app.js", "styles.css", "icon.svg"} <= referenced
@@ -246,7 +246,7 @@ def test_sign_in_configuration_and_the_provider_origin_in_the_policy() -> None:
     assert directives["connect-src"] == "'self' https://sso.example.com"
     assert "https://sso.example.com" not in directives["img-src"] and directives["form-action"] == "'none'"
     assert "connect-src &#x27;self&#x27; https://sso.example.com" in page["body"]  # the <meta> copy too
-    # ID tokens: no resource; without an issuer or client id (or with a wildcard) there is nothing to sign in at.
+    # ID tokens: no resource; no issuer or client id (or a wildcard): there is nothing to sign in at.
     assert json.loads(get("/oidc-config.json", **params, oidc_token="id")["body"])["resource"] == ""
     for broken in ({"oidc_issuer": ""}, {"oidc_client_id": ""}, {"oidc_issuer": "https://*.example.com"}):
         reply = get("/oidc-config.json", **{**params, **broken})
@@ -255,7 +255,8 @@ def test_sign_in_configuration_and_the_provider_origin_in_the_policy() -> None:
 
 
 def test_the_pinned_client_library_is_served_from_node_modules() -> None:
+    assert (UI / "vendor" / "oauth4webapi.js").is_symlink()  # nothing fetched is committed
     served = get("/vendor/oauth4webapi.js")
     assert served["statusCode"] == 200 and served["headers"]["Content-Type"].startswith("text/javascript")
-    pinned = (action.NODE_MODULES / "oauth4webapi" / "build" / "index.js").read_text()
+    pinned = (REPO / "infra" / "node_modules" / "oauth4webapi" / "build" / "index.js").read_text()
     assert served["body"] == pinned
