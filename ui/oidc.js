@@ -84,7 +84,8 @@ export async function startSignIn(back = '') {
     state,
     nonce,
   };
-  if (config.resource) params.resource = config.resource;
+  // The API's audience: `resource` (RFC 8707; oidc-provider, Keycloak ignores it) and `audience` (Auth0).
+  if (config.resource) Object.assign(params, { resource: config.resource, audience: config.resource });
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
   location.assign(url.href);
 }

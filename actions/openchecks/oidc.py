@@ -335,6 +335,6 @@ def authenticate(headers: dict[str, str], settings: Settings, keys: KeyCache | N
         raise _invalid(
             "This deployment accepts no identity-provider tokens (oidc_issuer is not configured); sign in "
             "with an openchecks token.",
-            "oidc_not_configured",
+            "token_invalid",
         )
     return verify(token, config, keys)

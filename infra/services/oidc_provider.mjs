@@ -29,6 +29,7 @@ const issuer = `http://127.0.0.1:${port}`;
 const clientId = args['client-id'];
 const audience = args.audience;
 const accessTtl = Math.max(5, Number(args['access-ttl']) || 600);
+const formTargets = [...new Set(args['redirect-uri'].map((uri) => new URL(uri).origin))].join(' ');
 
 /** Read `name` from the data dir, or make it with `create()` and write it 0600 first. */
 function privateJson(name, create) {
@@ -173,7 +174,8 @@ function send(res, status, html) {
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    // form-action covers the redirects after a post too: the login form ends on the page's redirect URI
+    'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${formTargets}; frame-ancestors 'none'`,
     'X-Frame-Options': 'DENY',
   });
   res.end(html);
