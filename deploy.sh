@@ -243,11 +243,14 @@ target_local() {
   default_var COS_HMAC_SECRET_ACCESS_KEY S3RVER
   default_var COS_REGION us-south
   default_var TOKEN_SECRET "$(local_token_secret)"
-  # The local OpenID Provider signs the page's users in (unless local.env names another provider).
-  local name
-  for name in OIDC_ISSUER OIDC_CLIENT_ID OIDC_AUDIENCE OIDC_ROLE_CLAIM OIDC_ROLE_MAP; do
-    default_var "$name" "$(sed -n "s/^$name=//p" <<<"$creds")"
-  done
+  # The local OpenID Provider signs the page's users in, unless the environment or the env file names another
+  # provider (a non-empty OIDC_ISSUER); then all of its OIDC_* settings are left as they are.
+  if ! var_set OIDC_ISSUER; then
+    local name
+    for name in OIDC_ISSUER OIDC_CLIENT_ID OIDC_AUDIENCE OIDC_ROLE_CLAIM OIDC_ROLE_MAP; do
+      export "$name=$(sed -n "s/^$name=//p" <<<"$creds")"
+    done
+  fi
   # The MICR models this checkout installed (the tessdata_dir package parameter; actions read no environment).
   default_var OPENCHECKS_TESSDATA "$repo/.cache/tessdata"
   # The action image's name: locally the platform runs blackbox-with-code actions on this machine's install.

@@ -1,6 +1,7 @@
 // Sign in at the local stack's real OpenID Provider (oidc-provider) through its login form, as people do:
 // a cancelled sign-in and a provider that cannot be reached read as sentences; the customer signs in, lands
-// on the deposit form with nothing in the address, deposits a check, reloads (still signed in), signs out
+// on the deposit form with nothing in the address, deposits a check, reloads (still signed in; a lapsed access
+// token is renewed with the refresh token), signs out
 // (the provider's sign-out page, back on the page signed out); the reviewer signs in and sees the queue.
 // Config (argv[2], JSON): {url, issuer, screenshots, customer: {username, password}, reviewer: {...},
 //   check: {path, back, amount, account}}
@@ -91,6 +92,21 @@ await report(async (results) => {
     await page.reload();
     await page.waitForSelector('.status-line .badge', { timeout: 30000 });
     results.afterReload = { hash: await page.evaluate(() => location.hash), who: await page.textContent('#who') };
+
+    // An access token that has lapsed (as after a night with the tab asleep) is renewed with the refresh token
+    // before the first screen: a new token, still signed in.
+    const stale = await page.evaluate(() => {
+      const tokens = JSON.parse(sessionStorage.getItem('openchecks.provider'));
+      sessionStorage.setItem('openchecks.provider', JSON.stringify({ ...tokens, expiresAt: Math.floor(Date.now() / 1000) - 5 }));
+      return tokens.bearer;
+    });
+    await page.reload();
+    await page.waitForSelector('.status-line .badge', { timeout: 30000 });
+    results.renewed = await page.evaluate((old) => {
+      const tokens = JSON.parse(sessionStorage.getItem('openchecks.provider'));
+      return { changed: tokens.bearer !== old, future: tokens.expiresAt > Date.now() / 1000 + 60 };
+    }, stale);
+    results.whoAfterRenewal = await page.textContent('#who');
 
     // Sign out: the provider's sign-out page, then back here signed out.
     const before = await storage(page);

@@ -1,7 +1,8 @@
 """Sign-in through the local stack's real OpenID Provider (oidc-provider), in headless Chromium, with the app
 deployed by manifest.yaml configured for it (OIDC_* as ./deploy.sh local sets them).
 
-The customer signs in through the provider's login form and deposits a check; a reload keeps her signed in;
+The customer signs in through the provider's login form and deposits a check; a reload keeps her signed in,
+and a lapsed access token is renewed with the refresh token before the first screen;
 signing out goes through the provider's sign-out page and comes back signed out, with the refresh token
 revoked at the provider; the reviewer signs in and sees the review queue. A cancelled sign-in and a provider
 that cannot be reached read as sentences; a wrong password stays on the provider's form.
@@ -75,6 +76,8 @@ def test_sign_in_deposit_reload_sign_out_and_reviewer_in_chromium(app: DeployedA
     assert set(after["session"]) == {"openchecks.token", "openchecks.claims", "openchecks.provider"}
     assert r["depositId"].startswith("dep-")
     assert r["afterReload"] == {"hash": f"#/deposits/{r['depositId']}", "who": "demo@example.com (customer)"}
+    assert r["renewed"] == {"changed": True, "future": True}
+    assert r["whoAfterRenewal"] == "demo@example.com (customer)"
     # The deposit is filed under the provider's subject, and the API took the provider's token for it.
     deposit = requests.get(
         f"{app.api_url}/deposits/{r['depositId']}",
