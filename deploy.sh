@@ -286,7 +286,7 @@ print("  web page   " + (ui.get("url") or "(not deployed yet: no ui entry in the
       say "demo accounts at the local sign-in (the page's \"Sign in\" button; user name and password)"
       printf '  customer   %s\n' "$(sed -n 's/^OIDC_DEMO_CUSTOMER=//p' <<<"$creds" | sed 's/:/  password: /')"
       printf '  reviewer   %s\n' "$(sed -n 's/^OIDC_DEMO_REVIEWER=//p' <<<"$creds" | sed 's/:/  password: /')"
-      say "developer tokens (valid 1 day; the sign-in page's \"Sign in with a token\" link, the CLI, scripts)"
+      say "developer tokens (valid 1 day; the sign-in page's \"For developers\" link, the CLI, scripts)"
       printf '  customer   %s\n' "$("$python" -m openchecks.tokens mint --email demo@example.com --role customer --ttl 86400)"
       printf '  reviewer   %s\n' "$("$python" -m openchecks.tokens mint --email reviewer@example.com --role reviewer --ttl 86400)"
     fi
