@@ -329,6 +329,7 @@ class Api:
             settings.bucket_incoming,
             now,
             back_content_type=back_content_type,
+            contact_email=claims.shown,
         )
         ttl = settings.upload_url_ttl_seconds
         url = self.ctx.storage().presigned_put(

@@ -78,13 +78,13 @@ def test_sign_in_deposit_reload_sign_out_and_reviewer_in_chromium(app: DeployedA
     assert r["afterReload"] == {"hash": f"#/deposits/{r['depositId']}", "who": "demo@example.com (customer)"}
     assert r["renewed"] == {"changed": True, "future": True}
     assert r["whoAfterRenewal"] == "demo@example.com (customer)"
-    # The deposit is filed under the provider's subject, and the API took the provider's token for it.
+    # The deposit is filed under the provider's subject; notifications go to the provider's e-mail.
     deposit = requests.get(
         f"{app.api_url}/deposits/{r['depositId']}",
         headers={"Authorization": f"Bearer {app.token('rita.reviewer@example.com', 'reviewer')}"},
         timeout=30,
     ).json()
-    assert deposit["email"] == "demo-customer", deposit
+    assert (deposit["email"], deposit["contact_email"]) == ("demo-customer", "demo@example.com"), deposit
     # Signed out: nothing left in the tab, and the provider refuses the old refresh token (revoked).
     assert (
         "signed out" in r["signedOut"] and r["afterSignOut"]["session"] == {} and r["whoAfterSignOut"] == ""
