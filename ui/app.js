@@ -30,6 +30,7 @@ const ROUTES = [
 
 let cleanup = null; // stops the current view's timers when we leave it
 let flash = null; // a message to show on the next screen (e.g. after signing out on a 401)
+let lastRenewal = 0; // when a 401 last made us renew a provider token (at most one try per 30 s)
 
 export function navigate(hash) {
   if (location.hash === hash) route();
@@ -44,6 +45,20 @@ export function flashNext(kind, message) {
 /** What views call when an API call failed: a 401 sends the person back to sign in. */
 export function handleFailure(error, where) {
   if (error instanceof ApiError && error.status === 401) {
+    if (currentProviderSession() && Date.now() - lastRenewal > 30_000) {
+      // The provider's token lapsed (a tab asleep past its renewal): renew once, then show the screen again.
+      lastRenewal = Date.now();
+      renew().then((renewed) => {
+        if (renewed) {
+          route();
+          return;
+        }
+        signOut();
+        flashNext('error', error.message);
+        navigate('#/signin');
+      });
+      return;
+    }
     signOut();
     flashNext('error', error.message);
     navigate('#/signin');

@@ -107,6 +107,14 @@ await report(async (results) => {
       return { changed: tokens.bearer !== old, future: tokens.expiresAt > Date.now() / 1000 + 60 };
     }, stale);
     results.whoAfterRenewal = await page.textContent('#who');
+    // A token the API refuses (401) while the refresh token is good: renewed once, the screen comes back.
+    const refused = 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln';
+    await page.evaluate((bad) => sessionStorage.setItem('openchecks.token', bad), refused);
+    await page.evaluate(() => { location.hash = '#/deposits'; });
+    await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'My deposits'
+      && document.querySelectorAll('main .deposit-item').length > 0, null, { timeout: 30000 });
+    results.after401 = await page.evaluate((bad) => ({
+      hash: location.hash, renewed: sessionStorage.getItem('openchecks.token') !== bad }), refused);
 
     // Sign out: the provider's sign-out page, then back here signed out.
     const before = await storage(page);

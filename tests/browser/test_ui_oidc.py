@@ -78,6 +78,7 @@ def test_sign_in_deposit_reload_sign_out_and_reviewer_in_chromium(app: DeployedA
     assert r["afterReload"] == {"hash": f"#/deposits/{r['depositId']}", "who": "demo@example.com (customer)"}
     assert r["renewed"] == {"changed": True, "future": True}
     assert r["whoAfterRenewal"] == "demo@example.com (customer)"
+    assert r["after401"] == {"hash": "#/deposits", "renewed": True}
     # The deposit is filed under the provider's subject; notifications go to the provider's e-mail.
     deposit = requests.get(
         f"{app.api_url}/deposits/{r['depositId']}",
