@@ -30,14 +30,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jwt
 import requests
 
 from openchecks import tokens
 from openchecks.config import Settings
 from openchecks.errors import ConfigurationError, Forbidden, OpenChecksError, Unauthorized
+
+if TYPE_CHECKING:  # PyJWT (with cryptography) is imported when a provider's token first arrives: a
+    import jwt  # deployment with HMAC tokens only does not pay for it on a cold start
 
 ALGORITHMS = ("RS256", "ES256")
 KEY_TYPES = {"RS256": "RSA", "ES256": "EC"}
@@ -176,6 +178,8 @@ class KeyCache:
         self.fetches = 0
 
     def _load(self, issuer: str) -> dict[str, jwt.PyJWK]:
+        import jwt
+
         discovery = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration")
         if discovery.get("issuer") != issuer:
             raise ProviderUnavailable(
@@ -234,6 +238,8 @@ def verify(token: str, config: OidcConfig, keys: KeyCache | None = None) -> toke
 
     `Claims.email` is the account the API files deposits under: the provider's `sub`; `Claims.shown` is the
     e-mail address (when the token carries one) for people to read."""
+    import jwt
+
     keys = keys or KEYS
     if not isinstance(token, str) or len(token) > MAX_JWT_LENGTH or not token.isascii():
         raise _invalid(f"The sign-in token is not valid; {SIGN_IN_AGAIN}", "token_invalid")
