@@ -241,6 +241,7 @@ def test_every_api_route_refuses_a_missing_token(secure_app: App) -> None:
             resp = secure_app.call(method, path, headers, json={} if method == "POST" else None)
             assert resp.status_code == 401, (method, path, resp.text)
             assert resp.json()["code"] == "token_missing"
+
     # The token is checked in one place: Api.handle, before any route runs, through oidc.authenticate, the one
     # caller of both verifiers (the HMAC tokens' and the identity provider's).
     def calls(pattern: str) -> list[tuple[str, str]]:
