@@ -13,8 +13,9 @@ Usage: ./deploy.sh TARGET [FLAGS]
 
 Targets
   local       Install what is missing (infra/setup.sh), start the local stack (CouchDB, S3, OpenWhisk,
-              feed provider, /whisk.system catalog) and deploy manifest.yaml to http://127.0.0.1:3233
-              with the guest key; then print the service URLs and the web page's address.
+              feed provider, OpenID Provider, /whisk.system catalog) and deploy manifest.yaml to
+              http://127.0.0.1:3233 with the guest key; then print the service URLs, the web page's
+              address and the demo accounts' passwords for its "Sign in".
   openwhisk   Deploy to any Apache OpenWhisk. Host and key come from APIHOST and AUTH (environment or
               the env file), else from ~/.wskprops. Creates the app's databases and buckets first when
               the env file names them (python -m openchecks.provision).
@@ -31,7 +32,7 @@ Flags (every target)
   -h, --help        This help.
 
 Environment (local only)
-  OPENCHECKS_DATA, OPENCHECKS_{WHISK,COUCHDB,S3,FEEDS}_PORT   data directory and ports of the stack
+  OPENCHECKS_DATA, OPENCHECKS_{WHISK,COUCHDB,S3,FEEDS,OIDC}_PORT   data directory and ports of the stack
   OPENCHECKS_SKIP_SETUP=1   skip infra/setup.sh (when everything is installed already)
 
 Flags (local only)
@@ -242,6 +243,14 @@ target_local() {
   default_var COS_HMAC_SECRET_ACCESS_KEY S3RVER
   default_var COS_REGION us-south
   default_var TOKEN_SECRET "$(local_token_secret)"
+  # The local OpenID Provider signs the page's users in, unless the environment or the env file names another
+  # provider (a non-empty OIDC_ISSUER); then all of its OIDC_* settings are left as they are.
+  if ! var_set OIDC_ISSUER; then
+    local name
+    for name in OIDC_ISSUER OIDC_CLIENT_ID OIDC_AUDIENCE OIDC_ROLE_CLAIM OIDC_ROLE_MAP; do
+      export "$name=$(sed -n "s/^$name=//p" <<<"$creds")"
+    done
+  fi
   # The MICR models this checkout installed (the tessdata_dir package parameter; actions read no environment).
   default_var OPENCHECKS_TESSDATA "$repo/.cache/tessdata"
   # The action image's name: locally the platform runs blackbox-with-code actions on this machine's install.
@@ -274,7 +283,10 @@ ui = doc.get("ui") if isinstance(doc.get("ui"), dict) else {}
 print("  web page   " + (ui.get("url") or "(not deployed yet: no ui entry in the stack status)"))
 ' || note "could not read the stack status (./deploy.sh local --status)"
     if [ "$have_manifest" = 1 ] && [ "$uninstall" = 0 ]; then
-      say "demo tokens (valid 1 day; paste one on the sign-in page)"
+      say "demo accounts at the local sign-in (the page's \"Sign in\" button; user name and password)"
+      printf '  customer   %s\n' "$(sed -n 's/^OIDC_DEMO_CUSTOMER=//p' <<<"$creds" | sed 's/:/  password: /')"
+      printf '  reviewer   %s\n' "$(sed -n 's/^OIDC_DEMO_REVIEWER=//p' <<<"$creds" | sed 's/:/  password: /')"
+      say "developer tokens (valid 1 day; the sign-in page's \"For developers\" link, the CLI, scripts)"
       printf '  customer   %s\n' "$("$python" -m openchecks.tokens mint --email demo@example.com --role customer --ttl 86400)"
       printf '  reviewer   %s\n' "$("$python" -m openchecks.tokens mint --email reviewer@example.com --role reviewer --ttl 86400)"
     fi

@@ -34,7 +34,7 @@ from bench.bench_load import synthetic_checks  # noqa: E402
 from tests.fixtures.app import FINAL, App, deploy_app  # noqa: E402
 from tests.fixtures.stack import LocalStack, start_stack  # noqa: E402
 
-SERVICES = ("couchdb", "s3", "whisk", "feeds")
+SERVICES = ("couchdb", "s3", "whisk", "feeds", "oidc")
 
 
 def rss_kb(pid: int) -> int:

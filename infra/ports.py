@@ -14,8 +14,9 @@ WHISK = 3233  # the OpenWhisk API and web actions
 COUCHDB = 5984  # pouchdb-server (CouchDB API)
 S3 = 4568  # s3rver
 FEEDS = 3235  # the feed provider (alarms, cloudant changes)
+OIDC = 3236  # the OpenID Provider (oidc-provider), the issuer of the page's sign-in
 
-DEFAULT_PORTS = {"whisk": WHISK, "couchdb": COUCHDB, "s3": S3, "feeds": FEEDS}
+DEFAULT_PORTS = {"whisk": WHISK, "couchdb": COUCHDB, "s3": S3, "feeds": FEEDS, "oidc": OIDC}
 
 
 def local_url(name: str) -> str:

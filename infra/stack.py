@@ -1,7 +1,8 @@
 """`python -m infra.stack up|status|stop|reset|credentials [--data-dir D]`: the local stack on one machine.
 
 `up` starts ONE supervisor daemon (its own session, pid in `<data>/run/supervisor.pid`) that runs, as its
-children: pouchdb-server (CouchDB API), s3rver (S3 API), the local OpenWhisk and the feed provider. It
+children: pouchdb-server (CouchDB API), s3rver (S3 API), the local OpenWhisk, the feed provider and the
+OpenID Provider (oidc-provider, infra/services/oidc.py: the page's "Sign in"). It
 health-checks them every second and restarts what died or stopped answering (backoff; logs in
 `<data>/logs/<service>.log`), creates the S3 buckets with the upload CORS rule, and records everything in
 `<data>/run/state.json`. `up` returns once every service answers, then installs the /whisk.system catalog
@@ -9,22 +10,28 @@ health-checks them every second and restarts what died or stopped answering (bac
 every service (the platform stops its containers). `reset` stops and deletes the data directory.
 
 Data directory: `--data-dir`, else `$OPENCHECKS_DATA`, else `<repo>/.data` (0700, like every subdirectory);
-subdirectories `couchdb/ s3/ whisk/ feeds/ logs/ run/ secrets/`. Everything there survives `stop` + `up`.
+subdirectories `couchdb/ s3/ whisk/ feeds/ oidc/ logs/ run/ secrets/`. Everything there survives `stop` +
+`up`.
 Secrets, made at random on the first `up` (files 0600): the platform's keys (`whisk/auth.guest`,
 `whisk/auth.whisk.system`, and `whisk/.wskprops` for WSK_CONFIG_FILE), the CouchDB admin
 (`secrets/couchdb_admin`, `user:password`: CouchDB answers nothing without it, see
-infra/services/couchgate.py), the app's token secret (`secrets/token_secret`, made by deploy.sh).
-`credentials` prints `AUTH=`, `CLOUDANT_USERNAME=`, `CLOUDANT_PASSWORD=` and `WSK_CONFIG_FILE=` lines (for
-deploy.sh), making the secrets if they are missing.
-Ports (127.0.0.1): OpenWhisk 3233, CouchDB 5984, S3 4568, feeds 3235; override with OPENCHECKS_WHISK_PORT,
-OPENCHECKS_COUCHDB_PORT, OPENCHECKS_S3_PORT, OPENCHECKS_FEEDS_PORT. Buckets: OPENCHECKS_S3_BUCKETS
-(comma-separated, default `openchecks-incoming,openchecks-archive`, the manifest's defaults).
+infra/services/couchgate.py), the app's token secret (`secrets/token_secret`, made by deploy.sh), the OpenID
+Provider's demo accounts (`oidc/accounts.json`, random passwords) and its signing keys (`oidc/*_keys.json`).
+`credentials` prints `AUTH=`, `CLOUDANT_USERNAME=`, `CLOUDANT_PASSWORD=`, `WSK_CONFIG_FILE=`, the `OIDC_*`
+settings of the local provider and `OIDC_DEMO_<ROLE>=user:password` lines (for deploy.sh), making the
+secrets if they are missing.
+Ports (127.0.0.1): OpenWhisk 3233, CouchDB 5984, S3 4568, feeds 3235, OpenID Provider 3236; override with
+OPENCHECKS_WHISK_PORT, OPENCHECKS_COUCHDB_PORT, OPENCHECKS_S3_PORT, OPENCHECKS_FEEDS_PORT and
+OPENCHECKS_OIDC_PORT. The provider's access-token lifetime: OPENCHECKS_OIDC_ACCESS_TTL (seconds, default 600).
+Buckets: OPENCHECKS_S3_BUCKETS (comma-separated, default `openchecks-incoming,openchecks-archive`, the
+manifest's defaults).
 The platform's container memory: OPENCHECKS_WHISK_MEMORY_MB (default 4096); more `python -m infra.whisk`
 options (e.g. `--prewarm 2`, `--interactive-reserve-mb 0`): OPENCHECKS_WHISK_ARGS.
 
 Status JSON: {"whisk": {url, pid, status, restarts, log, wskprops}, "couchdb": {..., username,
-credentials_file}, "s3": {...}, "feeds": {...}, "supervisor": {"pid"}, "data_dir": D, "running": bool,
-"auth": {"guest": "uuid:key", "system": "uuid:key"}, "ui": {"url", "deployed": bool}}. The web page is the
+credentials_file}, "s3": {...}, "feeds": {...}, "oidc": {..., issuer, client_id}, "supervisor": {"pid"},
+"data_dir": D, "running": bool, "auth": {"guest": "uuid:key", "system": "uuid:key"}, "ui": {"url",
+"deployed": bool}}. The web page is the
 `openchecks/ui` web action, so its URL is on the platform's port; `deployed`: does the action exist yet.
 Exit status: 0 all up, 1 not running, 3 degraded.
 """
@@ -50,15 +57,16 @@ from typing import Any
 
 from infra.owclient import WhiskClient, WhiskError
 from infra.ports import DEFAULT_PORTS
+from infra.services import oidc
 from infra.services.couchdb import couchdb_gate_process, ensure_credentials
 from infra.services.process import REPO, ManagedProcess
 from infra.services.s3 import ensure_bucket, s3_process
 from infra.services.supervise import Supervisor
 from infra.whisk.keys import load_or_create_keys, private_dir, read_keys, wskprops_path
 
-SERVICES = ("couchdb", "s3", "whisk", "feeds")
+SERVICES = ("couchdb", "s3", "whisk", "feeds", "oidc")
 DEFAULT_BUCKETS = "openchecks-incoming,openchecks-archive"
-SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "logs", "run", "secrets")
+SUBDIRS = ("couchdb", "s3", "whisk", "feeds", "oidc", "logs", "run", "secrets")
 
 UI_ACTION = "openchecks/ui"
 
@@ -143,7 +151,7 @@ class StackConfig:
 
 
 def build_services(cfg: StackConfig) -> list[ManagedProcess]:
-    """The four servers of the stack, in start order."""
+    """The five servers of the stack, in start order."""
     logs = cfg.log_dir
     python = sys.executable
     whisk_url = cfg.url("whisk")
@@ -201,6 +209,13 @@ def build_services(cfg: StackConfig) -> list[ManagedProcess]:
         s3_process(cfg.data_dir / "s3", cfg.ports["s3"], logs / "s3.log"),
         whisk,
         feeds,
+        oidc.oidc_process(
+            cfg.data_dir / "oidc",
+            cfg.ports["oidc"],
+            oidc.page_urls(whisk_port),
+            logs / "oidc.log",
+            access_ttl=int(os.environ.get("OPENCHECKS_OIDC_ACCESS_TTL") or 600),
+        ),
     ]
     return services
 
@@ -340,6 +355,8 @@ def status(cfg: StackConfig) -> dict[str, Any]:
     couch = cfg.couchdb_auth()
     doc["couchdb"]["username"] = couch[0] if couch else None
     doc["couchdb"]["credentials_file"] = str(cfg.couchdb_credentials_path)
+    doc["oidc"]["issuer"] = oidc.issuer(cfg.ports["oidc"])
+    doc["oidc"]["client_id"] = oidc.CLIENT_ID
     doc["ui"] = ui_status(doc["whisk"]["url"], keys.get("guest")) if pid else {"url": None, "deployed": False}
     return doc
 
@@ -469,6 +486,12 @@ def main(argv: list[str] | None = None) -> int:
             keys, (user, password) = cfg.ensure_secrets()
             print(f"AUTH={keys['guest']}\nCLOUDANT_USERNAME={user}\nCLOUDANT_PASSWORD={password}")
             print(f"WSK_CONFIG_FILE={wskprops_path(cfg.whisk_dir)}")
+            print(f"OIDC_ISSUER={oidc.issuer(cfg.ports['oidc'])}\nOIDC_CLIENT_ID={oidc.CLIENT_ID}")
+            print(
+                f"OIDC_AUDIENCE={oidc.AUDIENCE}\nOIDC_ROLE_CLAIM={oidc.ROLE_CLAIM}\nOIDC_ROLE_MAP={oidc.ROLE_MAP}"
+            )
+            for account in oidc.ensure_accounts(cfg.data_dir / "oidc"):
+                print(f"OIDC_DEMO_{account['role'].upper()}={account['username']}:{account['password']}")
             return 0
         if args.command == "up":
             doc = up(cfg, args.timeout, catalog=not args.no_catalog)

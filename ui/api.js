@@ -71,6 +71,8 @@ const enc = encodeURIComponent;
 export const api = {
   /** {require_back, max_bytes, quality}: what the page checks before an upload (the server's thresholds). */
   capture: () => request('GET', '/capture'),
+  /** {email, account, role, expires}: who the token speaks for. */
+  me: () => request('GET', '/me'),
   /**
    * {to_account, amount, content_type, back_content_type} -> {id, upload_url, back_upload_url, ...}; every try
    * carries the same Idempotency-Key, so a retried create never makes a second draft.

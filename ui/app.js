@@ -2,7 +2,9 @@
 
 import { ApiError } from './api.js';
 import { h, notice, replace } from './dom.js';
-import { currentClaims, signOut } from './session.js';
+import { finishSignIn, isCallback, justSignedOut, providerConfig, redirectUri, renew, scheduleRenewal,
+  signOutEverywhere } from './oidc.js';
+import { currentClaims, currentProviderSession, signOut } from './session.js';
 import { renderDeposit } from './views/deposit.js';
 import { renderDetail } from './views/detail.js';
 import { renderList } from './views/list.js';
@@ -28,6 +30,7 @@ const ROUTES = [
 
 let cleanup = null; // stops the current view's timers when we leave it
 let flash = null; // a message to show on the next screen (e.g. after signing out on a 401)
+let lastRenewal = 0; // when a 401 last made us renew a provider token (at most one try per 30 s)
 
 export function navigate(hash) {
   if (location.hash === hash) route();
@@ -42,6 +45,20 @@ export function flashNext(kind, message) {
 /** What views call when an API call failed: a 401 sends the person back to sign in. */
 export function handleFailure(error, where) {
   if (error instanceof ApiError && error.status === 401) {
+    if (currentProviderSession() && Date.now() - lastRenewal > 30_000) {
+      // The provider's token lapsed (a tab asleep past its renewal): renew once, then show the screen again.
+      lastRenewal = Date.now();
+      renew().then((renewed) => {
+        if (renewed) {
+          route();
+          return;
+        }
+        signOut();
+        flashNext('error', error.message);
+        navigate('#/signin');
+      });
+      return;
+    }
     signOut();
     flashNext('error', error.message);
     navigate('#/signin');
@@ -101,7 +118,7 @@ function route() {
     }
     if (role && claims.role !== role) {
       replace(view, h('h1', { tabindex: '-1' }, 'Not for this sign-in'),
-        notice('error', 'This screen is for bank reviewers. Sign in with a reviewer token to use it.'));
+        notice('error', 'This screen is for bank reviewers. Sign in as a reviewer to use it.'));
     } else {
       cleanup = render(view, match.slice(1).map(decodeURIComponent), { claims, navigate, handleFailure }) || null;
     }
@@ -114,7 +131,13 @@ function route() {
   }
 }
 
-signOutButton.addEventListener('click', () => {
+signOutButton.addEventListener('click', async () => {
+  if (currentProviderSession()) {
+    signOutButton.disabled = true;
+    const leaving = await signOutEverywhere(); // true: on the way to the provider's sign-out page
+    signOutButton.disabled = false;
+    if (leaving) return;
+  }
   signOut();
   flashNext('ok', 'You are signed out. The token is forgotten in this tab.');
   navigate('#/signin');
@@ -123,5 +146,30 @@ document.querySelector('.skip').addEventListener('click', (event) => {
   event.preventDefault();
   main.querySelector('h1')?.focus();
 });
-window.addEventListener('hashchange', route);
-route();
+
+/** Before the first screen: finish a sign-in the provider sent back, or renew a provider token that lapsed. */
+async function start() {
+  await providerConfig();
+  if (isCallback()) {
+    const result = await finishSignIn(); // removes the provider's answer from the address
+    if (result.ok) {
+      const home = result.role === 'reviewer' ? '#/review' : '#/deposit';
+      history.replaceState(null, '', redirectUri() + (result.back && result.back !== '#/signin' ? result.back : home));
+    } else {
+      flashNext('error', result.message);
+      history.replaceState(null, '', `${redirectUri()}#/signin`);
+    }
+  } else if (currentProviderSession()) {
+    const session = currentProviderSession();
+    if (session.expiresAt - 30 <= Date.now() / 1000) {
+      if (!(await renew())) flashNext('info', 'Your sign-in has ended. Sign in again.');
+    } else {
+      scheduleRenewal();
+    }
+  }
+  if (justSignedOut()) flashNext('ok', 'You are signed out, here and at the bank’s sign-in service.');
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+start();

@@ -1,6 +1,18 @@
-// The sign-in token, kept for this browser tab's session only (sessionStorage), and what it says.
+// The sign-in token, kept for this browser tab's session only (sessionStorage, never localStorage), and what
+// it says. Either an openchecks token (pasted; its claims read from it) or the bank's OpenID Provider's
+// tokens (oidc.js; who it is comes from the API's GET /me, kept beside them).
 
 const KEY = 'openchecks.token';
+const CLAIMS = 'openchecks.claims';
+const PROVIDER = 'openchecks.provider';
+
+function readJson(key) {
+  try {
+    return JSON.parse(sessionStorage.getItem(key) || 'null');
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Read the claims of a token `<base64url(JSON)>.<signature>` without checking the signature (the API does
@@ -48,13 +60,40 @@ export function currentToken() {
 
 export function currentClaims() {
   const token = currentToken();
-  return token ? readClaims(token) : null;
+  if (!token) return null;
+  const stored = readJson(CLAIMS);
+  if (stored && typeof stored.email === 'string' && ['customer', 'reviewer'].includes(stored.role)) return stored;
+  return readClaims(token);
 }
 
 export function signIn(token) {
+  sessionStorage.removeItem(CLAIMS);
+  sessionStorage.removeItem(PROVIDER);
   sessionStorage.setItem(KEY, token);
+}
+
+/** {bearer, refresh, idToken, expiresAt} of a provider sign-in, or null (a pasted token, or none). */
+export function currentProviderSession() {
+  const session = readJson(PROVIDER);
+  return session && typeof session.bearer === 'string' ? session : null;
+}
+
+/** Keep a provider sign-in: its tokens and, once the API said, {email, role, exp}. */
+export function signInWithProvider(tokens, claims) {
+  sessionStorage.setItem(KEY, tokens.bearer);
+  sessionStorage.setItem(PROVIDER, JSON.stringify(tokens));
+  if (claims) sessionStorage.setItem(CLAIMS, JSON.stringify(claims));
+  else sessionStorage.removeItem(CLAIMS);
+}
+
+/** Renewed provider tokens: the same person and role, a later expiry. */
+export function updateProviderTokens(tokens) {
+  const claims = readJson(CLAIMS);
+  signInWithProvider(tokens, claims ? { ...claims, exp: tokens.expiresAt } : null);
 }
 
 export function signOut() {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(CLAIMS);
+  sessionStorage.removeItem(PROVIDER);
 }

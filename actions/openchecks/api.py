@@ -1,8 +1,10 @@
 """The deposit API: pure request -> response handlers, checked in one place.
 
-Routes (every one needs `Authorization: Bearer <token>`; see `openchecks.tokens`):
+Routes (every one needs `Authorization: Bearer <token>`: an `openchecks.tokens` HMAC token or, when
+`oidc_issuer` is configured, the identity provider's token; see `openchecks.oidc`):
 
-    GET  /me                        -> 200 {"email", "role", "expires"}
+    GET  /me                        -> 200 {"email", "account", "role", "expires"} (account: what deposits
+                                            are filed under; the provider's `sub` for its tokens)
     GET  /capture                   -> 200 {"require_back", "max_bytes", "quality": the thresholds the page
                                             applies to a chosen photo before upload}
     POST /deposits                  {"to_account", "amount", "content_type"?, "back_content_type"?,
@@ -54,7 +56,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from openchecks import idempotency, images, retry, tokens
+from openchecks import idempotency, images, oidc, retry, tokens
 from openchecks.deposits import (
     RECEIVED,
     STATUSES,
@@ -201,7 +203,7 @@ class Api:
     def handle(self, request: Request) -> Response:
         """Authenticate, route, run; every error becomes a JSON error response here and only here."""
         try:
-            claims = tokens.verify(tokens.bearer_token(request.headers), self.ctx.settings.token_secret)
+            claims = oidc.authenticate(request.headers, self.ctx.settings)
             handler, params = self.route(request)
             # A database or object store restarting is ridden out within one deadline for the request.
             with retry.within(retry.API_DEADLINE_S):
@@ -308,7 +310,15 @@ class Api:
     # -------------------------------------------------------------------------------------- handlers
 
     def do_me(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
-        return Response(200, {"email": claims.email, "role": claims.role, "expires": claims.exp})
+        return Response(
+            200,
+            {
+                "email": claims.shown or claims.email,
+                "account": claims.email,
+                "role": claims.role,
+                "expires": claims.exp,
+            },
+        )
 
     def do_capture(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
         """What the web page needs before an upload: whether the back is required and the quality
@@ -366,6 +376,7 @@ class Api:
             now,
             deposit_id=deposit_id,
             back_content_type=back_content_type,
+            contact_email=claims.shown,
         )
         if key is not None:
             doc["idempotency"] = {"fingerprint": asked}

@@ -76,6 +76,15 @@ class Settings:
     notifications_db: str = "notifications"
     config_db: str = "openchecks-config"
     token_secret: str = ""
+    # OpenID Connect (openchecks.oidc): empty oidc_issuer accepts only the HMAC tokens above.
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_client_id: str = ""
+    oidc_token: str = "access"
+    oidc_role_claim: str = "roles"
+    oidc_role_map: str = ""
+    oidc_leeway_seconds: int = 30
+    oidc_jwks_ttl_seconds: float = 300.0
     upload_url_ttl_seconds: int = 300
     image_url_ttl_seconds: int = 300
     config_ttl_seconds: float = 60.0

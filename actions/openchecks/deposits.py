@@ -183,15 +183,20 @@ def new_deposit(
     now: datetime | None = None,
     deposit_id: str | None = None,
     back_content_type: str | None = None,
+    contact_email: str = "",
 ) -> dict[str, Any]:
     """A fresh `received` deposit document (not yet stored): the front's upload under `image`, the back's
-    under `back_image` (uploaded when the customer sends it; required when the configuration says so)."""
+    under `back_image` (uploaded when the customer sends it; required when the configuration says so).
+    `email` is the account it is filed under; `contact_email`, when the account is not an e-mail address (an
+    identity provider's `sub`), is where notifications go."""
     moment = now or utc_now()
     deposit_id = deposit_id or f"dep-{uuid.uuid4().hex}"
     key = f"{deposit_id}/front.{CONTENT_TYPES[content_type]}"
     back_type = back_content_type or content_type
     back_key = f"{deposit_id}/back.{CONTENT_TYPES[back_type]}"
+    contact = {"contact_email": contact_email} if contact_email and contact_email != email else {}
     return {
+        **contact,
         "_id": deposit_id,
         "type": "deposit",
         "email": email,
@@ -868,6 +873,7 @@ def public_view(doc: Mapping[str, Any], reviewer: bool = False) -> dict[str, Any
     other deposit's id), and for a reviewer also which deposits it duplicates."""
     keep = (
         "email",
+        "contact_email",
         "to_account",
         "amount",
         "amount_cents",

@@ -36,6 +36,12 @@ MESSAGES = {
 }
 
 
+def recipient(doc: Mapping[str, Any]) -> str:
+    """Where a deposit's notifications go: its contact e-mail (the identity provider's `email` of an account
+    filed under the provider's `sub`), else the e-mail the deposit is filed under."""
+    return str(doc.get("contact_email") or doc.get("email") or "")
+
+
 def mask(account: str) -> str:
     """Account numbers in messages show only their last four digits."""
     return "****" + account[-4:] if len(account) > 4 else "****"
@@ -147,7 +153,7 @@ def notify(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
         "_id": note_id,
         "type": "notification",
         "deposit_id": doc["_id"],
-        "to": doc.get("email"),
+        "to": recipient(doc),
         "status": status,
         "subject": subject,
         "text": text,
@@ -164,7 +170,7 @@ def notify(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
             return {"deposit_id": doc["_id"], "notification": note_id, "skipped": "already notified"}
         raise
     try:
-        channel = send_email(ctx.settings, config.notify_from, str(doc.get("email", "")), subject, text)
+        channel = send_email(ctx.settings, config.notify_from, recipient(doc), subject, text)
         note.update(channel=channel, sent=channel != "outbox", _rev=rev)
     except Exception as exc:  # the outbox keeps the message; a person or a retry can send it
         log(f"notify-customer: sending failed: {type(exc).__name__}")

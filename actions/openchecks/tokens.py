@@ -51,11 +51,15 @@ EMAIL_RE = re.compile(
 
 @dataclass(frozen=True)
 class Claims:
-    """Who a verified token speaks for, and until when."""
+    """Who a verified token speaks for, and until when.
+
+    `email` is the account deposits are filed under: the e-mail of an HMAC token, the provider's `sub` of an
+    OpenID Connect token (openchecks.oidc), whose e-mail, when it has one, is `shown`."""
 
     email: str
     role: str
     exp: int
+    shown: str = ""
 
     @property
     def is_reviewer(self) -> bool:

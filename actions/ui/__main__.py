@@ -19,6 +19,13 @@ redirects too); because OpenWhisk's `.html`/`.svg`/`.text`/`.json` extensions dr
 and a browser navigation (`Sec-Fetch-Dest: document`, frames) to a file that is not a page (a script, a style
 sheet, an image) gets a short refusal instead of the file, so no script is ever rendered as a document.
 
+Sign-in at the bank's OpenID Provider: `/ui/oidc-config.json` answers what the page needs to start it, from
+the package parameters `oidc_issuer`, `oidc_client_id`, `oidc_scope`, `oidc_audience` and `oidc_token`
+(`{}` when no issuer or client id is set: the page offers only the token box); the issuer's origin joins the
+policy's `connect-src` (discovery, token, revocation requests). The client library the page uses,
+`oauth4webapi`, is served as `/ui/vendor/oauth4webapi.js`: ui/vendor/oauth4webapi.js is a symbolic link to
+the pinned package's file in infra/node_modules, which the deployer follows into the zip.
+
 Deployed by manifest.yaml as a web action of the package `openchecks` whose zip holds this file and the
 page under `ui/` (`include: [["ui", "ui"]]`); run from a checkout it serves the repository's `ui/`.
 """
@@ -28,6 +35,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -136,16 +144,36 @@ def storage_origins(args: dict[str, Any]) -> list[str]:
     return sorted(set(origins))
 
 
-def content_security_policy(extra_origins: list[str], in_meta: bool = False) -> str:
-    """The page's CSP: its own origin for code and API calls; storage origins for uploads and images.
+def oidc_settings(args: dict[str, Any]) -> dict[str, str]:
+    """What the page needs to sign in at the OpenID Provider (nothing secret), or {} when not configured."""
+    issuer = str(args.get("oidc_issuer") or "").strip()
+    client_id = str(args.get("oidc_client_id") or "").strip()
+    if origin_of(issuer) is None or not client_id or not client_id.isprintable() or len(client_id) > 200:
+        return {}
+    use = "id" if str(args.get("oidc_token") or "").strip().lower() == "id" else "access"
+    return {
+        "issuer": issuer,
+        "client_id": client_id,
+        "scope": str(args.get("oidc_scope") or "").strip() or "openid email offline_access",
+        "resource": str(args.get("oidc_audience") or "").strip() if use == "access" else "",
+        "token": use,
+    }
+
+
+def content_security_policy(
+    extra_origins: list[str], in_meta: bool = False, connect_origins: list[str] | None = None
+) -> str:
+    """The page's CSP: its own origin for code and API calls; storage origins for uploads and images; the
+    OpenID Provider's origin (`connect_origins`) for its discovery, token and revocation requests.
     `in_meta`: the form for a `<meta>` element, which cannot carry `frame-ancestors`."""
     extra = "".join(" " + o for o in extra_origins)
+    connect = extra + "".join(" " + o for o in (connect_origins or []) if o not in extra_origins)
     directives = [
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         f"img-src 'self' blob: data:{extra}",
-        f"connect-src 'self'{extra}",
+        f"connect-src 'self'{connect}",
         "font-src 'self'",
         "manifest-src 'self'",
         "base-uri 'none'",
@@ -199,7 +227,9 @@ def serve(args: dict[str, Any], files: dict[str, StaticFile]) -> dict[str, Any]:
         strict = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy([])}
         return _text_response(500, NOT_RAW, strict)
     origins = storage_origins(args)
-    policy = content_security_policy(origins)
+    sign_in = oidc_settings(args)
+    provider = [o for o in [origin_of(sign_in.get("issuer", ""))] if o]
+    policy = content_security_policy(origins, connect_origins=provider)
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy}
     method = str(args.get("__ow_method") or "get").lower()
     if method not in ("get", "head"):
@@ -216,6 +246,12 @@ def serve(args: dict[str, Any], files: dict[str, StaticFile]) -> dict[str, Any]:
         }
     if path.endswith("/"):
         path += "index.html"
+    if path == "/oidc-config.json":
+        return {
+            "statusCode": 200,
+            "headers": {**headers, "Content-Type": CONTENT_TYPES[".json"], "Cache-Control": "no-store"},
+            "body": "" if method == "head" else json.dumps(sign_in, sort_keys=True),
+        }
     found = files.get(path)
     if found is None or "\\" in path or "\x00" in path:
         return _text_response(
@@ -228,7 +264,7 @@ def serve(args: dict[str, Any], files: dict[str, StaticFile]) -> dict[str, Any]:
         )
     body, etag = found.body, found.etag
     if page:
-        body = with_meta_policy(found.body, content_security_policy(origins, in_meta=True))
+        body = with_meta_policy(found.body, content_security_policy(origins, True, provider))
         etag = '"' + hashlib.sha256((found.etag + policy).encode()).hexdigest()[:20] + '"'
     headers.update(
         {

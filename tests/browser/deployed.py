@@ -41,12 +41,17 @@ class DeployedApp:
         return tokens.mint(email, role, ttl, self.token_secret)
 
 
-def deploy_app(stack: LocalStack, work_dir: Path, config: dict[str, Any] | None = None) -> DeployedApp:
+def deploy_app(
+    stack: LocalStack,
+    work_dir: Path,
+    config: dict[str, Any] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> DeployedApp:
     """Deploy the app on `stack` (fresh data, manifest.yaml with its `ui` action, more configuration-document
     `config` values) with a new token secret, and wait until the deposit API answers; fails (never skips)
     when it does not."""
     secret = secrets.token_hex(24)
-    public = {"COS_PUBLIC_ENDPOINT": stack.s3_url}
+    public = {"COS_PUBLIC_ENDPOINT": stack.s3_url, **(extra_env or {})}
     app = fixtures_app.deploy_app(stack, work_dir, secret=secret, extra_env=public, config=config)
     namespaces = stack.wsk.get(f"{stack.api_host}/api/v1/namespaces", timeout=30).json()
     deployed = DeployedApp(stack.api_host, str(namespaces[0]), secret, stack.s3_url, app)

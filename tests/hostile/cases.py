@@ -2,9 +2,10 @@
 
 Placeholders in `path`: `{own}` is a `received` deposit of the caller "alice" (created by the test),
 `{other}` one of "bob". `auth` names a credential built by `auth_header` (valid, other customer's,
-forged, expired, tampered ...). `body` is sent as JSON when it is a dict/list, as raw bytes otherwise
-(NO_BODY: no body at all). Every case expects a 4xx with a JSON `{"error", "code"}` unless `status` is 2xx
-(then `check` names what the test verifies instead: e.g. injected fields are ignored).
+forged, expired, tampered ...; `oidc_*`: JWTs as the deployment's OpenID Provider would sign them, most
+with its real private key and one bad claim each). `body` is sent as JSON when it is a dict/list, as raw
+bytes otherwise (NO_BODY: no body at all). Every case expects a 4xx with a JSON `{"error", "code"}` unless
+`status` is 2xx (then `check` names what the test verifies instead: e.g. injected fields are ignored).
 """
 
 from __future__ import annotations
@@ -243,9 +244,78 @@ CASES: tuple[ApiCase, ...] = (
     ApiCase("token-role-tampered", "GET", D, 401, "token_invalid", "role changed to reviewer", auth="role"),
     ApiCase("token-email-tampered", "GET", D, 401, "token_invalid", "email changed to bob", auth="email"),
     ApiCase("token-exp-tampered", "GET", D, 401, "token_invalid", "expiry pushed a year on", auth="exp"),
-    ApiCase("token-alg-none", "GET", D, 401, "token_invalid", "JWT with alg none", auth="alg_none"),
+    ApiCase("token-alg-none", "GET", D, 401, "token_bad_algorithm", "JWT with alg none", auth="alg_none"),
     ApiCase("token-overlong", "GET", D, 401, "token_invalid", "5000 characters", auth="long"),
     ApiCase("token-doubled", "GET", D, 401, "token_invalid", "two tokens in one header", auth="doubled"),
+    # ---- OpenID Provider tokens (openchecks.oidc): each bad claim has its own code
+    ApiCase(
+        "oidc-valid-customer",
+        "GET",
+        D,
+        200,
+        "",
+        "the provider's customer token",
+        auth="oidc_customer",
+        check="ok",
+    ),
+    ApiCase("oidc-wrong-issuer", "GET", D, 401, "token_wrong_issuer", "another issuer", auth="oidc_iss"),
+    ApiCase(
+        "oidc-wrong-audience", "GET", D, 401, "token_wrong_audience", "another audience", auth="oidc_aud"
+    ),
+    ApiCase("oidc-no-audience", "GET", D, 401, "token_invalid", "no aud claim", auth="oidc_no_aud"),
+    ApiCase("oidc-expired", "GET", D, 401, "token_expired", "expired ten minutes ago", auth="oidc_expired"),
+    ApiCase("oidc-not-yet-valid", "GET", D, 401, "token_not_yet_valid", "nbf in an hour", auth="oidc_nbf"),
+    ApiCase(
+        "oidc-unknown-kid",
+        "GET",
+        D,
+        401,
+        "token_unknown_key",
+        "a key the provider never published",
+        auth="oidc_kid",
+    ),
+    ApiCase(
+        "oidc-alg-none", "GET", D, 401, "token_bad_algorithm", "alg none with the real kid", auth="oidc_none"
+    ),
+    ApiCase(
+        "oidc-hs256-public-key",
+        "GET",
+        D,
+        401,
+        "token_bad_algorithm",
+        "HS256 keyed with the provider's public key",
+        auth="oidc_hs256",
+    ),
+    ApiCase(
+        "oidc-signature-swapped",
+        "GET",
+        D,
+        401,
+        "token_invalid",
+        "reviewer claims, customer signature",
+        auth="oidc_swapped",
+    ),
+    ApiCase("oidc-no-role", "GET", D, 403, "no_role", "no openchecks role in the claim", auth="oidc_no_role"),
+    ApiCase(
+        "oidc-customer-reviews",
+        "POST",
+        "/deposits/{own}/review",
+        403,
+        "reviewer_only",
+        "a customer's provider token on a reviewer route",
+        body={"action": "approve"},
+        auth="oidc_customer",
+    ),
+    ApiCase(
+        "oidc-customer-exports",
+        "POST",
+        "/exports",
+        403,
+        "reviewer_only",
+        "a customer's provider token starting an export",
+        body={},
+        auth="oidc_customer",
+    ),
     # ---- other customers, roles, ids and paths
     ApiCase(
         "other-customer-get",
@@ -422,12 +492,74 @@ def _tamper(token: str, **claims: Any) -> str:
     return _b64(json.dumps(decoded, separators=(",", ":"), sort_keys=True).encode()) + "." + signature
 
 
-def auth_header(kind: str, secret: str) -> dict[str, str]:
-    """The Authorization header for credential `kind` (see the module docstring); {} for "none"."""
+@dataclass(frozen=True)
+class Provider:
+    """The deployment's OpenID Provider: its issuer, audience and private signing keys (a JWKS file)."""
+
+    issuer: str
+    audience: str
+    keys_file: str
+
+
+def _oidc_token(kind: str, provider: Provider) -> str:
+    import hashlib
+    import hmac
+    from pathlib import Path
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    keys = json.loads(Path(provider.keys_file).read_text())["keys"]
+    real = next(k for k in keys if k["kty"] == "RSA")
+    private = jwt.PyJWK(real).key
+    now = int(time.time())
+    claims: dict[str, Any] = {"iss": provider.issuer, "aud": provider.audience, "sub": "hostile-alice"}
+    claims.update({"email": "alice@example.com", "roles": ["customer"], "iat": now, "exp": now + 600})
+    head = {"kid": real["kid"]}
+    all_changes: dict[str, dict[str, Any]] = {
+        "oidc_iss": {"iss": "https://idp.evil.example"},
+        "oidc_aud": {"aud": "another-api"},
+        "oidc_no_aud": {"aud": None},
+        "oidc_expired": {"exp": now - 600, "iat": now - 1200},
+        "oidc_nbf": {"nbf": now + 3600},
+        "oidc_no_role": {"roles": ["auditor"]},
+    }
+    changes = all_changes.get(kind, {})
+    claims = {k: v for k, v in {**claims, **changes}.items() if v is not None}
+    if kind == "oidc_kid":
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "never-published"})
+    if kind in ("oidc_none", "oidc_hs256"):
+        alg = "none" if kind == "oidc_none" else "HS256"
+        body = _b64(json.dumps({"alg": alg, "typ": "JWT", **head}).encode()) + "."
+        body += _b64(json.dumps({**claims, "roles": ["reviewer"]}).encode())
+        if kind == "oidc_none":
+            return body + "."
+        public = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return body + "." + _b64(hmac.new(public, body.encode(), hashlib.sha256).digest())
+    token = jwt.encode(claims, private, algorithm="RS256", headers=head)
+    if kind == "oidc_swapped":
+        head_part, _, signature = token.split(".")
+        lifted = _b64(json.dumps({**claims, "roles": ["reviewer"]}).encode())
+        return f"{head_part}.{lifted}.{signature}"
+    return token
+
+
+def auth_header(kind: str, secret: str, provider: Provider | None = None) -> dict[str, str]:
+    """The Authorization header for credential `kind` (see the module docstring); {} for "none".
+    The `oidc_*` kinds need the deployment's `provider`."""
     from openchecks import tokens
 
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
+
+    if kind.startswith("oidc_"):
+        if provider is None:
+            raise ValueError(f"credential kind {kind!r} needs the deployment's OpenID Provider")
+        return bearer(_oidc_token(kind, provider))
 
     alice = tokens.mint("alice@example.com", "customer", 900, secret)
     if kind == "none":

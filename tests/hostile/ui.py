@@ -4,7 +4,8 @@ Each case is one request below `/api/v1/web/<namespace>/<package>/` (`path` hold
 extension, the path and the query). By default it is sent as a browser's top-level navigation
 (`Sec-Fetch-Dest: document`), which is how an attacker's link or frame reaches it.
 
-    widen      the storage origins set from the query or the body (`ui_storage_origins=https://*`)
+    widen      the storage origins set from the query or the body (`ui_storage_origins=https://*`), the
+               sign-in provider likewise (`oidc_issuer=https://evil.example`: connect-src, oidc-config.json)
     shed       the extensions whose transcoders drop an action's headers (`ui.html/index.html`, `.svg` ...),
                a script or style sheet opened as a document
     errors     404s, a traversal, a wrong method, the redirect without the slash, HEAD
@@ -22,6 +23,8 @@ NAVIGATION = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate", "Accep
 WIDE = (
     "ui_storage_origins=https://*&cos_public_endpoint=https://evil.example&cos_endpoint=https://evil.example"
 )
+
+OIDC_WIDE = "oidc_issuer=https://evil.example&oidc_client_id=x&oidc_audience=https://evil.example"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,25 @@ CASES: tuple[UiCase, ...] = (
         headers={**NAVIGATION, "Content-Type": "application/x-www-form-urlencoded"},
         body=WIDE.encode(),
     ),
+    UiCase("query-oidc-issuer", "?oidc_issuer=evil on the page", "ui/?" + OIDC_WIDE),
+    UiCase(
+        "query-oidc-config",
+        "?oidc_issuer=evil on the sign-in configuration",
+        "ui/oidc-config.json?" + OIDC_WIDE,
+    ),
+    UiCase(
+        "body-oidc-issuer",
+        "a JSON body naming a provider",
+        "ui/oidc-config.json",
+        method="POST",
+        headers={**NAVIGATION, "Content-Type": "application/json"},
+        body=b'{"oidc_issuer": "https://evil.example", "oidc_client_id": "x"}',
+    ),
     # ---- shed
+    UiCase("ext-html-oidc-config", "the sign-in configuration rendered as HTML", "ui.html/oidc-config.json"),
+    UiCase(
+        "vendor-as-document", "the pinned client library opened as a document", "ui/vendor/oauth4webapi.js"
+    ),
     UiCase("ext-html-index", "the page through .html", "ui.html/index.html"),
     UiCase("ext-html-root", "the directory through .html", "ui.html/"),
     UiCase("ext-html-widened", "the page through .html, widened", "ui.html/index.html?" + WIDE),

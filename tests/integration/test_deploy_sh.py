@@ -257,7 +257,7 @@ def test_shellcheck_clean() -> None:
 
 def test_local_target_starts_stack_deploys_and_stops(tmp_path: Path, env_file: Path) -> None:
     """`./deploy.sh local` end to end, on free ports and a temp data dir (never the user's stack)."""
-    ports = {name: str(free_port()) for name in ("WHISK", "COUCHDB", "S3", "FEEDS")}
+    ports = {name: str(free_port()) for name in ("WHISK", "COUCHDB", "S3", "FEEDS", "OIDC")}
     env = {f"OPENCHECKS_{name}_PORT": port for name, port in ports.items()}
     env["OPENCHECKS_DATA"] = str(tmp_path / "data")
     env["OPENCHECKS_SKIP_SETUP"] = "1"  # never reinstall the shared .venv while other tests use it
@@ -267,6 +267,11 @@ def test_local_target_starts_stack_deploys_and_stops(tmp_path: Path, env_file: P
         assert "created       sequence dfull/greet-seq" in up.stdout
         assert f"whisk      http://127.0.0.1:{ports['WHISK']}" in up.stdout
         assert "web page" in up.stdout
+        # The sign-in: the provider's address and this install's demo passwords.
+        assert f"oidc       http://127.0.0.1:{ports['OIDC']}" in up.stdout
+        accounts = json.loads((tmp_path / "data" / "oidc" / "accounts.json").read_text())["accounts"]
+        for account in accounts:
+            assert f"{account['username']}  password: {account['password']}" in up.stdout
         again = run("local", "--manifest", str(FULL), "--env", str(env_file), env=env, timeout=600)
         assert again.returncode == 0 and "created " not in again.stdout, again.stdout
         status = run("local", "--status", env=env)

@@ -19,15 +19,39 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fixtures.app import FINAL, App, endorsed_back, unique_email
-from tests.hostile.cases import CASES, NO_BODY, ApiCase, auth_header
+from tests.fixtures.app import (
+    FINAL,
+    App,
+    deploy_app,
+    endorsed_back,
+    require_models,
+    undeploy_app,
+    unique_email,
+)
+from tests.fixtures.oidc import oidc_env
+from tests.fixtures.stack import LocalStack
+from tests.hostile.cases import CASES, NO_BODY, ApiCase, Provider, auth_header
 from tests.hostile.generate import FILES, PAYLOAD_MARKERS, FileCase, generate
 
 
 @pytest.fixture(scope="module")
-def app(stack_app: App) -> App:
-    """openchecks deployed on the session stack for this module (tests.fixtures.app)."""
-    return stack_app
+def app(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """openchecks deployed on the session stack for this module, trusting the stack's OpenID Provider
+    (as ./deploy.sh local deploys it), so the `oidc_*` cases reach the verifier."""
+    require_models()
+    deployed = deploy_app(stack, tmp_path_factory.mktemp("app"), extra_env=oidc_env(stack))
+    try:
+        yield deployed
+    finally:
+        undeploy_app(deployed)
+
+
+def _provider(app: App) -> Provider:
+    from infra.services import oidc as local_oidc
+
+    stack = app.stack
+    keys = stack.data_dir / "oidc" / "signing_keys.json"
+    return Provider(local_oidc.issuer(stack.ports["oidc"]), local_oidc.AUDIENCE, str(keys))
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +74,7 @@ def _store_counts(app: App) -> tuple[int, int, int]:
 
 def _send(app: App, case: ApiCase, drafts: dict[str, dict[str, Any]]) -> requests.Response:
     path = case.path.replace("{own}", drafts["own"]["_id"]).replace("{other}", drafts["other"]["_id"])
-    headers = auth_header(case.auth, app.secret)
+    headers = auth_header(case.auth, app.secret, _provider(app) if case.auth.startswith("oidc_") else None)
     data: bytes | None = None
     if case.body is not NO_BODY:
         data = case.body if isinstance(case.body, bytes) else json.dumps(case.body).encode()
@@ -72,6 +96,11 @@ def test_api_case(app: App, drafts: dict[str, dict[str, Any]], case: ApiCase) ->
     before = _store_counts(app)
     resp = _send(app, case, drafts)
     assert resp.status_code < 500, resp.text
+    if case.check == "ok":
+        # The provider's own, valid token: the API answers (alice's provider account owns nothing yet).
+        assert resp.status_code == case.status and resp.json()["deposits"] == [], resp.text
+        assert _store_counts(app) == before
+        return
     if case.check == "extra_fields_ignored":
         assert resp.status_code == case.status, resp.text
         created = resp.json()

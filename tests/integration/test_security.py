@@ -241,14 +241,20 @@ def test_every_api_route_refuses_a_missing_token(secure_app: App) -> None:
             resp = secure_app.call(method, path, headers, json={} if method == "POST" else None)
             assert resp.status_code == 401, (method, path, resp.text)
             assert resp.json()["code"] == "token_missing"
-    # The token is checked in one place: Api.handle, before any route runs.
-    calls = [
-        (path.name, line)
-        for path in sorted((REPO / "actions").rglob("*.py"))
-        for line in path.read_text().splitlines()
-        if "tokens.verify(" in line or re.search(r"\bverify\(tokens", line)
-    ]
-    assert len(calls) == 1 and calls[0][0] == "api.py", calls
+
+    # The token is checked in one place: Api.handle, before any route runs, through oidc.authenticate, the one
+    # caller of both verifiers (the HMAC tokens' and the identity provider's).
+    def calls(pattern: str) -> list[tuple[str, str]]:
+        return [
+            (path.name, line.strip())
+            for path in sorted((REPO / "actions").rglob("*.py"))
+            for line in path.read_text().splitlines()
+            if re.search(pattern, line) and not line.strip().startswith(("def ", "#", '"'))
+        ]
+
+    assert [c[0] for c in calls(r"\boidc\.authenticate\(")] == ["api.py"], calls(r"oidc\.authenticate\(")
+    assert [c[0] for c in calls(r"\btokens\.verify\(|\bverify\(tokens")] == ["oidc.py"]
+    assert [c[0] for c in calls(r"(?<![\w.])verify\(token, config")] == ["oidc.py"]
 
 
 # --------------------------------------------------------------------------------------- no secrets

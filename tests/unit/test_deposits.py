@@ -259,3 +259,26 @@ def test_notification_text_masks_the_account_and_ids_follow_status_changes() -> 
     assert notification_id(doc) == first
     set_status(doc, "accepted", "rita@bank.example")
     assert notification_id(doc) != first
+
+
+def test_a_provider_account_keeps_its_contact_e_mail_for_notifications() -> None:
+    from openchecks.notify import recipient
+
+    # An identity provider's account: filed under its `sub`, notified at its e-mail.
+    doc = new_deposit(
+        "f3a9-sub", "123456789", 1000, "image/png", "incoming", contact_email="carol@example.com"
+    )
+    assert (doc["email"], doc["contact_email"], recipient(doc)) == (
+        "f3a9-sub",
+        "carol@example.com",
+        "carol@example.com",
+    )
+    assert public_view(doc)["contact_email"] == "carol@example.com"
+    # An openchecks token's account is its e-mail: nothing more is stored.
+    plain = new_deposit(
+        "a@example.com", "123456789", 1000, "image/png", "incoming", contact_email="a@example.com"
+    )
+    assert "contact_email" not in plain and recipient(plain) == "a@example.com"
+    assert (
+        recipient(new_deposit("a@example.com", "123456789", 1000, "image/png", "incoming")) == "a@example.com"
+    )

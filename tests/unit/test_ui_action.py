@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import posixpath
 import re
 import sys
@@ -130,6 +131,7 @@ def test_load_files_encodes_binary_and_refuses_huge_files(tmp_path: Path) -> Non
 
 def test_every_module_the_page_imports_is_served() -> None:
     files = action.load_files(UI)
+    assert "/vendor/oauth4webapi.js" in files
     referenced = set(re.findall(r'(?:src|href)="([^"#:]+)"', files["/index.html"].body))
     assert {"app.js", "styles.css", "icon.svg"} <= referenced
     for name in referenced:
@@ -222,3 +224,39 @@ def test_missing_page_files_are_a_500_with_the_policy(
     reply = get("/")
     assert reply["statusCode"] == 500 and "redeploy" in reply["body"] and str(tmp_path) not in reply["body"]
     assert reply["headers"]["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_sign_in_configuration_and_the_provider_origin_in_the_policy() -> None:
+    params = {
+        "oidc_issuer": "https://sso.example.com/realms/bank",
+        "oidc_client_id": "openchecks-web",
+        "oidc_audience": "urn:openchecks:api",
+    }
+    reply = get("/oidc-config.json", **params)
+    assert reply["statusCode"] == 200 and reply["headers"]["Cache-Control"] == "no-store"
+    assert json.loads(reply["body"]) == {
+        "issuer": "https://sso.example.com/realms/bank",
+        "client_id": "openchecks-web",
+        "scope": "openid email offline_access",
+        "resource": "urn:openchecks:api",
+        "token": "access",
+    }
+    page = get("/", **params)
+    directives = dict(d.split(" ", 1) for d in page["headers"]["Content-Security-Policy"].split("; "))
+    assert directives["connect-src"] == "'self' https://sso.example.com"
+    assert "https://sso.example.com" not in directives["img-src"] and directives["form-action"] == "'none'"
+    assert "connect-src &#x27;self&#x27; https://sso.example.com" in page["body"]  # the <meta> copy too
+    # ID tokens: no resource; no issuer or client id (or a wildcard): there is nothing to sign in at.
+    assert json.loads(get("/oidc-config.json", **params, oidc_token="id")["body"])["resource"] == ""
+    for broken in ({"oidc_issuer": ""}, {"oidc_client_id": ""}, {"oidc_issuer": "https://*.example.com"}):
+        reply = get("/oidc-config.json", **{**params, **broken})
+        assert json.loads(reply["body"]) == {}
+        assert "sso.example.com" not in reply["headers"]["Content-Security-Policy"]
+
+
+def test_the_pinned_client_library_is_served_from_node_modules() -> None:
+    assert (UI / "vendor" / "oauth4webapi.js").is_symlink()  # nothing fetched is committed
+    served = get("/vendor/oauth4webapi.js")
+    assert served["statusCode"] == 200 and served["headers"]["Content-Type"].startswith("text/javascript")
+    pinned = (REPO / "infra" / "node_modules" / "oauth4webapi" / "build" / "index.js").read_text()
+    assert served["body"] == pinned
