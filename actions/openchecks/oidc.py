@@ -238,11 +238,17 @@ def verify(token: str, config: OidcConfig, keys: KeyCache | None = None) -> toke
 
     `Claims.email` is the account the API files deposits under: the provider's `sub`; `Claims.shown` is the
     e-mail address (when the token carries one) for people to read."""
-    import jwt
-
-    keys = keys or KEYS
     if not isinstance(token, str) or len(token) > MAX_JWT_LENGTH or not token.isascii():
         raise _invalid(f"The sign-in token is not valid; {SIGN_IN_AGAIN}", "token_invalid")
+    key, alg = _signing_key(token, config, keys or KEYS)
+    return _claims(_decode(token, key, alg, config), config)
+
+
+def _signing_key(token: str, config: OidcConfig, keys: KeyCache) -> tuple[Any, str]:
+    """The provider's key that the token's header names, and the header's algorithm (an allowed one that
+    matches the key's type)."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -267,8 +273,44 @@ def verify(token: str, config: OidcConfig, keys: KeyCache | None = None) -> toke
         raise _invalid(
             f"The sign-in token's algorithm does not match its key; {SIGN_IN_AGAIN}", "token_bad_algorithm"
         )
+    return key, str(alg)
+
+
+def _refusals() -> list[tuple[type[Exception], str, str]]:
+    """PyJWT's errors, most specific first, as (error, sentence, code) for the person signing in."""
+    import jwt
+
+    return [
+        (jwt.ExpiredSignatureError, f"The sign-in token has expired; {SIGN_IN_AGAIN}", "token_expired"),
+        (
+            jwt.ImmatureSignatureError,
+            "The sign-in token is not valid yet (check this computer's clock), or " + SIGN_IN_AGAIN,
+            "token_not_yet_valid",
+        ),
+        (
+            jwt.InvalidIssuerError,
+            f"The sign-in token comes from another provider than the one this bank uses; {SIGN_IN_AGAIN}",
+            "token_wrong_issuer",
+        ),
+        (
+            jwt.InvalidAudienceError,
+            f"The sign-in token is meant for another application, not the deposit API; {SIGN_IN_AGAIN}",
+            "token_wrong_audience",
+        ),
+        (
+            jwt.InvalidSignatureError,
+            f"The sign-in token's signature does not verify; {SIGN_IN_AGAIN}",
+            "token_invalid",
+        ),
+    ]
+
+
+def _decode(token: str, key: Any, alg: str, config: OidcConfig) -> dict[str, Any]:
+    """The token's claims, its signature, issuer, audience and times checked (with the configured leeway)."""
+    import jwt
+
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             key=key.key,
             algorithms=[alg],
@@ -277,34 +319,16 @@ def verify(token: str, config: OidcConfig, keys: KeyCache | None = None) -> toke
             leeway=config.leeway,
             options={"require": ["exp", "iss", "aud", "sub"], "verify_iat": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise _invalid(f"The sign-in token has expired; {SIGN_IN_AGAIN}", "token_expired") from None
-    except jwt.ImmatureSignatureError:
-        raise _invalid(
-            "The sign-in token is not valid yet (check this computer's clock), or " + SIGN_IN_AGAIN,
-            "token_not_yet_valid",
-        ) from None
-    except jwt.InvalidIssuerError:
-        raise _invalid(
-            f"The sign-in token comes from another provider than the one this bank uses; {SIGN_IN_AGAIN}",
-            "token_wrong_issuer",
-        ) from None
-    except jwt.InvalidAudienceError:
-        raise _invalid(
-            f"The sign-in token is meant for another application, not the deposit API; {SIGN_IN_AGAIN}",
-            "token_wrong_audience",
-        ) from None
     except jwt.MissingRequiredClaimError as exc:
         raise _invalid(
             f"The sign-in token lacks the {exc.claim!r} claim; {SIGN_IN_AGAIN}", "token_invalid"
         ) from None
-    except jwt.InvalidSignatureError:
-        raise _invalid(
-            f"The sign-in token's signature does not verify; {SIGN_IN_AGAIN}", "token_invalid"
-        ) from None
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        for error, sentence, code in _refusals():
+            if isinstance(exc, error):
+                raise _invalid(sentence, code) from None
         raise _invalid(f"The sign-in token is not valid; {SIGN_IN_AGAIN}", "token_invalid") from None
-    return _claims(claims, config)
+    return claims
 
 
 def _claims(claims: Mapping[str, Any], config: OidcConfig) -> tokens.Claims:
