@@ -1,51 +1,41 @@
 """A create whose write reached the database but whose answer was lost (the connection reset after the
 commit): the API's retry of the PUT gets a 409 for its own document and answers 201 with it, once, with or
-without an Idempotency-Key. A fake Cloudant client in place of the server (the real servers, reset by a TCP
+without an Idempotency-Key. The in-memory FakeCloudant (tests/fixtures/fakes.py) in place of
+the server (the real servers, reset by a TCP
 forwarder, are in tests/integration/test_api_front_door.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import requests
-from ibm_cloud_sdk_core import ApiException
 from openchecks import tokens
 from openchecks.api import Api, Request
 from openchecks.config import AppConfig, Settings
 from openchecks.deposits import DepositStore
 
-
-class Result:
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def get_result(self) -> Any:
-        return self.value
+from tests.fixtures.fakes import FakeCloudant, Result
 
 
-class LosesFirstAnswer:
-    """Stores every PUT; the first one's answer is lost on the way back."""
+class LosesFirstAnswer(FakeCloudant):
+    """Stores every PUT; the answer to the first PUT of a deposit is lost on the way back."""
 
     def __init__(self) -> None:
-        self.docs: dict[str, dict[str, Any]] = {}
-        self.puts = 0
+        super().__init__()
+        self.deposit_puts = 0
 
-    def put_document(self, db: str, doc_id: str, document: dict[str, Any]) -> Result:
-        self.puts += 1
-        if doc_id in self.docs:
-            raise ApiException(409)
-        self.docs[doc_id] = {**document, "_rev": "1-a"}
-        if self.puts == 1:
+    def put_document(self, *, db: str, doc_id: str, document: Mapping[str, Any]) -> Result:
+        if db == "deposits":
+            self.deposit_puts += 1
+        result = super().put_document(db=db, doc_id=doc_id, document=document)
+        if db == "deposits" and self.deposit_puts == 1:
             raise requests.exceptions.ConnectionError("connection reset by peer")
-        return Result({"ok": True, "id": doc_id, "rev": "1-a"})
+        return result
 
-    def get_document(self, db: str, doc_id: str) -> Result:
-        if doc_id not in self.docs:
-            raise ApiException(404)
-        return Result(dict(self.docs[doc_id]))
-
-    def post_find(self, **kwargs: Any) -> Result:
-        return Result({"docs": []})
+    @property
+    def docs(self) -> dict[str, dict[str, Any]]:
+        return self.dbs.get("deposits", {})
 
 
 class Storage:
@@ -84,7 +74,7 @@ def test_a_lost_answer_to_our_own_write_is_a_201_without_a_key() -> None:
     ctx = Ctx()
     answer = create(ctx, {})
     assert answer.status == 201, answer.body
-    assert list(ctx.client.docs) == [answer.body["id"]] and ctx.client.puts == 2
+    assert list(ctx.client.docs) == [answer.body["id"]] and ctx.client.deposit_puts == 2
 
 
 def test_a_lost_answer_to_our_own_write_is_a_201_with_a_key() -> None:
