@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from openchecks import tokens
 from openchecks.api import handle_web
-from openchecks.deposits import DUPLICATE, PROCESSING, RECEIVED, DepositStore, utc_now
+from openchecks.deposits import DUPLICATE, PROCESSING, RECEIVED, DepositStore, iso, utc_now
 from openchecks.ledger import Ledger
 from openchecks.recovery import find_new_checks
 from openchecks.runtime import ActionContext
@@ -98,8 +98,11 @@ class World:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         email: str = EMAIL,
+        role: str = "customer",
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        token = tokens.mint(email, "customer", 600, SECRET)
+        if role == "reviewer" and email == EMAIL:
+            email = "rita@bank.example"
+        token = tokens.mint(email, role, 600, SECRET)
         args: dict[str, Any] = {
             **self.params,
             "__ow_method": method,
@@ -291,9 +294,16 @@ def test_the_same_check_deposited_twice_is_a_duplicate(world: World) -> None:
     assert _record(world, first)["changed"] is False and world.doc(first)["status"] == "accepted"
 
 
-def test_a_rejected_check_frees_its_claim(world: World) -> None:
+def test_rejecting_the_claiming_deposit_frees_the_check(world: World) -> None:
     first, second, third = world.processing(), world.processing(), world.processing()
-    assert _record(world, first, status="rejected")["status"] == "rejected"
+    assert _record(world, first, status="needs_review")["status"] == "needs_review"
+    key = world.doc(first)["check_key"]
+    assert world.couch.dbs["deposit-claims"][key]["deposit_id"] == first
+    status, body, _ = world.call(
+        "post", f"/deposits/{first}/review", {"action": "reject", "reason": "wrong payee"}, role="reviewer"
+    )
+    assert status == 200 and body["status"] == "rejected"
+    assert key not in world.couch.dbs["deposit-claims"]
     assert _record(world, second)["status"] == "accepted"
     assert _record(world, third)["status"] == DUPLICATE and world.doc(third)["duplicate_of"] == second
 
@@ -323,7 +333,7 @@ def test_the_sweep_closes_an_expired_draft_and_reruns_a_stalled_deposit(world: W
     world.fired.clear()
     later = utc_now() + timedelta(hours=2)
     # `fresh` moved on meanwhile: only what is older than the thresholds at `later` is touched.
-    world.store().update(fresh, lambda d: d.update(updated=later.isoformat().replace("+00:00", "Z")) or True)
+    world.store().update(fresh, lambda d: d.update(updated=iso(later)) or True)
     report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=later)["report"]
     assert report["retried"] == [stalled] and report["closed"] == [draft]
     assert report["confirmed"] == [unconfirmed["id"]]
@@ -368,3 +378,30 @@ def test_the_sweep_leaves_a_queued_run_alone(world: World) -> None:
     assert report["pending"] == [stalled] and report["retried"] == [] and world.invoked == []
     report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=later)["report"]
     assert report["retried"] == [stalled]  # without the platform's word it is retried
+
+
+def test_a_draft_within_its_upload_grace_is_left_open(world: World) -> None:
+    draft = world.create()["id"]
+    soon = utc_now() + timedelta(minutes=30)  # past the upload URL's expiry, within the hour's grace
+    report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=soon)["report"]
+    assert report["closed"] == [] and world.doc(draft)["status"] == RECEIVED
+    report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=soon + timedelta(hours=1))[
+        "report"
+    ]
+    assert report["closed"] == [draft]
+
+
+def test_a_deposit_that_moves_on_during_the_sweep_is_not_retried(world: World) -> None:
+    stalled = world.processing()
+    later = utc_now() + timedelta(hours=1)
+
+    def progress(name: str) -> None:
+        # The sweep has found the deposit stale; before it reads it to count an attempt, a step reports.
+        if name == "get":
+            world.couch.on_call = lambda name: None
+            world.store().update(stalled, lambda d: d.update(updated=iso(later)) or True)
+
+    world.couch.on_call = progress
+    report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=later)["report"]
+    assert report["retried"] == [] and world.invoked == []
+    assert world.doc(stalled)["attempts"] == 1
