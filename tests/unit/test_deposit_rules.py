@@ -15,7 +15,8 @@ Each rule here is also tested once against the real servers (pouchdb-server, s3r
   test_rejecting_the_claiming_deposit_frees_the_check);
 - the recovery sweep: tests/integration/test_pipeline_recovery.py (test_a_dropped_trigger_is_recovered_and_
   processed_once, test_attempts_are_bounded_then_failed_with_the_reason, test_an_upload_never_confirmed_is_
-  picked_up, test_a_deposit_never_uploaded_is_closed_with_a_reason) and test_pipeline_pending.py.
+  picked_up, test_a_deposit_never_uploaded_is_closed_with_a_reason) and test_pipeline_pending.py;
+- provisioning twice: tests/integration/test_pipeline_caches.py (test_provisioning_twice_changes_nothing).
 """
 
 from __future__ import annotations
@@ -405,3 +406,19 @@ def test_a_deposit_that_moves_on_during_the_sweep_is_not_retried(world: World) -
     report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=later)["report"]
     assert report["retried"] == [] and world.invoked == []
     assert world.doc(stalled)["attempts"] == 1
+
+
+# ---------------------------------------------------------------------------------------- provisioning
+
+
+def test_provisioning_twice_creates_everything_once(world: World) -> None:
+    from openchecks.provision import provision
+
+    settings = world.ctx().settings
+    first = provision(settings, world.couch, world.s3)
+    assert all(first["databases"].values()) and all(first["buckets"].values()) and first["config_created"]
+    again = provision(settings, world.couch, world.s3)
+    assert not any(again["databases"].values()) and not any(again["buckets"].values())
+    assert again["config_created"] is False and again["indexes"] == first["indexes"]
+    assert world.couch.dbs[settings.claims_db]["_design/duplicates"]["_rev"].startswith("1-")  # not rewritten
+    assert set(world.s3.cors) == {settings.bucket_incoming, settings.bucket_archive}
