@@ -25,7 +25,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openchecks.config import Settings
 from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
@@ -34,21 +34,31 @@ from openchecks.storage import Storage
 from openchecks.x9.validate import validate
 from PIL import Image, ImageDraw
 
-from tests.unit.test_x9_export import FakeCouch
+from tests.fixtures.fakes import FakeCloudant, FakeS3
 
 REPO = Path(__file__).resolve().parent.parent
 CHECK = REPO.parent / "shared" / "data" / "checks" / "silesia-1278.png"
 
 
-class DiskS3:
-    """Images in memory; uploads streamed to files in `root` (the cash letter is never held whole)."""
+class DiskS3(FakeS3):
+    """The in-memory S3 fake, but uploads are streamed to files in `root` (the cash letter is never held
+    whole)."""
 
     def __init__(self, root: Path, images: dict[tuple[str, str], bytes]) -> None:
+        super().__init__()
         self.root = root
-        self.images = images
+        self.objects.update(images)
         self.files: dict[tuple[str, str], Path] = {}
 
-    def put_object(self, Bucket: str, Key: str, Body: Any, **_: Any) -> dict[str, Any]:
+    def put_object(
+        self,
+        *,
+        Bucket: str,
+        Key: str,
+        Body: bytes | BinaryIO,
+        ContentType: str = "binary/octet-stream",
+        ContentLength: int | None = None,
+    ) -> dict[str, Any]:
         path = self.root / Key
         with path.open("wb") as out:
             if isinstance(Body, bytes):
@@ -57,10 +67,6 @@ class DiskS3:
                 shutil.copyfileobj(Body, out, 1 << 20)
         self.files[(Bucket, Key)] = path
         return {"ETag": '"e"'}
-
-    def get_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
-        data = self.images[(Bucket, Key)]
-        return {"Body": io.BytesIO(data), "ContentLength": len(data), "ETag": '"e"'}
 
 
 def _image(fmt: str = "jpeg", source_dpi: int = 200) -> tuple[bytes, str]:
@@ -99,7 +105,7 @@ def run(
     source_dpi: int = 200,
 ) -> dict[str, Any]:
     image, _ = _image(fmt, source_dpi)
-    couch = FakeCouch()
+    couch = FakeCloudant()
     settings = Settings()
     deposits = DepositStore(couch, settings)
     exports = ExportStore(couch, "exports")

@@ -44,6 +44,7 @@ from openchecks.errors import (
     ServiceUnavailable,
 )
 from openchecks.retry import retried
+from openchecks.services import DocumentClient
 
 RECEIVED = "received"
 PROCESSING = "processing"
@@ -269,7 +270,7 @@ def database_call(database: str, what: str, fn: Callable[[], Any]) -> Any:
 class DepositStore:
     """Reads and writes deposits and check claims through a CloudantV1 client."""
 
-    def __init__(self, client: Any, settings: Settings) -> None:
+    def __init__(self, client: DocumentClient, settings: Settings) -> None:
         self.client = client
         self.db = settings.deposits_db
         self.claims_db = settings.claims_db

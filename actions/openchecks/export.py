@@ -47,6 +47,7 @@ from openchecks.deposits import (
     utc_now,
 )
 from openchecks.errors import ConfigurationError, Conflict, NotFound, OpenChecksError, ServiceUnavailable
+from openchecks.services import DocumentClient
 
 ExportState = Literal["claiming", "claimed", "written", "done", "empty", "rolled_back", "failed"]
 UNFINISHED: tuple[ExportState, ...] = ("claiming", "claimed", "written")
@@ -190,7 +191,7 @@ def business_date(moment: datetime, config: ExportConfig) -> date:
 class ExportStore:
     """The exports database through a CloudantV1 client (the same client type DepositStore uses)."""
 
-    def __init__(self, client: Any, db: str) -> None:
+    def __init__(self, client: DocumentClient, db: str) -> None:
         self.client = client
         self.db = db
 

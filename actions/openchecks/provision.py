@@ -20,6 +20,7 @@ from typing import Any
 
 from openchecks.config import CONFIG_DOC_ID, AppConfig, Settings, read_env_file
 from openchecks.errors import OpenChecksError
+from openchecks.services import DocumentClient, ObjectClient
 
 # (design doc and index name, fields): what the deposit queries sort and filter on.
 INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -45,7 +46,7 @@ def _code(exc: Exception) -> int | None:
     return code if isinstance(code, int) else None
 
 
-def read_config_doc(client: Any, settings: Settings) -> dict[str, Any] | None:
+def read_config_doc(client: DocumentClient, settings: Settings) -> dict[str, Any] | None:
     """The configuration document, or None when it (or its database) does not exist."""
     try:
         doc: dict[str, Any] = client.get_document(db=settings.config_db, doc_id=CONFIG_DOC_ID).get_result()
@@ -56,7 +57,7 @@ def read_config_doc(client: Any, settings: Settings) -> dict[str, Any] | None:
     return doc
 
 
-def ensure_database(client: Any, name: str) -> bool:
+def ensure_database(client: DocumentClient, name: str) -> bool:
     """Create database `name`; False when it already existed."""
     try:
         client.put_database(db=name).get_result()
@@ -68,7 +69,7 @@ def ensure_database(client: Any, name: str) -> bool:
 
 
 def ensure_indexes(
-    client: Any, db: str, indexes: tuple[tuple[str, tuple[str, ...]], ...] = INDEXES
+    client: DocumentClient, db: str, indexes: tuple[tuple[str, tuple[str, ...]], ...] = INDEXES
 ) -> list[str]:
     """Create the Mango `indexes` on `db` (the deposit ones by default); returns their names (creating an
     existing one is a no-op)."""
@@ -82,7 +83,7 @@ def ensure_indexes(
     return names
 
 
-def ensure_views(client: Any, db: str) -> list[str]:
+def ensure_views(client: DocumentClient, db: str) -> list[str]:
     """Create or update the duplicates view on `db` (openchecks.duplicates); returns the view names."""
     from ibmcloudant.cloudant_v1 import DesignDocument
 
@@ -110,7 +111,7 @@ def ensure_views(client: Any, db: str) -> list[str]:
     raise OpenChecksError("Could not write the duplicates view: it kept changing.", code="write_conflict")
 
 
-def ensure_config(client: Any, settings: Settings, config: AppConfig | None = None) -> bool:
+def ensure_config(client: DocumentClient, settings: Settings, config: AppConfig | None = None) -> bool:
     """Write the configuration document unless one exists; True when written."""
     if read_config_doc(client, settings) is not None:
         return False
@@ -126,7 +127,10 @@ def ensure_config(client: Any, settings: Settings, config: AppConfig | None = No
 
 
 def provision(
-    settings: Settings, cloudant: Any = None, cos: Any = None, config: AppConfig | None = None
+    settings: Settings,
+    cloudant: DocumentClient | None = None,
+    cos: ObjectClient | None = None,
+    config: AppConfig | None = None,
 ) -> dict[str, Any]:
     """Create everything missing; returns a report of what was created (True) or found (False)."""
     from openchecks.clients import cloudant_client, cos_client

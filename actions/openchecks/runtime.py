@@ -1,7 +1,11 @@
 """What every action shares: settings from its arguments, the cached clients, and the `_meta` report.
 
 `ActionContext` hands out the Cloudant/COS clients, the configuration document and the image cache, and
-records for each whether the warm-container cache hit. `run_step` wraps an action body: it times it, adds
+records for each whether the warm-container cache hit. Clients given to it (`documents=`, `objects=`: any
+`openchecks.services.DocumentClient` / `ObjectClient`, such as the unit tier's in-memory fakes) are used
+instead of building them; the `clients` cache flag is then "hit".
+
+`run_step` wraps an action body: it times it, adds
 `"_meta": {"cold", "cache", "ms", ...}` to the result, and turns any failure into an OpenWhisk application
 error `{"error": ..., "code": ...}` without secrets (the deposit stays `processing`, so the poller retries).
 """
@@ -21,6 +25,7 @@ from openchecks.deposits import DepositStore, iso, note_failure, utc_now
 from openchecks.errors import OpenChecksError, ServiceUnavailable
 from openchecks.imagecache import ImageCache, image_cache
 from openchecks.retry import retried
+from openchecks.services import DocumentClient, ObjectClient
 from openchecks.storage import Storage
 
 # True until this process has run one activation: the first run in a container is the cold one.
@@ -38,7 +43,14 @@ def _take_cold() -> bool:
 class ActionContext:
     """Per-activation access to settings, services and caches, with the cache outcome of each."""
 
-    def __init__(self, args: Mapping[str, Any], step: str) -> None:
+    def __init__(
+        self,
+        args: Mapping[str, Any],
+        step: str,
+        *,
+        documents: DocumentClient | None = None,
+        objects: ObjectClient | None = None,
+    ) -> None:
         self.args = args
         self.step = step
         self.settings = Settings.from_params(args)
@@ -51,6 +63,8 @@ class ActionContext:
         self._store: DepositStore | None = None
         self._storage: Storage | None = None
         self._config: AppConfig | None = None
+        self._documents = documents
+        self._objects = objects
         # Image cache lookups of this activation: every read that takes an image from the temp dir counts.
         self.image_lookups = {"hit": 0, "miss": 0}
 
@@ -74,13 +88,22 @@ class ActionContext:
 
     def store(self) -> DepositStore:
         if self._store is None:
-            client, hit = cloudant_client(self.settings)
+            client: DocumentClient
+            if self._documents is not None:
+                client, hit = self._documents, True
+            else:
+                client, hit = cloudant_client(self.settings)
             self.flag("clients", hit)
             self._store = DepositStore(client, self.settings)
         return self._store
 
     def storage(self) -> Storage:
         if self._storage is None:
+            if self._objects is not None:
+                # An injected client presigns too (it stands for both endpoints).
+                self.flag("clients", True)
+                self._storage = Storage(self._objects, self.settings)
+                return self._storage
             client, hit = cos_client(self.settings)
             self.flag("clients", hit)
             public = None

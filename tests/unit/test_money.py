@@ -1,6 +1,6 @@
 """Money and duplicates without servers (issue 13, items 1-3): normalised claim keys, the item and image keys,
 the per-day ledger under concurrency, and the four-eyes rules of review. The store runs on the in-memory
-FakeCloudant (tests/fixtures/fakecouch.py); tests/integration/test_money.py runs the same paths on the real
+FakeCloudant (tests/fixtures/fakes.py); tests/integration/test_money.py runs the same paths on the real
 pouchdb-server."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from openchecks.ledger import Ledger, accept_in, ledger_id, release_in, reserve_
 from PIL import Image
 
 from tests.conftest import require_shared_data
-from tests.fixtures.fakecouch import FakeCloudant
+from tests.fixtures.fakes import FakeCloudant
 from tests.hostile.money import (
     DAILY_LIMIT_CENTS,
     EDITED_ACCOUNT,

@@ -1,6 +1,6 @@
-"""The export routes of the deposit API and the export-cash-letter action body, on the in-memory fakes of
-test_x9_export (reviewer only, download links once written, a run that cannot start leaves a `failed`
-export with the reason)."""
+"""The export routes of the deposit API and the export-cash-letter action body, on the in-memory fakes
+(tests/fixtures/fakes.py, as test_x9_export): reviewer only, download links once written, a run that cannot
+start leaves a `failed` export with the reason."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ import pytest
 from openchecks import tokens
 from openchecks.api import Api, Request
 from openchecks.config import reset_config_cache
-from openchecks.deposits import DepositStore
 from openchecks.errors import ConfigurationError
 from openchecks.export import export_cash_letter
 from openchecks.runtime import ActionContext
-from openchecks.storage import Storage
 
 from tests.unit.test_x9_export import World
 
@@ -25,10 +23,12 @@ EXPORT = {"origin_routing": "063100277", "destination_routing": "061000146", "or
 
 
 def _ctx(world: World, **args: Any) -> ActionContext:
-    ctx = ActionContext({"token_secret": SECRET, "exports_db": "exports", **args}, "api")
-    ctx._store = DepositStore(world.couch, ctx.settings)
-    ctx._storage = Storage(world.s3, ctx.settings)
-    return ctx
+    return ActionContext(
+        {"token_secret": SECRET, "exports_db": "exports", **args},
+        "api",
+        documents=world.couch,
+        objects=world.s3,
+    )
 
 
 def _call(world: World, method: str, path: str, role: str = "reviewer") -> tuple[int, dict[str, Any]]:
@@ -56,7 +56,9 @@ def test_the_action_exports_and_the_api_lists_it_with_a_download_link() -> None:
     status, body = _call(world, "get", "/exports")
     assert status == 200
     (listed,) = body["exports"]
-    assert listed["id"] == export["id"] and listed["download_url"].endswith(f"{export['key']}?signed")
+    assert listed["id"] == export["id"] and listed["download_url"].startswith(
+        f"http://s3.fake/openchecks-exports/{export['key']}?"
+    )
     status, one = _call(world, "get", f"/exports/{export['id']}")
     assert status == 200 and one["sha256"] == export["sha256"]
     assert _call(world, "get", "/exports/exp-nope")[0] == 404

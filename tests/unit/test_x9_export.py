@@ -1,18 +1,15 @@
-"""The export's claim design, exactly once, on in-memory fakes of CouchDB and S3 (the real DepositStore,
-ExportStore and Storage code runs on them): two exports at once, a run that dies at each step, a database
-that goes away in the middle. The same is run once against the real local servers in
-tests/integration/test_export_stack.py."""
+"""The export's claim design, exactly once, on in-memory fakes of CouchDB and S3 (tests/fixtures/fakes.py;
+the real DepositStore, ExportStore and Storage code runs on them): two exports at once, a run that dies at
+each step, a database that goes away in the middle. The same is run once against the real local servers
+in tests/integration/test_export_stack.py."""
 
 from __future__ import annotations
 
-import copy
 import fnmatch
 import io
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import pytest
@@ -34,142 +31,11 @@ from openchecks.x9.reader import iter_records
 from openchecks.x9.validate import validate_bytes
 from PIL import Image, ImageDraw
 
+from tests.fixtures.fakes import FakeCloudant, FakeS3
+
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
-
-
-class ApiError(Exception):
-    def __init__(self, status_code: int) -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
-
-
-class _Result:
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def get_result(self) -> Any:
-        return self.value
-
-
-def _matches(doc: dict[str, Any], selector: dict[str, Any]) -> bool:
-    for key, cond in selector.items():
-        present = key in doc
-        value = doc.get(key)
-        if isinstance(cond, dict):
-            for op, arg in cond.items():
-                if op == "$exists" and present != arg:
-                    return False
-                if op == "$gt" and (not present or value is None or (arg is not None and not value > arg)):
-                    return False
-                if op == "$in" and value not in arg:
-                    return False
-        elif value != cond:
-            return False
-    return True
-
-
-def _sort_key(key: str, doc: dict[str, Any]) -> str:
-    return str(doc.get(key, ""))
-
-
-class FakeCouch:
-    """CouchDB's document API as CloudantV1 exposes it: revisions, 409 on a stale `_rev`, Mango find.
-    `down` makes every call fail like a server that is not there; `on_call(name)` runs before each call."""
-
-    def __init__(self) -> None:
-        self.dbs: dict[str, dict[str, dict[str, Any]]] = {}
-        self.lock = threading.RLock()
-        self.down = False
-        self.on_call: Callable[[str], None] = lambda name: None
-        self.calls = 0
-
-    def _enter(self, name: str) -> None:
-        self.on_call(name)
-        self.calls += 1
-        if self.down:
-            raise ConnectionError("connection refused")
-
-    def get_document(self, db: str, doc_id: str) -> _Result:
-        self._enter("get")
-        with self.lock:
-            doc = self.dbs.get(db, {}).get(doc_id)
-            if doc is None:
-                raise ApiError(404)
-            return _Result(copy.deepcopy(doc))
-
-    def put_document(self, db: str, doc_id: str, document: dict[str, Any]) -> _Result:
-        self._enter("put")
-        with self.lock:
-            table = self.dbs.setdefault(db, {})
-            current = table.get(doc_id)
-            if (current is None and document.get("_rev")) or (
-                current is not None and current["_rev"] != document.get("_rev")
-            ):
-                raise ApiError(409)
-            n = int(current["_rev"].split("-")[0]) + 1 if current else 1
-            stored = copy.deepcopy(document)
-            stored["_id"] = doc_id
-            stored["_rev"] = f"{n}-{uuid.uuid4().hex[:8]}"
-            table[doc_id] = stored
-            return _Result({"ok": True, "id": doc_id, "rev": stored["_rev"]})
-
-    def delete_document(self, db: str, doc_id: str, rev: str) -> _Result:
-        self._enter("delete")
-        with self.lock:
-            table = self.dbs.get(db, {})
-            if doc_id not in table:
-                raise ApiError(404)
-            if table[doc_id]["_rev"] != rev:
-                raise ApiError(409)
-            del table[doc_id]
-            return _Result({"ok": True})
-
-    def post_find(
-        self,
-        db: str,
-        selector: dict[str, Any],
-        limit: int = 25,
-        sort: list[dict[str, str]] | None = None,
-        fields: list[str] | None = None,
-    ) -> _Result:
-        self._enter("find")
-        with self.lock:
-            docs = [copy.deepcopy(d) for d in self.dbs.get(db, {}).values() if _matches(d, selector)]
-        for spec in reversed(sort or []):
-            ((key, direction),) = spec.items()
-            docs.sort(key=partial(_sort_key, key), reverse=direction == "desc")
-        docs = docs[:limit]
-        if fields:
-            docs = [{k: d[k] for k in fields if k in d} for d in docs]
-        return _Result({"docs": docs})
-
-
-class FakeS3:
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str], bytes] = {}
-        self.down = False
-
-    def _check(self) -> None:
-        if self.down:
-            raise ConnectionError("connection refused")
-
-    def put_object(self, Bucket: str, Key: str, Body: Any, **_: Any) -> dict[str, Any]:
-        self._check()
-        data = Body if isinstance(Body, bytes) else Body.read()
-        self.objects[(Bucket, Key)] = data
-        return {"ETag": '"e"'}
-
-    def get_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
-        self._check()
-        if (Bucket, Key) not in self.objects:
-            raise KeyError(Key)
-        data = self.objects[(Bucket, Key)]
-        return {"Body": io.BytesIO(data), "ContentLength": len(data), "ETag": '"e"'}
-
-    def generate_presigned_url(self, op: str, Params: dict[str, str], **_: Any) -> str:
-        return f"http://s3.test/{Params['Bucket']}/{Params['Key']}?signed"
 
 
 class Crash(BaseException):
@@ -203,7 +69,7 @@ class World:
     """A deposits database, an exports database and the buckets, with accepted deposits in them."""
 
     def __init__(self) -> None:
-        self.couch = FakeCouch()
+        self.couch = FakeCloudant()
         self.s3 = FakeS3()
         self.settings = Settings()
         self.deposits = DepositStore(self.couch, self.settings)

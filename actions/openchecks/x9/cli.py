@@ -107,7 +107,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     try:
         api = api_url(args.api)
-        client = DepositClient(api, resolve_token(args.token, args.email, "reviewer", api))
+        token = resolve_token(args.token, args.email, "reviewer", api)
+        # --timeout bounds the whole wait, the retries of an API that does not answer included.
+        client = DepositClient(api, token, retry_s=min(60.0, args.timeout))
         started = client._call("POST", "/exports")
         export_id = str(started.get("id", ""))
         print(f"openchecks x9 export: {export_id} started", file=sys.stderr)
