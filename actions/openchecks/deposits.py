@@ -613,52 +613,66 @@ def record_outcome(
     current = store.get(deposit_id)
     if current["status"] != PROCESSING:
         return current, False
-    status = decision.status
-    reasons = list(decision.reasons)
-    duplicate_of: str | None = None
-    key = item = None
-    possible: list[str] = []
-    if status in (ACCEPTED, NEEDS_REVIEW):
-        key, owner, item, possible = _duplicate_checks(store, current, reading, image_hash)
-        if owner is not None and owner != deposit_id:
-            status, duplicate_of = DUPLICATE, owner
-            reasons.append("duplicate_check")
-        elif possible:
-            status = NEEDS_REVIEW
-            reasons.append("possible_duplicate")
-    if status == ACCEPTED:
-        if int(current.get("amount_cents", 0)) > config.max_item_cents:
-            status = NEEDS_REVIEW
-            reasons.append("over_item_limit")
-        elif not _accept_within_limit(store, current, config):
-            status = NEEDS_REVIEW
-            reasons.append("over_daily_limit")
-    if status == REJECTED:
-        _release_day(store, current)
+    outcome = _pipeline_outcome(store, current, decision, reading, config, image_hash)
 
     def change(doc: dict[str, Any]) -> bool:
         if doc["status"] != PROCESSING:
             return False
-        doc["reasons"] = reasons
+        doc["reasons"] = outcome.reasons
         if reading is not None:
             doc["reading"] = dict(reading)
-        if key is not None:
-            doc["check_key"] = key
-        if item is not None:
-            doc["item_key"] = item
-        if duplicate_of:
-            doc["duplicate_of"] = duplicate_of
-        if possible:
-            doc["possible_duplicate_of"] = possible
-        if image_hash is not None and status != REJECTED:
-            doc["image_hash"] = image_hash
+        doc.update(outcome.fields)
         doc["steps"] = {**doc.get("steps", {}), **dict(steps)}
         doc.update(dict(extra or {}))
         doc.pop("last_error", None)
-        set_status(doc, status, by, now, reason=", ".join(reasons) or None)
+        set_status(doc, outcome.status, by, now, reason=", ".join(outcome.reasons) or None)
         return True
 
     return store.update(deposit_id, change)
+
+
+@dataclass
+class _Outcome:
+    """What the pipeline's decision becomes once the duplicate keys and the limits have had their say."""
+
+    status: str
+    reasons: list[str]
+    fields: dict[str, Any]  # written on the document: check_key, item_key, duplicate_of, ...
+
+
+def _pipeline_outcome(
+    store: DepositStore,
+    current: Mapping[str, Any],
+    decision: Decision,
+    reading: Mapping[str, Any] | None,
+    config: AppConfig,
+    image_hash: str | None,
+) -> _Outcome:
+    """The status the pipeline may give: a duplicate by its claim key, a possible duplicate by its item or
+    image key, the item and daily limits for an acceptance; a rejection releases its hold on the day."""
+    outcome = _Outcome(decision.status, list(decision.reasons), {})
+    if outcome.status in (ACCEPTED, NEEDS_REVIEW):
+        key, owner, item, possible = _duplicate_checks(store, current, reading, image_hash)
+        named = {"check_key": key, "item_key": item, "possible_duplicate_of": possible or None}
+        outcome.fields.update({k: v for k, v in named.items() if v is not None})
+        if owner is not None and owner != current["_id"]:
+            outcome.status, outcome.fields["duplicate_of"] = DUPLICATE, owner
+            outcome.reasons.append("duplicate_check")
+        elif possible:
+            outcome.status = NEEDS_REVIEW
+            outcome.reasons.append("possible_duplicate")
+    if outcome.status == ACCEPTED:
+        if int(current.get("amount_cents", 0)) > config.max_item_cents:
+            outcome.status = NEEDS_REVIEW
+            outcome.reasons.append("over_item_limit")
+        elif not _accept_within_limit(store, current, config):
+            outcome.status = NEEDS_REVIEW
+            outcome.reasons.append("over_daily_limit")
+    if outcome.status == REJECTED:
+        _release_day(store, current)
+    elif image_hash is not None:
+        outcome.fields["image_hash"] = image_hash
+    return outcome
 
 
 def note_failure(
@@ -747,6 +761,64 @@ def review(
       the corrected check is already claimed by another deposit.
     Raises Forbidden for the reviewer's own deposit, Conflict when the deposit is not under review or the
     action is not allowed on it."""
+    text, corrections = _review_request(action, fields, reason)
+    config = config or AppConfig()
+    current = store.get(deposit_id)
+    refuse_own(current, reviewer)
+    _check_reviewable(store, current, action, config)
+    new_key: str | None = None
+    owner: str | None = None
+    if corrections:
+        reading = {**current.get("reading", {}), **corrections}
+        new_key = dup_key(reading.get("routing"), reading.get("account"), reading.get("check_number"))
+        if new_key is not None:
+            owner = store.claim_check(new_key, deposit_id)
+
+    def change(doc: dict[str, Any]) -> bool:
+        if doc["status"] not in REVIEWABLE:
+            raise Conflict(
+                f"This deposit is {doc['status'].replace('_', ' ')}, not waiting for review.",
+                code="not_reviewable",
+            )
+        if action == "approve" and doc["status"] == DUPLICATE:
+            raise Conflict("This deposit became a duplicate meanwhile.", code="duplicate_not_approvable")
+        moment = iso(now or utc_now())
+        doc.setdefault("reviews", []).append(
+            {"action": action, "by": reviewer, "at": moment, "reason": text, "fields": corrections}
+        )
+        if action == "approve":
+            set_status(doc, ACCEPTED, reviewer, now, reason=text or "approved by reviewer")
+        elif action == "override":
+            doc["override"] = {"by": reviewer, "at": moment, "reason": text, "of": doc.get("duplicate_of")}
+            set_status(doc, ACCEPTED, reviewer, now, reason=f"duplicate released: {text}")
+        elif action == "reject":
+            set_status(doc, REJECTED, reviewer, now, reason=text)
+        else:
+            _apply_corrections(doc, corrections, new_key, owner, reviewer, now)
+        return True
+
+    doc, _ = store.update(deposit_id, change)
+    _release_after_review(store, current, action, new_key)
+    return doc
+
+
+def _release_after_review(
+    store: DepositStore, current: Mapping[str, Any], action: str, new_key: str | None
+) -> None:
+    """A rejected deposit gives up its claims on the check and its hold on the day; a corrected one gives
+    up the claim of the check it was read as."""
+    deposit_id, old_key = str(current["_id"]), current.get("check_key")
+    if action == "reject":
+        for claimed in (old_key, current.get("item_key")):
+            if isinstance(claimed, str) and claimed:
+                store.release_check(claimed, deposit_id)
+        _release_day(store, current)
+    if action == "correct" and isinstance(old_key, str) and old_key and new_key != old_key:
+        store.release_check(old_key, deposit_id)
+
+
+def _review_request(action: Any, fields: Any, reason: Any) -> tuple[str, dict[str, str]]:
+    """The review's reason and corrections, checked before anything is read (BadRequest otherwise)."""
     if action not in REVIEW_ACTIONS:
         raise BadRequest(
             "The review action must be approve, reject, correct, override or retry.", code="invalid_action"
@@ -757,10 +829,14 @@ def review(
             code="reason_required",
         )
     text = clean_reason(reason, required=action == "reject")
-    corrections = correct_fields(fields) if action == "correct" else {}
-    config = config or AppConfig()
-    current = store.get(deposit_id)
-    refuse_own(current, reviewer)
+    return text, correct_fields(fields) if action == "correct" else {}
+
+
+def _check_reviewable(
+    store: DepositStore, current: Mapping[str, Any], action: str, config: AppConfig
+) -> None:
+    """Conflict unless `action` may be taken on `current` now: it waits for review, a duplicate is only
+    rejected or overridden (once the other is rejected), and an acceptance stays within the daily limit."""
     if current["status"] not in REVIEWABLE:
         raise Conflict(
             f"This deposit is {current['status'].replace('_', ' ')}, not waiting for review.",
@@ -785,56 +861,28 @@ def review(
             "deposits of that day.",
             code="over_daily_limit",
         )
-    new_key: str | None = None
-    owner: str | None = None
-    if corrections:
-        reading = {**current.get("reading", {}), **corrections}
-        new_key = dup_key(reading.get("routing"), reading.get("account"), reading.get("check_number"))
-        if new_key is not None:
-            owner = store.claim_check(new_key, deposit_id)
-    old_key = current.get("check_key")
 
-    def change(doc: dict[str, Any]) -> bool:
-        if doc["status"] not in REVIEWABLE:
-            raise Conflict(
-                f"This deposit is {doc['status'].replace('_', ' ')}, not waiting for review.",
-                code="not_reviewable",
-            )
-        if action == "approve" and doc["status"] == DUPLICATE:
-            raise Conflict("This deposit became a duplicate meanwhile.", code="duplicate_not_approvable")
-        moment = iso(now or utc_now())
-        doc.setdefault("reviews", []).append(
-            {"action": action, "by": reviewer, "at": moment, "reason": text, "fields": corrections}
-        )
-        if action == "approve":
-            set_status(doc, ACCEPTED, reviewer, now, reason=text or "approved by reviewer")
-        elif action == "override":
-            doc["override"] = {"by": reviewer, "at": moment, "reason": text, "of": doc.get("duplicate_of")}
-            set_status(doc, ACCEPTED, reviewer, now, reason=f"duplicate released: {text}")
-        elif action == "reject":
-            set_status(doc, REJECTED, reviewer, now, reason=text)
-        else:
-            doc["reading"] = {**doc.get("reading", {}), **corrections}
-            doc.setdefault("corrected", {}).update(corrections)
-            if new_key is not None:
-                doc["check_key"] = new_key
-            if owner is not None and owner != deposit_id:
-                doc["duplicate_of"] = owner
-                set_status(doc, DUPLICATE, reviewer, now, reason="corrected check is already deposited")
-            else:
-                doc.pop("duplicate_of", None)
-                set_status(doc, NEEDS_REVIEW, reviewer, now, reason="fields corrected")
-        return True
 
-    doc, _ = store.update(deposit_id, change)
-    if action == "reject":
-        for claimed in (old_key, current.get("item_key")):
-            if isinstance(claimed, str) and claimed:
-                store.release_check(claimed, deposit_id)
-        _release_day(store, current)
-    if action == "correct" and old_key and new_key != old_key:
-        store.release_check(old_key, deposit_id)
-    return doc
+def _apply_corrections(
+    doc: dict[str, Any],
+    corrections: Mapping[str, str],
+    new_key: str | None,
+    owner: str | None,
+    reviewer: str,
+    now: datetime | None,
+) -> None:
+    """A reviewer's corrected fields: the deposit stays under review, or is a duplicate when the corrected
+    check is claimed by another deposit."""
+    doc["reading"] = {**doc.get("reading", {}), **corrections}
+    doc.setdefault("corrected", {}).update(corrections)
+    if new_key is not None:
+        doc["check_key"] = new_key
+    if owner is not None and owner != doc["_id"]:
+        doc["duplicate_of"] = owner
+        set_status(doc, DUPLICATE, reviewer, now, reason="corrected check is already deposited")
+    else:
+        doc.pop("duplicate_of", None)
+        set_status(doc, NEEDS_REVIEW, reviewer, now, reason="fields corrected")
 
 
 def retry_failed(
