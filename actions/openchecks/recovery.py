@@ -108,8 +108,6 @@ def find_new_checks(
     activation id; `runs` tells which started runs have not ended (None: every stale deposit is retried).
     The report's `runs` maps each deposit started here to its activation id (read back by PlatformRuns)."""
     moment = now or utc_now()
-    config = ctx.app_config()
-    store = ctx.store()
     report: dict[str, Any] = {
         "retried": [],
         "failed": [],
@@ -121,6 +119,23 @@ def find_new_checks(
         "runs": {},
     }
 
+    _sweep_stalled(ctx, invoke, moment, runs, report)
+    _sweep_unconfirmed(ctx, invoke, moment, report)
+    if any(report.values()):
+        log("find-new-checks: " + ", ".join(f"{k}={len(v)}" for k, v in report.items() if k != "runs"))
+    return {"report": report, "at": iso(moment)}
+
+
+def _sweep_stalled(
+    ctx: ActionContext,
+    invoke: Callable[[Mapping[str, Any]], Any],
+    moment: datetime,
+    runs: Runs | None,
+    report: dict[str, Any],
+) -> None:
+    """`processing` deposits not updated for stale_after_seconds: run again, unless their run is still
+    queued (pending), or failed after max_attempts."""
+    config, store = ctx.app_config(), ctx.store()
     stale_before = iso(moment - timedelta(seconds=config.stale_after_seconds))
     stuck = store.find(
         {"status": PROCESSING, "updated": {"$lt": stale_before}},
@@ -141,11 +156,16 @@ def find_new_checks(
         action, attempts = _retry_or_fail(store, deposit_id, config.max_attempts, stale_before, moment)
         if action == "failed":
             report["failed"].append(deposit_id)
-        elif action == "retry":
-            started = _start(invoke, {"deposit_id": deposit_id, "attempt": attempts}, report)
-            if started:
-                report["retried"].append(deposit_id)
+        elif action == "retry" and _start(invoke, {"deposit_id": deposit_id, "attempt": attempts}, report):
+            report["retried"].append(deposit_id)
 
+
+def _sweep_unconfirmed(
+    ctx: ActionContext, invoke: Callable[[Mapping[str, Any]], Any], moment: datetime, report: dict[str, Any]
+) -> None:
+    """`received` drafts past their upload URL's life: confirmed and run when the upload is there (refused
+    when it cannot be a check image), closed as upload_missing once the upload grace has passed."""
+    config, store = ctx.app_config(), ctx.store()
     unconfirmed_before = iso(moment - timedelta(seconds=ctx.settings.upload_url_ttl_seconds + 60))
     waiting = store.find(
         {"status": RECEIVED, "created": {"$lt": unconfirmed_before}},
@@ -155,41 +175,56 @@ def find_new_checks(
     )
     abandoned_before = iso(moment - timedelta(seconds=config.upload_grace_seconds))
     for doc in waiting:
-        deposit_id = str(doc["_id"])
         image = doc.get("image") or {}
         info = ctx.storage().head(str(image.get("bucket", "")), str(image.get("key", "")))
         if info is not None:
-            try:
-                images.check_size(info.size)
-            except (TooLarge, UnsupportedMedia) as exc:
-                if _refuse(store, deposit_id, exc, moment):
-                    discard_uploads(ctx, doc)
-                    report["rejected"].append(deposit_id)
-                continue
-            updated, changed = mark_uploaded(
-                store, deposit_id, {"etag": info.etag, "size": info.size}, "find-new-checks", moment
-            )
-            if changed and _start(
-                invoke, {"deposit_id": deposit_id, "attempt": updated.get("attempts", 1)}, report
-            ):
-                report["confirmed"].append(deposit_id)
+            _confirm_found_upload(ctx, invoke, doc, info, moment, report)
         elif str(doc.get("created", "")) < abandoned_before:
+            _close_abandoned(ctx, doc, moment, report)
 
-            def close(d: dict[str, Any]) -> bool:
-                if d["status"] != RECEIVED:
-                    return False
-                d["reasons"] = ["upload_missing"]
-                set_status(d, FAILED, "find-new-checks", moment, reason="no image was uploaded in time")
-                return True
 
-            closed, changed = store.update(deposit_id, close)
-            if changed:
-                release_deposit(store, closed)  # never uploaded: its amount no longer counts today
-                discard_uploads(ctx, doc)
-                report["closed"].append(deposit_id)
-    if any(report.values()):
-        log("find-new-checks: " + ", ".join(f"{k}={len(v)}" for k, v in report.items() if k != "runs"))
-    return {"report": report, "at": iso(moment)}
+def _confirm_found_upload(
+    ctx: ActionContext,
+    invoke: Callable[[Mapping[str, Any]], Any],
+    doc: Mapping[str, Any],
+    info: Any,
+    moment: datetime,
+    report: dict[str, Any],
+) -> None:
+    """An upload nobody confirmed: refused (and deleted) when empty or too large, else confirmed and run."""
+    store, deposit_id = ctx.store(), str(doc["_id"])
+    try:
+        images.check_size(info.size)
+    except (TooLarge, UnsupportedMedia) as exc:
+        if _refuse(store, deposit_id, exc, moment):
+            discard_uploads(ctx, doc)
+            report["rejected"].append(deposit_id)
+        return
+    updated, changed = mark_uploaded(
+        store, deposit_id, {"etag": info.etag, "size": info.size}, "find-new-checks", moment
+    )
+    if changed and _start(invoke, {"deposit_id": deposit_id, "attempt": updated.get("attempts", 1)}, report):
+        report["confirmed"].append(deposit_id)
+
+
+def _close_abandoned(
+    ctx: ActionContext, doc: Mapping[str, Any], moment: datetime, report: dict[str, Any]
+) -> None:
+    """A draft whose front never came: failed as upload_missing, its hold and any back it had given up."""
+    store, deposit_id = ctx.store(), str(doc["_id"])
+
+    def close(d: dict[str, Any]) -> bool:
+        if d["status"] != RECEIVED:
+            return False
+        d["reasons"] = ["upload_missing"]
+        set_status(d, FAILED, "find-new-checks", moment, reason="no image was uploaded in time")
+        return True
+
+    closed, changed = store.update(deposit_id, close)
+    if changed:
+        release_deposit(store, closed)  # never uploaded: its amount no longer counts today
+        discard_uploads(ctx, doc)
+        report["closed"].append(deposit_id)
 
 
 def _refuse(store: DepositStore, deposit_id: str, exc: OpenChecksError, moment: datetime) -> bool:
