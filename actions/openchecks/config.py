@@ -159,6 +159,30 @@ def _coerce(name: str, type_name: Any, raw: Any) -> Any:
     return str(raw)
 
 
+_UNUSABLE = object()  # a configuration value of the wrong kind: the default stays
+
+
+def _coerce_like(default: Any, value: Any) -> Any:
+    """`value` as the kind of `default` (mapping, tuple of strings, bool, int, float, str), or _UNUSABLE;
+    TypeError/ValueError for a number that is not one."""
+    if isinstance(default, dict):
+        return dict(value) if isinstance(value, Mapping) else _UNUSABLE
+    if isinstance(default, tuple):
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            return _UNUSABLE
+        return tuple(str(v) for v in value)
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        return text in _TRUE if text in _TRUE | {"0", "false", "no", "off"} else _UNUSABLE
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return str(value)
+
+
 @dataclass(frozen=True)
 class AppConfig:
     """Business rules stored in the configuration document; every field has a safe default."""
@@ -205,29 +229,12 @@ class AppConfig:
             if key not in known:
                 extra[key] = value
                 continue
-            default = getattr(defaults, key)
             try:
-                if isinstance(default, dict):
-                    if isinstance(value, Mapping):
-                        values[key] = dict(value)
-                    continue
-                if isinstance(default, tuple):
-                    if isinstance(value, str) or not isinstance(value, list | tuple):
-                        continue
-                    values[key] = tuple(str(v) for v in value)
-                elif isinstance(default, bool):
-                    if isinstance(value, bool):
-                        values[key] = value
-                    elif str(value).strip().lower() in _TRUE | {"0", "false", "no", "off"}:
-                        values[key] = str(value).strip().lower() in _TRUE
-                elif isinstance(default, int):
-                    values[key] = int(value)
-                elif isinstance(default, float):
-                    values[key] = float(value)
-                else:
-                    values[key] = str(value)
+                coerced = _coerce_like(getattr(defaults, key), value)
             except (TypeError, ValueError):
                 continue
+            if coerced is not _UNUSABLE:
+                values[key] = coerced
         return cls(**values, extra=extra)
 
     def to_doc(self) -> dict[str, Any]:
