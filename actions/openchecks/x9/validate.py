@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from openchecks.x9.reader import Record, X9FormatError, iter_records
 from openchecks.x9.records import IMAGE_FIXED_LENGTH, LAYOUTS, field_deviation, field_problem
@@ -161,44 +161,79 @@ def _records(stream: BinaryIO, report: Report) -> Iterator[Record]:
 
 def validate(stream: BinaryIO, check_images: bool = True) -> Report:
     """Validate the whole file (see the module docstring)."""
-    report = Report()
-    previous = "start"
-    # Running sums: (items, amount, micr valid amount, images) per bundle / cash letter / file.
-    b_items = b_amount = b_valid = b_images = 0
-    l_items = l_amount = l_images = l_bundles = 0
-    f_items = f_amount = f_letters = 0
-    credits = 0
-    item: Record | None = None
-    addenda = 0
-    sides: set[str] = set()
-    pending_50: Record | None = None
-    last: Record | None = None
+    checker = _Validator(Report(), check_images)
+    for rec in _records(stream, checker.report):
+        if not checker.record(rec):
+            break
+    return checker.finish()
 
-    def close_item() -> None:
-        nonlocal item
-        if item is None:
-            return
-        field_name = (
-            "check_detail_record_addendum_count" if item.type == "25" else "return_record_addendum_count"
-        )
-        declared = item.value(field_name)
-        if declared.isdigit() and int(declared) != addenda:
-            report.problem(f"{item.where()}: {field_name} is {declared} but {addenda} addenda follow")
-        if item.type == "25" and "0" in sides and "1" not in sides:
-            report.warn(f"{item.where()}: the item has a front view but no back view")
-        item = None
 
-    for rec in _records(stream, report):
+class _Validator:
+    """One pass over the records: each record's own checks, the record order, and the running sums
+    (items, amounts, MICR valid amounts, images) that the bundle, cash letter and file controls close."""
+
+    def __init__(self, report: Report, check_images: bool) -> None:
+        self.report = report
+        self.check_images = check_images
+        self.previous = "start"
+        self.last: Record | None = None
+        self.b_items = self.b_amount = self.b_valid = self.b_images = 0
+        self.l_items = self.l_amount = self.l_images = self.l_bundles = 0
+        self.f_items = self.f_amount = self.f_letters = 0
+        self.credits = 0
+        self.item: Record | None = None
+        self.addenda = 0
+        self.sides: set[str] = set()
+        self.pending_50: Record | None = None
+        self.by_type: dict[str, Callable[[Record], None]] = {
+            "50": self._image_detail,
+            "52": self._image_data,
+            "70": self._bundle_control,
+            "90": self._letter_control,
+            "99": self._file_control,
+        }
+
+    def record(self, rec: Record) -> bool:
+        """Check one record; False when the file is not worth reading further (no known first record)."""
+        report = self.report
         report.records += 1
-        last = rec
-        where = rec.where()
+        self.last = rec
         layout = LAYOUTS.get(rec.type)
         if layout is None:
-            report.problem(f"{where}: unknown record type {rec.type!r}")
-            if report.records == 1:
-                break
-            continue
-        # length
+            report.problem(f"{rec.where()}: unknown record type {rec.type!r}")
+            return report.records != 1
+        self._shape(rec, layout)
+        self._fields(rec, layout)
+        self._order(rec)
+        if rec.type in ITEM_TYPES or rec.type in CREDIT_TYPES or rec.type in ("70", "20", "90", "99", "85"):
+            self._close_item()
+        if rec.type in ITEM_TYPES:
+            self._open_item(rec)
+        elif self.item is not None and rec.type in ADDENDA.get(self.item.type, set()):
+            self.addenda += 1
+        elif rec.type in CREDIT_TYPES:
+            self.credits += _amount(rec)
+        elif rec.type in self.by_type:
+            self.by_type[rec.type](rec)
+        return True
+
+    def finish(self) -> Report:
+        report = self.report
+        if report.records == 0 and not report.problems:
+            report.problem(
+                "The file is empty: an X9 file has at least a file header and a file control record."
+            )
+        elif self.last is not None and self.previous != "99" and not _stopped(report):
+            report.problem(
+                f"The file ends after a type {self.previous} record, without its file control record (99)."
+            )
+        return report
+
+    # ------------------------------------------------------------------------------- each record alone
+
+    def _shape(self, rec: Record, layout: Any) -> None:
+        """Its length for its type, what the reader found wrong, and characters that are not ASCII."""
+        report, where = self.report, rec.where()
         if rec.type == "52":
             if rec.length < IMAGE_FIXED_LENGTH + 12:
                 report.problem(f"{where}: an image view data record of {rec.length} bytes is too short")
@@ -216,7 +251,9 @@ def validate(stream: BinaryIO, check_images: bool = True) -> Report:
             report.warn(f"{where}: {w}")
         if "\ufffd" in rec.text:
             report.problem(f"{where}: has bytes that are not ASCII characters")
-        # fields
+
+    def _fields(self, rec: Record, layout: Any) -> None:
+        """Each field's format: a problem, or a warning for a departure real files carry."""
         for f in layout.fields:
             if f.name == "rest" or f.name not in rec.fields:
                 continue
@@ -224,123 +261,152 @@ def validate(stream: BinaryIO, check_images: bool = True) -> Report:
             if len(value) < f.length:
                 continue  # a short record, reported above
             why = field_problem(f, value)
-            if why:
-                deviation = field_deviation(f, value)
-                if deviation:
-                    report.warn(f"{where}: {f.name} {deviation}")
-                else:
-                    report.problem(f"{where}: {f.name} {why}")
-        # order
-        if rec.type != "68":
-            if rec.type not in NEXT[previous]:
-                expected = ", ".join(sorted(NEXT[previous])) or "the end of the file"
-                report.problem(
-                    f"{where}: a type {rec.type} record cannot follow a type {previous} record "
-                    f"(expected {expected})"
-                )
-            previous = rec.type
-        # item structure
-        if rec.type in ITEM_TYPES or rec.type in CREDIT_TYPES or rec.type in ("70", "20", "90", "99", "85"):
-            close_item()
-        if rec.type in ITEM_TYPES:
-            item, addenda, sides = rec, 0, set()
-            amount_text = rec.value("item_amount")
-            amount = int(amount_text) if amount_text.isdigit() else 0
-            b_items += 1
-            b_amount += amount
-            if rec.type == "25" and rec.value("micr_valid_indicator") == "1":
-                b_valid += amount
-            report.items += 1
-        elif item is not None and rec.type in ADDENDA.get(item.type, set()):
-            addenda += 1
-        elif rec.type in CREDIT_TYPES:
-            amount_text = rec.value("item_amount")
-            credits += int(amount_text) if amount_text.isdigit() else 0
-        elif rec.type == "50":
-            pending_50 = rec
-            b_images += 1
-            report.images += 1
-            sides.add(rec.value("view_side_indicator"))
-        elif rec.type == "52":
-            if pending_50 is not None:
-                size = pending_50.value("image_view_data_size")
-                if rec.image is not None and size.isdigit() and int(size) != len(rec.image):
-                    n_bytes = len(rec.image)
-                    text = (
-                        f"{where}: the image is {n_bytes} byte{'s' * (n_bytes != 1)} but its image view "
-                        f"detail says {size}"
-                    )
-                    if int(size) == 0:
-                        report.warn(text + " (not given)")
-                    else:
-                        report.problem(text)
-                seq = rec.value("ece_institution_item_sequence_number")
-                if item is not None and seq != item.value("ece_institution_item_sequence_number"):
-                    report.warn(
-                        f"{where}: its item sequence number {seq!r} is not its item's "
-                        f"({item.value('ece_institution_item_sequence_number')!r})"
-                    )
-                side = "back" if pending_50.value("view_side_indicator") == "1" else "front"
-                present = pending_50.value("image_indicator") != "0"
-                if present and rec.image is not None and _placeholder(rec.image):
-                    report.warn(
-                        f"{where}: the {side} image is {len(rec.image)} byte{'s' * (len(rec.image) != 1)} "
-                        f"({rec.image[:PLACEHOLDER_BYTES]!r}), a placeholder and not an image"
-                    )
-                elif check_images and rec.image is not None and present and not rec.problems:
-                    problems, notes = image_problems(rec.image)
-                    for p in problems:
-                        report.problem(f"{where}: the {side} image {p}")
-                    for n in notes:
-                        report.warn(f"{where}: the {side} image {n}")
-            pending_50 = None
-        elif rec.type == "70":
-            _check_count(report, rec, "items_within_bundle_count", b_items, "items in the bundle")
-            _check_count(report, rec, "bundle_total_amount", b_amount, "the bundle's item amounts")
-            if rec.value("micr_valid_total_amount"):
-                _check_count(
-                    report,
-                    rec,
-                    "micr_valid_total_amount",
-                    b_valid,
-                    "the amounts of its items with MICR valid 1",
-                )
-            if rec.value("images_within_bundle_count"):
-                _check_count(report, rec, "images_within_bundle_count", b_images, "image views in the bundle")
-            l_items += b_items
-            l_amount += b_amount
-            l_images += b_images
-            l_bundles += 1
-            b_items = b_amount = b_valid = b_images = 0
-        elif rec.type == "90":
-            with_credits = rec.value("credit_total_indicator") == "1"
-            _check_count(report, rec, "bundle_count", l_bundles, "bundles in the cash letter")
-            _check_count(report, rec, "items_within_cash_letter_count", l_items, "items in the cash letter")
+            if not why:
+                continue
+            deviation = field_deviation(f, value)
+            if deviation:
+                self.report.warn(f"{rec.where()}: {f.name} {deviation}")
+            else:
+                self.report.problem(f"{rec.where()}: {f.name} {why}")
+
+    def _order(self, rec: Record) -> None:
+        if rec.type == "68":
+            return
+        if rec.type not in NEXT[self.previous]:
+            expected = ", ".join(sorted(NEXT[self.previous])) or "the end of the file"
+            self.report.problem(
+                f"{rec.where()}: a type {rec.type} record cannot follow a type {self.previous} record "
+                f"(expected {expected})"
+            )
+        self.previous = rec.type
+
+    # ---------------------------------------------------------------------------------------- items
+
+    def _open_item(self, rec: Record) -> None:
+        self.item, self.addenda, self.sides = rec, 0, set()
+        amount = _amount(rec)
+        self.b_items += 1
+        self.b_amount += amount
+        if rec.type == "25" and rec.value("micr_valid_indicator") == "1":
+            self.b_valid += amount
+        self.report.items += 1
+
+    def _close_item(self) -> None:
+        item = self.item
+        if item is None:
+            return
+        field_name = (
+            "check_detail_record_addendum_count" if item.type == "25" else "return_record_addendum_count"
+        )
+        declared = item.value(field_name)
+        if declared.isdigit() and int(declared) != self.addenda:
+            self.report.problem(
+                f"{item.where()}: {field_name} is {declared} but {self.addenda} addenda follow"
+            )
+        if item.type == "25" and "0" in self.sides and "1" not in self.sides:
+            self.report.warn(f"{item.where()}: the item has a front view but no back view")
+        self.item = None
+
+    def _image_detail(self, rec: Record) -> None:
+        self.pending_50 = rec
+        self.b_images += 1
+        self.report.images += 1
+        self.sides.add(rec.value("view_side_indicator"))
+
+    def _image_data(self, rec: Record) -> None:
+        """The image against its view detail (size, item sequence number), and the image itself."""
+        detail, self.pending_50 = self.pending_50, None
+        if detail is None:
+            return
+        report, where = self.report, rec.where()
+        size = detail.value("image_view_data_size")
+        if rec.image is not None and size.isdigit() and int(size) != len(rec.image):
+            n_bytes = len(rec.image)
+            text = (
+                f"{where}: the image is {n_bytes} byte{'s' * (n_bytes != 1)} but its image view "
+                f"detail says {size}"
+            )
+            if int(size) == 0:
+                report.warn(text + " (not given)")
+            else:
+                report.problem(text)
+        seq = rec.value("ece_institution_item_sequence_number")
+        item = self.item
+        if item is not None and seq != item.value("ece_institution_item_sequence_number"):
+            report.warn(
+                f"{where}: its item sequence number {seq!r} is not its item's "
+                f"({item.value('ece_institution_item_sequence_number')!r})"
+            )
+        side = "back" if detail.value("view_side_indicator") == "1" else "front"
+        present = detail.value("image_indicator") != "0"
+        if not present or rec.image is None:
+            return
+        if _placeholder(rec.image):
+            report.warn(
+                f"{where}: the {side} image is {len(rec.image)} byte{'s' * (len(rec.image) != 1)} "
+                f"({rec.image[:PLACEHOLDER_BYTES]!r}), a placeholder and not an image"
+            )
+        elif self.check_images and not rec.problems:
+            problems, notes = image_problems(rec.image)
+            for p in problems:
+                report.problem(f"{where}: the {side} image {p}")
+            for n in notes:
+                report.warn(f"{where}: the {side} image {n}")
+
+    # ------------------------------------------------------------------------------------- controls
+
+    def _bundle_control(self, rec: Record) -> None:
+        report = self.report
+        _check_count(report, rec, "items_within_bundle_count", self.b_items, "items in the bundle")
+        _check_count(report, rec, "bundle_total_amount", self.b_amount, "the bundle's item amounts")
+        if rec.value("micr_valid_total_amount"):
             _check_count(
                 report,
                 rec,
-                "cash_letter_total_amount",
-                l_amount + (credits if with_credits else 0),
-                "the cash letter's item amounts",
+                "micr_valid_total_amount",
+                self.b_valid,
+                "the amounts of its items with MICR valid 1",
             )
-            if rec.value("images_within_cash_letter_count"):
-                _check_count(
-                    report, rec, "images_within_cash_letter_count", l_images, "image views in the cash letter"
-                )
-            f_items += l_items
-            f_amount += l_amount + (credits if with_credits else 0)
-            f_letters += 1
-            l_items = l_amount = l_images = l_bundles = credits = 0
-        elif rec.type == "99":
-            _check_count(report, rec, "cash_letter_count", f_letters, "cash letters in the file")
-            _check_count(report, rec, "total_record_count", report.records, "records in the file")
-            _check_count(report, rec, "total_item_count", f_items, "items in the file")
-            _check_count(report, rec, "file_total_amount", f_amount, "the file's item amounts")
-    if report.records == 0 and not report.problems:
-        report.problem("The file is empty: an X9 file has at least a file header and a file control record.")
-    elif last is not None and previous != "99" and not _stopped(report):
-        report.problem(f"The file ends after a type {previous} record, without its file control record (99).")
-    return report
+        if rec.value("images_within_bundle_count"):
+            _check_count(
+                report, rec, "images_within_bundle_count", self.b_images, "image views in the bundle"
+            )
+        self.l_items += self.b_items
+        self.l_amount += self.b_amount
+        self.l_images += self.b_images
+        self.l_bundles += 1
+        self.b_items = self.b_amount = self.b_valid = self.b_images = 0
+
+    def _letter_control(self, rec: Record) -> None:
+        report = self.report
+        total = self.l_amount + (self.credits if rec.value("credit_total_indicator") == "1" else 0)
+        _check_count(report, rec, "bundle_count", self.l_bundles, "bundles in the cash letter")
+        _check_count(report, rec, "items_within_cash_letter_count", self.l_items, "items in the cash letter")
+        _check_count(report, rec, "cash_letter_total_amount", total, "the cash letter's item amounts")
+        if rec.value("images_within_cash_letter_count"):
+            _check_count(
+                report,
+                rec,
+                "images_within_cash_letter_count",
+                self.l_images,
+                "image views in the cash letter",
+            )
+        self.f_items += self.l_items
+        self.f_amount += total
+        self.f_letters += 1
+        self.l_items = self.l_amount = self.l_images = self.l_bundles = self.credits = 0
+
+    def _file_control(self, rec: Record) -> None:
+        report = self.report
+        _check_count(report, rec, "cash_letter_count", self.f_letters, "cash letters in the file")
+        _check_count(report, rec, "total_record_count", report.records, "records in the file")
+        _check_count(report, rec, "total_item_count", self.f_items, "items in the file")
+        _check_count(report, rec, "file_total_amount", self.f_amount, "the file's item amounts")
+
+
+def _amount(rec: Record) -> int:
+    text = rec.value("item_amount")
+    return int(text) if text.isdigit() else 0
 
 
 def _stopped(report: Report) -> bool:
