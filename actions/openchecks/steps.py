@@ -35,6 +35,7 @@ from openchecks.check.read import (
     Readers,
     SideQuality,
     assess_side,
+    back_size,
     decide_check,
     geometry_summary,
     read_both,
@@ -245,9 +246,16 @@ class SideImages:
         path, _ = cached_original(self.ctx, self.bucket, self.key, self.etag)
         return images.decode(path.read_bytes())
 
-    def straightened(self, readers: Readers, photo: Image.Image | None = None) -> tuple[Any, bool]:
-        """(straightened side, taken from the cache?). Straightens (`photo`, else the cached original) and
-        caches it on a miss."""
+    def straightened(
+        self,
+        readers: Readers,
+        photo: Image.Image | None = None,
+        size_in: tuple[float, float] | None = None,
+    ) -> tuple[Any, bool]:
+        """(straightened side, taken from the cache?). Straightens (`photo`, else the cached original; to
+        `size_in` when given: the back takes the front's size) and caches it on a miss."""
+        if size_in is not None:
+            self.variant = f"straight-{CHECK_DPI}-{size_in[0]:g}x{size_in[1]:g}"
         cache = self.ctx.images()
         path = cache.get(self.bucket, self.key, self.etag, self.variant)
         meta = cache.get(self.bucket, self.key, self.etag, self.variant + ".json")
@@ -259,7 +267,7 @@ class SideImages:
         self.ctx.count_image(False)
         if photo is None:
             _, photo = self.original()
-        straight = straighten_side(photo, CHECK_DPI, readers)
+        straight = straighten_side(photo, CHECK_DPI, readers, size_in)
         cache.put(self.bucket, self.key, self.etag, _png(straight.image), self.variant)
         meta_bytes = json.dumps(_straight_meta(straight)).encode()
         cache.put(self.bucket, self.key, self.etag, meta_bytes, self.variant + ".json")
@@ -332,7 +340,8 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
     for side, handle in handles.items():
         try:
             info, photo = handle.original()
-            straight[side], _ = handle.straightened(readers, photo)
+            size_in = back_size(straight["front"]) if side == "back" else None
+            straight[side], _ = handle.straightened(readers, photo, size_in)
             photos[side] = photo
         except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
             # The image itself is unusable (or was replaced since the gate): a final answer, not a retry.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
@@ -134,6 +135,33 @@ def test_other_modes_are_accepted() -> None:
 def test_bad_dpi_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="dpi"):
         geometry.straighten(Image.new("RGB", (100, 100)), dpi=0)
+    with pytest.raises(ValueError, match="size_in"):
+        geometry.straighten(Image.new("RGB", (100, 100)), size_in=(5.0, 2.0))
+
+
+def test_a_white_back_takes_the_size_it_is_given() -> None:
+    """Synthetic seed 5's back (a plain white back at an angle) has an outline nearer a business check's
+    aspect ratio: guessed alone it is scaled as 8.5" wide and measures under 150 dpi; given the front's
+    personal size it is the 6" check it is, at its real resolution."""
+    from tests.fixtures.checks import synthetic_check
+
+    check = synthetic_check(5)
+    with Image.open(io.BytesIO(check.back)) as opened:
+        back = opened.convert("RGB")
+    with Image.open(io.BytesIO(check.front)) as opened:
+        front = geometry.straighten(opened.convert("RGB"))
+    assert front.found and front.size_in == geometry.PERSONAL_IN
+    guessed = geometry.straighten(back)
+    assert guessed.size_in == geometry.BUSINESS_IN and guessed.source_dpi < 150  # the known mistake
+    given = geometry.straighten(back, size_in=front.size_in)
+    assert given.found and given.size_in == geometry.PERSONAL_IN and given.image.size == (1200, 550)
+    assert given.source_dpi == pytest.approx(guessed.source_dpi * 8.5 / 6.0, rel=0.01)
+    assert given.source_dpi >= 150 and given.corners == guessed.corners
+    # Every path honours the size: no outline found (the whole frame) and a scan.
+    plain = geometry.straighten(Image.new("RGB", (900, 700), (90, 90, 90)), size_in=geometry.BUSINESS_IN)
+    assert not plain.found and plain.size_in == geometry.BUSINESS_IN
+    scan = geometry.straighten(Image.new("RGB", (1200, 550), (245, 245, 240)), size_in=geometry.BUSINESS_IN)
+    assert scan.size_in == geometry.BUSINESS_IN
 
 
 SCANS = ("silesia-1278.png", "stock-annotated-2815.jpg", "wells-cashiers.jpg", "singapore-cheque.jpg")

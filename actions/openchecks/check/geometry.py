@@ -11,8 +11,9 @@
    points near it and the corners taken where the lines cross). A quadrilateral is kept when its aspect
    ratio is a check's (1.6..3.0) and the region fills it; the best-filled one wins.
 3. The corners are ordered (top-left first, the long side first), the check is warped to its real size at
-   `dpi` (personal 6 x 2.75 in or business 8.5 x 3.67 in, whichever aspect ratio is nearer) from the
-   full-resolution photo.
+   `dpi` (personal 6 x 2.75 in or business 8.5 x 3.67 in, whichever aspect ratio is nearer, checked by the
+   MICR glyphs' height; or the size the caller gives: a back takes its front's) from the full-resolution
+   photo.
 
 A scan (the check cropped to its edges: no table around it, a check's aspect ratio) is deskewed by the MICR
 locator's projection profile and scaled; a photo where no four corners are found is deskewed whole and
@@ -401,8 +402,14 @@ def _by_micr_height(check: np.ndarray, size_in: tuple[float, float], dpi: int) -
     return size_in
 
 
-def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
+def straighten(
+    photo: Image.Image, dpi: int = 200, size_in: tuple[float, float] | None = None
+) -> Straightened:
     """The check in `photo` alone, perspective and rotation corrected, scaled by its real size to `dpi`.
+
+    `size_in` (one of `SIZES_IN`) fixes the check's size instead of guessing it from the outline's aspect
+    ratio and the MICR glyphs: the back of a check is the front's size, and a plain back has no MICR line to
+    tell a personal check seen at an angle from a business one.
 
     `photo` is the image as it is seen (EXIF orientation already applied, as
     `openchecks.micr.reader.load_image` does). Never raises for an image of any size or content: when no
@@ -411,11 +418,14 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
     """
     if not 50 <= dpi <= 1200:
         raise ValueError(f"dpi must be between 50 and 1200, not {dpi}")
+    fixed = (float(size_in[0]), float(size_in[1])) if size_in is not None else None
+    if fixed is not None and fixed not in SIZES_IN:
+        raise ValueError(f"size_in must be one of {SIZES_IN}, not {size_in}")
     rgb = _rgb_array(photo)
     h, w = rgb.shape[:2]
     small, scale = _analysis(rgb)
     if min(small.shape[:2]) < MIN_SIDE:
-        size_in = choose_size(max(w, h) / max(1, min(w, h)))
+        size_in = fixed or choose_size(max(w, h) / max(1, min(w, h)))
         source = max(w, h) / size_in[0]
         return Straightened(
             _scale_to(Image.fromarray(rgb), size_in, dpi), dpi, size_in, None, False, 0.0, source,
@@ -425,7 +435,7 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         image, angle = _deskew(rgb, small, limit=5.0)
         if h > w:
             image = image.rotate(90, expand=True)
-        size_in = choose_size(max(w, h) / min(w, h))
+        size_in = fixed or choose_size(max(w, h) / min(w, h))
         # A scan has no perspective: its aspect ratio alone tells the size.
         scaled = _scale_to(image, size_in, dpi)
         corners = ((0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h)))
@@ -449,8 +459,8 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
             best, best_score = quad, score
     if best is None or not MIN_FILL - 0.05 <= best.fill <= MAX_FILL:
         image, angle = _deskew(rgb, small)
-        source = FALLBACK_SPAN * w / PERSONAL_IN[0]
-        size_in = PERSONAL_IN
+        size_in = fixed or PERSONAL_IN
+        source = FALLBACK_SPAN * w / size_in[0]
         f = dpi / source
         out = image.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.LANCZOS)
         notes = (
@@ -463,9 +473,9 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         )  # fmt: skip
     found_quad = best.corners / scale
     aspect = _aspect(found_quad)
-    size_in = choose_size(aspect)
+    size_in = fixed or choose_size(aspect)
     warped, source_dpi = _warp(rgb, found_quad, size_in, dpi)
-    other = _by_micr_height(warped, size_in, dpi)
+    other = size_in if fixed else _by_micr_height(warped, size_in, dpi)
     if other != size_in:
         size_in = other
         warped, source_dpi = _warp(rgb, found_quad, size_in, dpi)
