@@ -23,10 +23,9 @@ from typing import TypedDict
 
 import cv2
 import numpy as np
-import pytesseract
 from PIL import Image, ImageOps
 
-from openchecks.micr.recognize import OCR_NICE
+from openchecks.micr import recognize
 
 DEFAULT_PHRASES: tuple[str, ...] = (
     "For mobile deposit only",
@@ -392,13 +391,8 @@ def _ocr(image: Image.Image, tessdata: str | None, psm: int) -> tuple[str, float
     config = f"--psm {psm}"
     if tessdata:
         config = f"--tessdata-dir {tessdata} {config}"
-    data = pytesseract.image_to_data(
-        ImageOps.expand(image, border=10, fill=255),
-        lang="eng",
-        config=config,
-        nice=OCR_NICE,
-        timeout=TESSERACT_TIMEOUT,
-        output_type=pytesseract.Output.DICT,
+    data = recognize.image_data(
+        ImageOps.expand(image, border=10, fill=255), lang="eng", config=config, timeout=TESSERACT_TIMEOUT
     )
     lines: dict[tuple[int, int, int], list[str]] = {}
     confs: list[float] = []
@@ -469,7 +463,7 @@ def read_endorsement(
 
     Never raises on a bad image: an empty, blank, tiny or unreadable one gives present False. `phrases` are
     the restrictive endorsements to look for (DEFAULT_PHRASES when empty); `tessdata` overrides Tesseract's
-    own directory for `eng`. Raises pytesseract.TesseractNotFoundError when Tesseract is not installed; a
+    own directory for `eng`. Raises recognize.TesseractMissingError when Tesseract is not installed; a
     Tesseract that times out or fails gives present True (ink was seen) and restrictive False (for review).
     """
     nothing = Endorsement(present=False, restrictive=False, text="", confidence=1.0)
@@ -506,6 +500,8 @@ def read_endorsement(
                 image = image.resize(size, Image.Resampling.BICUBIC)
             try:
                 text, ocr_confidence = _ocr(image, tessdata, step.psm)
+            except recognize.TesseractMissingError:
+                raise
             except RuntimeError:
                 # Tesseract timed out or failed on this image: something is written, nothing was read.
                 return best or Endorsement(present=True, restrictive=False, text="", confidence=0.0)
