@@ -7,9 +7,10 @@ They pass references (deposit id, buckets, keys, ETags) and readings, never imag
   back when there is one) still exists with the ETag the API validated, within the size limit.
 - `ocr-check` does all the image work in one container, so the image cache can hit: it downloads each side
   once into the container's temp directory (`openchecks.imagecache`), decodes and validates it, straightens
-  it (the straightened image is cached too), archives the straightened image (`images.front`/`images.back`)
-  and the UI's copies, runs the quality tests on both sides, and, when both pass, reads the MICR line and the
-  amount on the front and the endorsement on the back. Every one of those reads takes its image from the
+  it (the back to the front's size; the straightened image is cached too), archives the straightened image
+  (`images.front`/`images.back`) and the UI's copies in a background thread, runs the quality tests on both
+  sides, and, when both pass, reads the MICR line and the amount on the front and the endorsement on the
+  back. Every one of those reads takes its image from the
   cache; a retry in the same warm container downloads and straightens nothing.
 - `parse-check` decides (`openchecks.check.read.decide_check`) with the configuration document's rules.
 - `record-deposit` writes the outcome.
