@@ -206,3 +206,24 @@ def test_render_keeps_the_check_in_the_frame() -> None:
         assert shot.image.size == (800, 600) and shot.image.mode == "RGB"
         for x, y in shot.corners:
             assert 0 <= x <= 800 and 0 <= y <= 600
+
+
+@pytest.mark.parametrize("seed", [1000, 1025])
+def test_the_straightened_checks_rim_is_paper_not_table(seed: int) -> None:
+    """Corners found a pixel outside the check left a dark line of table along the straightened edge, which
+    the MICR reader read as symbols before the line (auxiliary_on_us_format_invalid): the rim takes the
+    paper just inside it."""
+    from tests.fixtures.checks import synthetic_check
+
+    with Image.open(io.BytesIO(synthetic_check(seed).front)) as opened:
+        found = geometry.straighten(opened.convert("RGB"))
+    assert found.found
+    grey = np.asarray(found.image.convert("L"), dtype=np.int16)
+    inner = 6  # pixels: past any rim
+    for edge, inside in (
+        (grey[:, 0], grey[:, inner]),
+        (grey[:, -1], grey[:, -1 - inner]),
+        (grey[0], grey[inner]),
+        (grey[-1], grey[-1 - inner]),
+    ):
+        assert abs(float(edge.mean()) - float(inside.mean())) < 8

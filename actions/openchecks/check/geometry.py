@@ -48,6 +48,8 @@ MIN_FILL = 0.9
 MAX_FILL = 1.18
 # When no corners are found, the check is guessed to span this share of the photo's width.
 FALLBACK_SPAN = 0.9
+# The rim of a warped check that takes the paper just inside it (the found edge may include some table).
+EDGE_RIM_IN = 0.015
 # Smallest image that is analysed at all (smaller gives found=False and a plain rescale).
 MIN_SIDE = 16
 
@@ -361,8 +363,19 @@ def _warp(
     width_px = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
     source_dpi = float(width_px / size_in[0])
     interp = cv2.INTER_AREA if source_dpi > dpi * 1.2 else cv2.INTER_LINEAR
-    warped = cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
-    return np.asarray(warped), source_dpi
+    warped = np.array(
+        cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    )
+    # The corners are found to a pixel or two of the analysis image, so the outermost pixels may be table:
+    # a dark line along an edge that the MICR reader reads as symbols before the line. They take the
+    # paper just inside them.
+    rim = max(1, round(EDGE_RIM_IN * dpi))
+    if out_w > 4 * rim and out_h > 4 * rim:
+        warped[:, :rim] = warped[:, rim : rim + 1]
+        warped[:, -rim:] = warped[:, -rim - 1 : -rim]
+        warped[:rim] = warped[rim : rim + 1]
+        warped[-rim:] = warped[-rim - 1 : -rim]
+    return warped, source_dpi
 
 
 def micr_glyph_ratio(check: np.ndarray, dpi: int) -> float | None:
