@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "actions")]
 
-from bench.bench_load import synthetic_checks  # noqa: E402
+from bench.bench_load import Check, synthetic_checks  # noqa: E402
 from tests.fixtures.app import FINAL, App, deploy_app  # noqa: E402
 from tests.fixtures.stack import LocalStack, start_stack  # noqa: E402
 
@@ -125,7 +125,7 @@ def slope_per_minute(times: list[float], values: list[float]) -> float:
 class Depositor(threading.Thread):
     """One deposit every `interval` seconds until stopped."""
 
-    def __init__(self, app: App, images: list[tuple[bytes, str]], interval: float) -> None:
+    def __init__(self, app: App, images: list[Check], interval: float) -> None:
         super().__init__(daemon=True)
         self.app, self.images, self.interval = app, images, interval
         self.ids: list[str] = []
@@ -136,10 +136,12 @@ class Depositor(threading.Thread):
         index = 0
         next_at = time.monotonic()
         while not self.stopping.is_set():
-            data, amount = self.images[index % len(self.images)]
+            check = self.images[index % len(self.images)]
             headers = self.app.headers(f"soak-{index % 10}@example.com")
             try:
-                self.ids.append(self.app.deposit(headers, data, "image/jpeg", amount))
+                self.ids.append(
+                    self.app.deposit(headers, check.front, "image/jpeg", check.amount, check.back)
+                )
             except Exception as exc:  # keep soaking; the report lists what failed
                 self.errors.append(f"{index}: {type(exc).__name__}: {str(exc)[:160]}")
             index += 1

@@ -7,7 +7,9 @@ in fonts the reader was tuned on and in held-out ones, and reads each with
 group it prints: restrictive endorsements found, false "restrictive" on backs without one (signature only,
 "Pay to the order of ...", "For deposit only", a bank stamp saying "FOR DEPOSIT ONLY"), present detected on
 endorsed backs, absent detected on blank ones; then the median CPU seconds per back (this process plus the
-Tesseract processes it waited for) and the misses.
+Tesseract processes it waited for) and the misses. `--photographed N` reads instead the backs of N whole
+checks photographed hand-held (tests/fixtures/checks.py, seeds from `--seed`, endorsed "For mobile deposit
+only" in a typed face) and N/2 signed only, straightened as ocr-check straightens them.
 """
 
 from __future__ import annotations
@@ -140,6 +142,46 @@ def tesseract_startup(times: int = 5) -> float:
     return statistics.median(costs)
 
 
+def photographed(count: int, seed: int) -> int:
+    """Backs photographed hand-held (tests/fixtures/checks.py: seeds `seed`.. with "For mobile deposit only"
+    typed, `seed + 10000`.. signed only), straightened as `ocr-check` does (to the front's size) and read."""
+    import io
+
+    from openchecks.check import geometry
+
+    from tests.fixtures.checks import synthetic_check
+
+    found = false = 0
+    seconds: list[float] = []
+    misses: list[str] = []
+    for endorsed, seeds in (
+        (True, range(seed, seed + count)),
+        (False, range(seed + 10_000, seed + 10_000 + count // 2)),
+    ):
+        for s in seeds:
+            check = synthetic_check(s, endorsement="For mobile deposit only" if endorsed else None)
+            with Image.open(io.BytesIO(check.front)) as opened:
+                front = geometry.straighten(opened.convert("RGB"))
+            with Image.open(io.BytesIO(check.back)) as opened:
+                back = geometry.straighten(opened.convert("RGB"), 200, front.size_in if front.found else None)
+            started = cpu()
+            got = read_endorsement(back.image, 200, DEFAULT_PHRASES)
+            seconds.append(cpu() - started)
+            if endorsed:
+                found += got["restrictive"]
+                if not got["restrictive"]:
+                    misses.append(f"missed seed {s}: read {got['text']!r}")
+            elif got["restrictive"]:
+                false += 1
+                misses.append(f"FALSE restrictive seed {s}: read {got['text']!r}")
+    print(f"\n## Photographed backs (seeds {seed}.., straightened to the front's size)")
+    print(f"restrictive found {found}/{count}, false restrictive {false}/{count // 2}, "
+          f"CPU s/back median {statistics.median(seconds):.3f}")  # fmt: skip
+    for line in misses:
+        print("  " + line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=20, help="restrictive backs per style and font group")
@@ -147,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dpi", type=int, default=200)
     parser.add_argument("--fonts", choices=["all", "tuning", "held_out"], default="all",
                         help="font groups to draw (tune on 'tuning' only)")  # fmt: skip
+    parser.add_argument("--photographed", type=int, default=0,
+                        help="instead: N photographed whole-check backs from seed --seed")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.photographed:
+        return photographed(args.photographed, args.seed)
     rng = random.Random(args.seed)
     work = cases(args.count, rng, ("tuning", "held_out") if args.fonts == "all" else (args.fonts,))
     if not work:

@@ -7,9 +7,10 @@ They pass references (deposit id, buckets, keys, ETags) and readings, never imag
   back when there is one) still exists with the ETag the API validated, within the size limit.
 - `ocr-check` does all the image work in one container, so the image cache can hit: it downloads each side
   once into the container's temp directory (`openchecks.imagecache`), decodes and validates it, straightens
-  it (the straightened image is cached too), archives the straightened image (`images.front`/`images.back`)
-  and the UI's copies, runs the quality tests on both sides, and, when both pass, reads the MICR line and the
-  amount on the front and the endorsement on the back. Every one of those reads takes its image from the
+  it (the back to the front's size; the straightened image is cached too), archives the straightened image
+  (`images.front`/`images.back`) and the UI's copies in a background thread, runs the quality tests on both
+  sides, and, when both pass, reads the MICR line and the amount on the front and the endorsement on the
+  back. Every one of those reads takes its image from the
   cache; a retry in the same warm container downloads and straightens nothing.
 - `parse-check` decides (`openchecks.check.read.decide_check`) with the configuration document's rules.
 - `record-deposit` writes the outcome.
@@ -24,6 +25,7 @@ import dataclasses
 import io
 import json
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from openchecks.check.read import (
     Readers,
     SideQuality,
     assess_side,
+    back_size,
     decide_check,
     geometry_summary,
     read_both,
@@ -252,9 +255,16 @@ class SideImages:
         path, _ = cached_original(self.ctx, self.bucket, self.key, self.etag)
         return images.decode(path.read_bytes())
 
-    def straightened(self, readers: Readers, photo: Image.Image | None = None) -> tuple[Any, bool]:
-        """(straightened side, taken from the cache?). Straightens (`photo`, else the cached original) and
-        caches it on a miss."""
+    def straightened(
+        self,
+        readers: Readers,
+        photo: Image.Image | None = None,
+        size_in: tuple[float, float] | None = None,
+    ) -> tuple[Any, bool]:
+        """(straightened side, taken from the cache?). Straightens (`photo`, else the cached original; to
+        `size_in` when given: the back takes the front's size) and caches it on a miss."""
+        if size_in is not None:
+            self.variant = f"straight-{CHECK_DPI}-{size_in[0]:g}x{size_in[1]:g}"
         cache = self.ctx.images()
         path = cache.get(self.bucket, self.key, self.etag, self.variant)
         meta = cache.get(self.bucket, self.key, self.etag, self.variant + ".json")
@@ -266,7 +276,7 @@ class SideImages:
         self.ctx.count_image(False)
         if photo is None:
             _, photo = self.original()
-        straight = straighten_side(photo, CHECK_DPI, readers)
+        straight = straighten_side(photo, CHECK_DPI, readers, size_in)
         cache.put(self.bucket, self.key, self.etag, _png(straight.image), self.variant)
         meta_bytes = json.dumps(_straight_meta(straight)).encode()
         cache.put(self.bucket, self.key, self.etag, meta_bytes, self.variant + ".json")
@@ -287,10 +297,9 @@ class SideImages:
 
 
 def _archive_side(
-    ctx: ActionContext, deposit_id: str, side: str, straight: Any, summary: Mapping[str, Any]
+    storage: Any, bucket: str, deposit_id: str, side: str, straight: Any, summary: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Store the straightened side and the UI's copies: (images[side], archive names -> keys)."""
-    storage, bucket = ctx.storage(), ctx.settings.bucket_archive
     key = f"{deposit_id}/{side}-{CHECK_DPI}dpi.jpg"
     storage.put(bucket, key, _jpeg(straight.image), "image/jpeg")
     block = {
@@ -327,7 +336,6 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
         sides = {"front": {k: str(args.get(k, "")) for k in ("bucket", "key", "etag")}}
     config = ctx.app_config()
     policy = CheckPolicy.from_config(config)
-    tessdata = ctx.settings.tessdata_dir or None
     from openchecks.micr.recognize import set_ocr_nice
 
     set_ocr_nice(ctx.settings.ocr_nice)
@@ -336,31 +344,62 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
     photos: dict[str, Image.Image] = {}
     qualities: dict[str, SideQuality] = {}
     out["images"], out["archive"], out["geometry"] = {}, {"bucket": ctx.settings.bucket_archive}, {}
-    for side, handle in handles.items():
-        try:
-            info, photo = handle.original()
-            straight[side], _ = handle.straightened(readers, photo)
-            photos[side] = photo
-        except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
-            # The image itself is unusable (or was replaced since the gate): a final answer, not a retry.
-            out["outcome"] = _rejected(exc, side)
-            return out
-        summary = geometry_summary(straight[side])
-        out["geometry"][side] = summary
-        if side == "front":
-            out["image"] = {**info.to_dict(), **sides[side]}
-        else:
-            out["back_image"] = {**info.to_dict(), **sides[side]}
-        block, copies = _archive_side(ctx, deposit_id, side, straight[side], summary)
-        out["images"][side] = block
-        out["archive"].update(copies)
-        qualities[side] = assess_side(photo, straight[side], policy, readers, side)
-    ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
-    out["quality"] = qualities["front"].results
-    out["back_quality"] = qualities["back"].results if "back" in qualities else None
-    out["quality_report"] = {side: q.to_dict() for side, q in qualities.items()}
-    if any(q.failed for q in qualities.values()):
-        return out  # never read: parse-check rejects it with the failed tests
+    storage = ctx.storage()  # made here, before the archiving thread uses it
+    # The archive copies are encoded and uploaded in the background while the quality tests and the reads
+    # run (JPEG encoding and S3 uploads release the GIL); each side's result is collected in order, and an
+    # upload that fails fails the activation as before, after the pending ones finished.
+    archived: dict[str, Future[tuple[dict[str, Any], dict[str, str]]]] = {}
+
+    def collect() -> None:
+        for side, future in archived.items():
+            out["images"][side], copies = future.result()
+            out["archive"].update(copies)
+
+    with ThreadPoolExecutor(max_workers=1) as archiver:
+        for side, handle in handles.items():
+            try:
+                info, photo = handle.original()
+                size_in = back_size(straight["front"]) if side == "back" else None
+                straight[side], _ = handle.straightened(readers, photo, size_in)
+                photos[side] = photo
+            except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
+                # The image itself is unusable (or was replaced since the gate): a final answer, not a retry.
+                out["outcome"] = _rejected(exc, side)
+                collect()
+                return out
+            summary = geometry_summary(straight[side])
+            out["geometry"][side] = summary
+            if side == "front":
+                out["image"] = {**info.to_dict(), **sides[side]}
+            else:
+                out["back_image"] = {**info.to_dict(), **sides[side]}
+            archived[side] = archiver.submit(
+                _archive_side, storage, ctx.settings.bucket_archive, deposit_id, side, straight[side], summary
+            )
+            qualities[side] = assess_side(photo, straight[side], policy, readers, side)
+        ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
+        out["quality"] = qualities["front"].results
+        out["back_quality"] = qualities["back"].results if "back" in qualities else None
+        out["quality_report"] = {side: q.to_dict() for side, q in qualities.items()}
+        if not any(q.failed for q in qualities.values()):
+            _read_sides(ctx, args, out, handles, straight, photos["front"], policy, readers)
+        collect()
+    return out  # a side that failed a quality test is never read: parse-check rejects it with the tests
+
+
+def _read_sides(
+    ctx: ActionContext,
+    args: Mapping[str, Any],
+    out: dict[str, Any],
+    handles: Mapping[str, SideImages],
+    straight: Mapping[str, Any],
+    photo: Image.Image,
+    policy: CheckPolicy,
+    readers: Readers,
+) -> None:
+    """Read the MICR line and the amount on the front and the endorsement on the back, each from its
+    straightened image in the cache, into `out`."""
+    tessdata = ctx.settings.tessdata_dir or None
     declared = args.get("declared_cents")
     front = _Straight(handles["front"].straight_image(straight["front"]), straight["front"])
     # The image key of duplicate detection (openchecks.duplicates): independent of every OCR result.
@@ -375,14 +414,13 @@ def ocr_check(ctx: ActionContext, args: Mapping[str, Any], readers: Readers | No
         policy,
         tessdata=tessdata,
         readers=readers,
-        photo=photos["front"],
+        photo=photo,
     )
     out["reading"] = reading
     out["amount_read"] = amount
     if endorsement is not None:
         out["endorsement"] = endorsement
     ctx.cache["image"] = "off" if ctx.settings.disable_caches else ctx.image_flag()
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- parse-check

@@ -195,7 +195,7 @@ def test_the_platform_and_pipeline_still_serve(app: App) -> None:
     from tests.fixtures.checks import synthetic_check
 
     assert app.stack.wait_up()["running"]
-    check = synthetic_check(4)  # seed 5's white back is straightened as business size (see README, left)
+    check = synthetic_check(5)  # its plain white back is straightened with the front's size
     headers = app.headers(unique_email("after"))
     deposit_id = app.deposit(headers, check.front, "image/jpeg", check.declared, back=check.back)
     doc = app.settle([deposit_id], timeout=150, sweep_after=30)[deposit_id]

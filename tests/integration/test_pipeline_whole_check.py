@@ -76,6 +76,16 @@ def test_a_good_check_is_accepted_with_both_sides_read_and_archived(app: dict[st
     assert view["amount_read"]["cents"] == doc["amount_cents"] and view["endorsement"]["restrictive"]
 
 
+def test_a_white_back_is_straightened_with_the_fronts_size(app: dict[str, Any]) -> None:
+    """Synthetic seed 5's plain back, straightened alone, looks business size and measures under 150 dpi
+    (`back_below_minimum_size`); ocr-check straightens it with the front's size."""
+    doc = run(app, 5)["doc"]
+    assert doc["geometry"]["back"]["size_in"] == doc["geometry"]["front"]["size_in"] == [6.0, 2.75]
+    assert doc["back_quality"]["below_minimum_size"] == "pass"
+    assert doc["images"]["back"]["width"] == 1200 and doc["images"]["back"]["height"] == 550
+    assert doc["status"] == "accepted", (doc["reasons"], doc.get("amount_read"), doc.get("endorsement"))
+
+
 def test_a_different_declared_amount_goes_to_review_and_the_customer_is_told(app: dict[str, Any]) -> None:
     doc = run(app, 7, declared="1500.00")["doc"]
     assert doc["status"] == "needs_review" and "amount_mismatch" in doc["reasons"], doc["reasons"]

@@ -127,3 +127,22 @@ def test_a_tesseract_timeout_reads_nothing_instead_of_failing() -> None:
     front, _ = make_front(random.Random(3), style="printed")
     wide = front.convert("L").resize((front.width * 4, front.height * 4))
     assert stacked_lines([wide, wide], timeout=0.01) == [[], []]
+
+
+@pytest.mark.parametrize(
+    ("words", "cents"),
+    [("$1.00|", 100), ("**263.00|", 26300), ("|$1,042.00", 104200), ("[42.50]", 4250), ("1|", 100)],
+)
+def test_the_amount_boxs_side_is_not_a_one(words: str, cents: int) -> None:
+    """Tesseract reads the box's side next to the figures as a bar: "$1.00|" was $1,001.00 (and then never
+    agreed with the legal line), holding good checks back as amount_unread."""
+    from openchecks.check.amount import courtesy_candidate
+
+    got = courtesy_candidate([(words, 0.9)])
+    assert got.cents == cents and "|" not in got.text
+
+
+def test_a_bar_inside_the_figures_is_still_a_one() -> None:
+    from openchecks.check.amount import courtesy_candidate
+
+    assert courtesy_candidate([("$|,042.00", 0.9)]).cents == 104200

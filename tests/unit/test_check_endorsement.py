@@ -274,3 +274,25 @@ def test_the_bank_phrase_from_configuration_on_a_drawn_back() -> None:
     assert not read_endorsement(back, 200, ["For mobile deposit only at Other Credit Union"])["restrictive"]
     # An empty configuration falls back to the default phrases.
     assert read_endorsement(back, 200, [])["restrictive"]
+
+
+@needs_tesseract
+@needs_fonts
+@pytest.mark.parametrize("seed", [1003, 1007])
+def test_a_thin_typed_endorsement_photographed_is_read(seed: int) -> None:
+    """A fine typewriter face photographed hand-held keeps only the cores of its strokes above the ink
+    contrast (the text came out "Jordate- Soret" with the writing broken up): OCR sees the faint ink too."""
+    import io
+
+    from openchecks.check import geometry
+
+    from tests.fixtures.checks import synthetic_check
+
+    check = synthetic_check(seed)
+    with Image.open(io.BytesIO(check.back)) as opened:
+        back = geometry.straighten(opened.convert("RGB"), 200, geometry.PERSONAL_IN)
+    found = read_endorsement(back.image, 200, DEFAULT_PHRASES)
+    assert found["present"] and found["restrictive"], found
+    area = find_payee_areas(back.image, 200)[0]
+    # What OCR is shown still has no printed writing line in it and no microprint: paper is white.
+    assert (endorsement.np.asarray(area.image) == 255).mean() > 0.9

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
@@ -134,6 +135,33 @@ def test_other_modes_are_accepted() -> None:
 def test_bad_dpi_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="dpi"):
         geometry.straighten(Image.new("RGB", (100, 100)), dpi=0)
+    with pytest.raises(ValueError, match="size_in"):
+        geometry.straighten(Image.new("RGB", (100, 100)), size_in=(5.0, 2.0))
+
+
+def test_a_white_back_takes_the_size_it_is_given() -> None:
+    """Synthetic seed 5's back (a plain white back at an angle) has an outline nearer a business check's
+    aspect ratio: guessed alone it is scaled as 8.5" wide and measures under 150 dpi; given the front's
+    personal size it is the 6" check it is, at its real resolution."""
+    from tests.fixtures.checks import synthetic_check
+
+    check = synthetic_check(5)
+    with Image.open(io.BytesIO(check.back)) as opened:
+        back = opened.convert("RGB")
+    with Image.open(io.BytesIO(check.front)) as opened:
+        front = geometry.straighten(opened.convert("RGB"))
+    assert front.found and front.size_in == geometry.PERSONAL_IN
+    guessed = geometry.straighten(back)
+    assert guessed.size_in == geometry.BUSINESS_IN and guessed.source_dpi < 150  # the known mistake
+    given = geometry.straighten(back, size_in=front.size_in)
+    assert given.found and given.size_in == geometry.PERSONAL_IN and given.image.size == (1200, 550)
+    assert given.source_dpi == pytest.approx(guessed.source_dpi * 8.5 / 6.0, rel=0.01)
+    assert given.source_dpi >= 150 and given.corners == guessed.corners
+    # Every path honours the size: no outline found (the whole frame) and a scan.
+    plain = geometry.straighten(Image.new("RGB", (900, 700), (90, 90, 90)), size_in=geometry.BUSINESS_IN)
+    assert not plain.found and plain.size_in == geometry.BUSINESS_IN
+    scan = geometry.straighten(Image.new("RGB", (1200, 550), (245, 245, 240)), size_in=geometry.BUSINESS_IN)
+    assert scan.size_in == geometry.BUSINESS_IN
 
 
 SCANS = ("silesia-1278.png", "stock-annotated-2815.jpg", "wells-cashiers.jpg", "singapore-cheque.jpg")
@@ -178,3 +206,24 @@ def test_render_keeps_the_check_in_the_frame() -> None:
         assert shot.image.size == (800, 600) and shot.image.mode == "RGB"
         for x, y in shot.corners:
             assert 0 <= x <= 800 and 0 <= y <= 600
+
+
+@pytest.mark.parametrize("seed", [1000, 1025])
+def test_the_straightened_checks_rim_is_paper_not_table(seed: int) -> None:
+    """Corners found a pixel outside the check left a dark line of table along the straightened edge, which
+    the MICR reader read as symbols before the line (auxiliary_on_us_format_invalid): the rim takes the
+    paper just inside it."""
+    from tests.fixtures.checks import synthetic_check
+
+    with Image.open(io.BytesIO(synthetic_check(seed).front)) as opened:
+        found = geometry.straighten(opened.convert("RGB"))
+    assert found.found
+    grey = np.asarray(found.image.convert("L"), dtype=np.int16)
+    inner = 6  # pixels: past any rim
+    for edge, inside in (
+        (grey[:, 0], grey[:, inner]),
+        (grey[:, -1], grey[:, -1 - inner]),
+        (grey[0], grey[inner]),
+        (grey[-1], grey[-1 - inner]),
+    ):
+        assert abs(float(edge.mean()) - float(inside.mean())) < 8

@@ -75,7 +75,7 @@ class Fakes:
     calls: list[str] = field(default_factory=list)
 
     def readers(self) -> Readers:
-        def straighten(photo: Image.Image, dpi: int) -> FakeStraightened:
+        def straighten(photo: Image.Image, dpi: int, size_in: Any = None) -> FakeStraightened:
             self.calls.append("straighten")
             return FakeStraightened(photo.convert("RGB"), dpi)
 

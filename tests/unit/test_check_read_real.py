@@ -42,6 +42,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, seed, options in (
         ("good", 4, {}),
+        ("white_back", 5, {}),
         ("unendorsed", 6, {"endorsement": None}),
         ("dark", 8, {"defect": "dark"}),
     ):
@@ -72,6 +73,17 @@ def test_a_good_check_with_its_amount_and_back_is_accepted(
     assert out["routing"] == check.routing and out["endorsement"]["restrictive"] is True
     assert set(out["quality"].values()) <= {"pass", "not_tested"}
     assert set(out["back_quality"]) == set(out["quality"])
+
+
+def test_a_white_back_is_straightened_with_the_fronts_size(
+    files: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seed 5's back, alone, looks business size (and so under 150 dpi): it takes the front's size."""
+    front, back, check = files["white_back"]
+    out = read(capsys, front, "--back", back, "--declared", check.declared)
+    assert out["geometry"]["back"]["size_in"] == out["geometry"]["front"]["size_in"] == [6.0, 2.75]
+    assert out["back_quality"]["below_minimum_size"] == "pass"
+    assert out["status"] == "accepted", out["reasons"]
 
 
 def test_a_wrong_declared_amount_is_sent_to_review(

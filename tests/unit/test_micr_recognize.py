@@ -70,3 +70,59 @@ def test_prepare_line_scales_binarises_and_pads() -> None:
     assert out.size == (100 + 10, 20 + 10)
     assert set(np.unique(np.asarray(out))) <= {0, 255}
     assert 30 <= otsu_threshold(np.asarray(image)) < 200
+
+
+def _spy_tesseract(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, str]]]:
+    """Record every Tesseract command run through `run_tesseract` (and its child's environment)."""
+    calls: list[tuple[list[str], dict[str, str]]] = []
+    real = recognize.subprocess.run
+
+    def spy(command: list[str], **kwargs: object) -> object:
+        env = kwargs.get("env")
+        calls.append((list(command), dict(env) if isinstance(env, dict) else {}))
+        return real(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(recognize.subprocess, "run", spy)
+    return calls
+
+
+def test_image_data_gives_words_boxes_and_confidences(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy_tesseract(monkeypatch)
+    image = Image.new("L", (700, 80), 255)
+    ImageDraw.Draw(image).text((20, 20), "For mobile deposit", fill=0, font_size=36)
+    data = recognize.image_data(image, config="--psm 7")
+    words = [(t, c, left) for t, c, left in zip(data["text"], data["conf"], data["left"], strict=True) if t]
+    assert [w for w, _, _ in words] == ["For", "mobile", "deposit"]
+    assert all(0 < c <= 100 for _, c, _ in words) and words[0][2] < words[1][2] < words[2][2]
+    assert all(isinstance(v, int) for v in data["top"] + data["height"] + data["line_num"])
+    assert -1.0 in data["conf"]  # the page, block and line rows, as pytesseract gives them
+    ((command, env),) = calls
+    assert env["OMP_THREAD_LIMIT"] == "1" and command[command.index("--psm") + 1] == "7"
+
+
+def test_image_data_times_out_as_tesseract_timeout() -> None:
+    with pytest.raises(recognize.TesseractTimeout):
+        recognize.image_data(Image.new("L", (3000, 3000), 255), timeout=0.001)
+
+
+def test_the_amount_and_endorsement_readers_run_tesseract_with_one_thread_and_nice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pytesseract left OpenMP's threads on (0.16 s of CPU a call instead of 0.09) and the endorsement reader
+    kept the nice level of import time: both readers now run Tesseract as the MICR reader does."""
+    import random
+
+    from openchecks.check import amount, back, endorsement
+    from openchecks.micr import synth
+
+    calls = _spy_tesseract(monkeypatch)
+    monkeypatch.setattr(recognize, "OCR_NICE", 7)
+    front, _ = synth.make_front(random.Random(3), style="printed", dpi=200)
+    amount.read_amount(front, 200)
+    drawn = back.draw_back(
+        random.Random(3), endorsement="For mobile deposit only", style="printed", dpi=200, payee="Jo Doe"
+    )
+    endorsement.read_endorsement(drawn, 200, endorsement.DEFAULT_PHRASES)
+    assert len(calls) >= 2
+    for command, env in calls:
+        assert env.get("OMP_THREAD_LIMIT") == "1" and command[:3] == ["nice", "-n", "7"], command

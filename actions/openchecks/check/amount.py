@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pytesseract
 from PIL import Image, ImageOps
 
 from openchecks.check.amount_glyphs import GlyphRead, ink_mask, read_glyphs, remove_rules
@@ -261,17 +260,8 @@ def _tessdata_config(tessdata: str | None) -> str:
 def _tesseract(image: Image.Image, config: str, timeout: float = 10.0) -> list[tuple[str, float]]:
     """Words and their confidences (0..1) from Tesseract `eng`, run as the MICR reader runs it."""
     try:
-        data = pytesseract.image_to_data(
-            image,
-            lang="eng",
-            config=config,
-            nice=recognize.OCR_NICE,
-            timeout=timeout,
-            output_type=pytesseract.Output.DICT,
-        )
-    except RuntimeError as exc:  # pytesseract's timeout, as in stacked_lines
-        if "timeout" not in str(exc).lower():
-            raise
+        data = recognize.image_data(image, lang="eng", config=config, timeout=timeout)
+    except recognize.TesseractTimeout:  # as in stacked_lines
         return []
     out = []
     for text, conf in zip(data["text"], data["conf"], strict=True):
@@ -330,12 +320,16 @@ class Candidate:
 
 
 _DIGIT_LOOKALIKES = str.maketrans("OoDQlI|]iSsBZz", "00001111155822")
+# The box's sides read at the ends of the figures: a bar after the last digit, or before the `$`/first one.
+_BOX_SIDES = re.compile(r"^[|\[\]]+(?=[$*\d])|(?<=[\d*])[|\[\]]+$")
 
 
 def courtesy_candidate(words: list[tuple[str, float]], reader: str = "tesseract") -> Candidate:
-    """A courtesy reading from Tesseract's words (letters that look like digits mapped: O -> 0, l -> 1)."""
+    """A courtesy reading from Tesseract's words (letters that look like digits mapped: O -> 0, l -> 1).
+    A bar at either end is the amount box's side, not a 1 ("$1.00|" is $1.00, not $1.001)."""
     raw = "".join(w for w, _ in words)
-    text = raw.translate(_DIGIT_LOOKALIKES)
+    text = _BOX_SIDES.sub("", raw).translate(_DIGIT_LOOKALIKES)
+    raw = _BOX_SIDES.sub("", raw)
     parsed = (
         parse_figures(re.sub(r"[^0-9$.,\-*/]", "", text)) if re.fullmatch(r"[0-9$.,\-*/]*", text) else None
     )
@@ -377,19 +371,10 @@ def stacked_lines(
         tops.append(y)
         y += img.height + gap
     try:
-        data = pytesseract.image_to_data(
-            canvas,
-            lang="eng",
-            config=_tessdata_config(tessdata) + "--psm 6",
-            nice=recognize.OCR_NICE,
-            timeout=timeout,
-            output_type=pytesseract.Output.DICT,
+        data = recognize.image_data(
+            canvas, lang="eng", config=_tessdata_config(tessdata) + "--psm 6", timeout=timeout
         )
-    except (
-        RuntimeError
-    ) as exc:  # pytesseract's timeout: an overloaded machine reads nothing, it does not fail
-        if "timeout" not in str(exc).lower():
-            raise
+    except recognize.TesseractTimeout:  # an overloaded machine reads nothing, it does not fail
         return [[] for _ in images]
     found: list[list[tuple[int, str, float]]] = [[] for _ in images]
     rows = zip(data["text"], data["conf"], data["top"], data["height"], data["left"], strict=True)

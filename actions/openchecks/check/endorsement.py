@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
+import cv2
 import numpy as np
-import pytesseract
 from PIL import Image, ImageOps
 
-from openchecks.micr.recognize import OCR_NICE
+from openchecks.micr import recognize
 
 DEFAULT_PHRASES: tuple[str, ...] = (
     "For mobile deposit only",
@@ -51,6 +51,10 @@ LINE_SPAN = 0.55
 MIN_LINES = 3
 # Ink darker than the paper around it by this many grey levels counts; printed rules and text are darker.
 INK_CONTRAST = 70
+# What OCR is shown: every pixel at least this much darker than the paper (printed lines removed), in its
+# grey level. A thin or blurred stroke (a fine typewriter face, photographed) keeps only its core above
+# INK_CONTRAST, too broken to read; the faint microprint background stays below this.
+OCR_CONTRAST = 45
 # Grey level below which the cleaned writing counts as black when a pass binarises it.
 BINARY_LEVEL = 200
 # Square inches of ink in the writing area (printed lines removed) that make an endorsement present.
@@ -236,9 +240,19 @@ def _gray(image: Image.Image) -> np.ndarray:
     return np.asarray(ImageOps.grayscale(image) if image.mode != "L" else image, dtype=np.int16)
 
 
-def ink_mask(gray: np.ndarray, block: int = 32) -> np.ndarray:
-    """Pixels clearly darker than the paper around them (the paper: the brightest nearby block's 90th
-    percentile)."""
+def ink_mask(gray: np.ndarray, block: int = 32, contrast: int = INK_CONTRAST) -> np.ndarray:
+    """Pixels at least `contrast` darker than the paper around them (the paper: the brightest nearby block's
+    90th percentile)."""
+    return _ink_below(gray, paper_level(gray, block), contrast)
+
+
+def _ink_below(gray: np.ndarray, paper: np.ndarray, contrast: int) -> np.ndarray:
+    # Paper darker than mid-grey is no paper (a dark photo, a table): nothing there is ink.
+    return np.asarray((gray < paper - contrast) & (paper > 110))
+
+
+def paper_level(gray: np.ndarray, block: int = 32) -> np.ndarray:
+    """The paper's grey level around every pixel: the brightest nearby block's 90th percentile."""
     h, w = gray.shape
     bh, bw = max(1, h // block), max(1, w // block)
     trimmed = gray[: bh * block, : bw * block] if h >= block and w >= block else gray
@@ -255,8 +269,7 @@ def ink_mask(gray: np.ndarray, block: int = 32) -> np.ndarray:
         paper = paper_blocks[rows][:, cols]
     else:
         paper = np.full(gray.shape, float(np.percentile(gray, 90)))
-    # Paper darker than mid-grey is no paper (a dark photo, a table): nothing there is ink.
-    return (gray < paper - INK_CONTRAST) & (paper > 110)
+    return np.asarray(paper)
 
 
 def _line_positions(span_share: np.ndarray, dpi: float) -> list[int]:
@@ -280,23 +293,30 @@ class PayeeArea:
     sure: bool
 
 
-def _area(gray: np.ndarray, ink: np.ndarray, at_left: bool, dpi: float, lines: list[int]) -> PayeeArea:
+def _area(
+    gray: np.ndarray, ink: np.ndarray, faint: np.ndarray, at_left: bool, dpi: float, lines: list[int]
+) -> PayeeArea:
     depth = min(gray.shape[1], round(AREA_DEPTH_IN * dpi))
     if at_left:
-        g, k = gray[:, :depth], ink[:, :depth]
+        g, k, f = gray[:, :depth], ink[:, :depth], faint[:, :depth]
         rule_candidates = [x for x in lines if x < depth]
-        g, k = np.rot90(g, -1), np.rot90(k, -1)  # left edge to the top
+        g, k, f = np.rot90(g, -1), np.rot90(k, -1), np.rot90(f, -1)  # left edge to the top
     else:
-        g, k = gray[:, -depth:], ink[:, -depth:]
+        g, k, f = gray[:, -depth:], ink[:, -depth:], faint[:, -depth:]
         rule_candidates = [gray.shape[1] - 1 - x for x in lines if x >= gray.shape[1] - depth]
-        g, k = np.rot90(g, 1), np.rot90(k, 1)  # right edge to the top
+        g, k, f = np.rot90(g, 1), np.rot90(k, 1), np.rot90(f, 1)  # right edge to the top
     # The rule is the printed line farthest from the edge; without one, where the standard puts it.
     rule = max(rule_candidates) if len(rule_candidates) >= MIN_LINES else round(DEFAULT_RULE_IN * dpi)
     rule = min(rule, g.shape[0])
-    g, k = g[:rule], k[:rule].copy()
+    g, k, f = g[:rule], k[:rule].copy(), f[:rule].copy()
     k[max(0, rule - round(dpi * 0.03)) :] = False
-    k &= ~_printed_line(k, dpi)
-    clean = np.where(k, np.clip(g, 0, 255), 255).astype(np.uint8)
+    printed = _printed_line(k, dpi)
+    k &= ~printed
+    # The printed lines' blurred edges go with them; the rest of the faint ink is what OCR reads.
+    halo = np.asarray(cv2.dilate(printed.astype(np.uint8), np.ones((5, 1), np.uint8)), dtype=bool)
+    f &= ~halo
+    f[max(0, rule - round(dpi * 0.03)) :] = False
+    clean = np.where(f | k, np.clip(g, 0, 255), 255).astype(np.uint8)
     return PayeeArea(k, Image.fromarray(clean), len(rule_candidates), rule, len(rule_candidates) >= MIN_LINES)
 
 
@@ -339,7 +359,9 @@ def find_payee_areas(back: Image.Image, dpi: float) -> list[PayeeArea]:
     gray = _gray(back)
     if gray.shape[0] > gray.shape[1]:
         gray = np.rot90(gray, 1)  # to landscape; which end is the payee's is decided below
-    ink = ink_mask(gray)
+    paper = paper_level(gray)
+    ink = _ink_below(gray, paper, INK_CONTRAST)
+    faint = _ink_below(gray, paper, OCR_CONTRAST)
     h, w = gray.shape
     band = ink[round(h * 0.05) : round(h * 0.95)]
     share = band.mean(axis=0) / 0.9 if band.size else np.zeros(w)
@@ -348,11 +370,11 @@ def find_payee_areas(back: Image.Image, dpi: float) -> list[PayeeArea]:
     left = [x for x in lines if x < depth]
     right = [x for x in lines if x >= w - depth]
     if len(left) >= MIN_LINES and len(left) > len(right):
-        return [_area(gray, ink, True, dpi, lines)]
+        return [_area(gray, ink, faint, True, dpi, lines)]
     if len(right) >= MIN_LINES and len(right) > len(left):
-        return [_area(gray, ink, False, dpi, lines)]
+        return [_area(gray, ink, faint, False, dpi, lines)]
     # No printed layout to go by: look at both ends, the inkier first.
-    areas = [_area(gray, ink, True, dpi, lines), _area(gray, ink, False, dpi, lines)]
+    areas = [_area(gray, ink, faint, True, dpi, lines), _area(gray, ink, faint, False, dpi, lines)]
     return sorted(areas, key=lambda a: -int(a.ink[round(CAPTION_IN * dpi) :].sum()))
 
 
@@ -369,13 +391,8 @@ def _ocr(image: Image.Image, tessdata: str | None, psm: int) -> tuple[str, float
     config = f"--psm {psm}"
     if tessdata:
         config = f"--tessdata-dir {tessdata} {config}"
-    data = pytesseract.image_to_data(
-        ImageOps.expand(image, border=10, fill=255),
-        lang="eng",
-        config=config,
-        nice=OCR_NICE,
-        timeout=TESSERACT_TIMEOUT,
-        output_type=pytesseract.Output.DICT,
+    data = recognize.image_data(
+        ImageOps.expand(image, border=10, fill=255), lang="eng", config=config, timeout=TESSERACT_TIMEOUT
     )
     lines: dict[tuple[int, int, int], list[str]] = {}
     confs: list[float] = []
@@ -446,7 +463,7 @@ def read_endorsement(
 
     Never raises on a bad image: an empty, blank, tiny or unreadable one gives present False. `phrases` are
     the restrictive endorsements to look for (DEFAULT_PHRASES when empty); `tessdata` overrides Tesseract's
-    own directory for `eng`. Raises pytesseract.TesseractNotFoundError when Tesseract is not installed; a
+    own directory for `eng`. Raises recognize.TesseractMissingError when Tesseract is not installed; a
     Tesseract that times out or fails gives present True (ink was seen) and restrictive False (for review).
     """
     nothing = Endorsement(present=False, restrictive=False, text="", confidence=1.0)
@@ -483,6 +500,8 @@ def read_endorsement(
                 image = image.resize(size, Image.Resampling.BICUBIC)
             try:
                 text, ocr_confidence = _ocr(image, tessdata, step.psm)
+            except recognize.TesseractMissingError:
+                raise
             except RuntimeError:
                 # Tesseract timed out or failed on this image: something is written, nothing was read.
                 return best or Endorsement(present=True, restrictive=False, text="", confidence=0.0)

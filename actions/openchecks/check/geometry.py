@@ -11,8 +11,9 @@
    points near it and the corners taken where the lines cross). A quadrilateral is kept when its aspect
    ratio is a check's (1.6..3.0) and the region fills it; the best-filled one wins.
 3. The corners are ordered (top-left first, the long side first), the check is warped to its real size at
-   `dpi` (personal 6 x 2.75 in or business 8.5 x 3.67 in, whichever aspect ratio is nearer) from the
-   full-resolution photo.
+   `dpi` (personal 6 x 2.75 in or business 8.5 x 3.67 in, whichever aspect ratio is nearer, checked by the
+   MICR glyphs' height; or the size the caller gives: a back takes its front's) from the full-resolution
+   photo.
 
 A scan (the check cropped to its edges: no table around it, a check's aspect ratio) is deskewed by the MICR
 locator's projection profile and scaled; a photo where no four corners are found is deskewed whole and
@@ -47,6 +48,8 @@ MIN_FILL = 0.9
 MAX_FILL = 1.18
 # When no corners are found, the check is guessed to span this share of the photo's width.
 FALLBACK_SPAN = 0.9
+# The rim of a warped check that takes the paper just inside it (the found edge may include some table).
+EDGE_RIM_IN = 0.015
 # Smallest image that is analysed at all (smaller gives found=False and a plain rescale).
 MIN_SIDE = 16
 
@@ -360,8 +363,19 @@ def _warp(
     width_px = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
     source_dpi = float(width_px / size_in[0])
     interp = cv2.INTER_AREA if source_dpi > dpi * 1.2 else cv2.INTER_LINEAR
-    warped = cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
-    return np.asarray(warped), source_dpi
+    warped = np.array(
+        cv2.warpPerspective(rgb, matrix, (out_w, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    )
+    # The corners are found to a pixel or two of the analysis image, so the outermost pixels may be table:
+    # a dark line along an edge that the MICR reader reads as symbols before the line. They take the
+    # paper just inside them.
+    rim = max(1, round(EDGE_RIM_IN * dpi))
+    if out_w > 4 * rim and out_h > 4 * rim:
+        warped[:, :rim] = warped[:, rim : rim + 1]
+        warped[:, -rim:] = warped[:, -rim - 1 : -rim]
+        warped[:rim] = warped[rim : rim + 1]
+        warped[-rim:] = warped[-rim - 1 : -rim]
+    return warped, source_dpi
 
 
 def micr_glyph_ratio(check: np.ndarray, dpi: int) -> float | None:
@@ -401,8 +415,14 @@ def _by_micr_height(check: np.ndarray, size_in: tuple[float, float], dpi: int) -
     return size_in
 
 
-def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
+def straighten(
+    photo: Image.Image, dpi: int = 200, size_in: tuple[float, float] | None = None
+) -> Straightened:
     """The check in `photo` alone, perspective and rotation corrected, scaled by its real size to `dpi`.
+
+    `size_in` (one of `SIZES_IN`) fixes the check's size instead of guessing it from the outline's aspect
+    ratio and the MICR glyphs: the back of a check is the front's size, and a plain back has no MICR line to
+    tell a personal check seen at an angle from a business one.
 
     `photo` is the image as it is seen (EXIF orientation already applied, as
     `openchecks.micr.reader.load_image` does). Never raises for an image of any size or content: when no
@@ -411,11 +431,14 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
     """
     if not 50 <= dpi <= 1200:
         raise ValueError(f"dpi must be between 50 and 1200, not {dpi}")
+    fixed = (float(size_in[0]), float(size_in[1])) if size_in is not None else None
+    if fixed is not None and fixed not in SIZES_IN:
+        raise ValueError(f"size_in must be one of {SIZES_IN}, not {size_in}")
     rgb = _rgb_array(photo)
     h, w = rgb.shape[:2]
     small, scale = _analysis(rgb)
     if min(small.shape[:2]) < MIN_SIDE:
-        size_in = choose_size(max(w, h) / max(1, min(w, h)))
+        size_in = fixed or choose_size(max(w, h) / max(1, min(w, h)))
         source = max(w, h) / size_in[0]
         return Straightened(
             _scale_to(Image.fromarray(rgb), size_in, dpi), dpi, size_in, None, False, 0.0, source,
@@ -425,7 +448,7 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         image, angle = _deskew(rgb, small, limit=5.0)
         if h > w:
             image = image.rotate(90, expand=True)
-        size_in = choose_size(max(w, h) / min(w, h))
+        size_in = fixed or choose_size(max(w, h) / min(w, h))
         # A scan has no perspective: its aspect ratio alone tells the size.
         scaled = _scale_to(image, size_in, dpi)
         corners = ((0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h)))
@@ -449,8 +472,8 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
             best, best_score = quad, score
     if best is None or not MIN_FILL - 0.05 <= best.fill <= MAX_FILL:
         image, angle = _deskew(rgb, small)
-        source = FALLBACK_SPAN * w / PERSONAL_IN[0]
-        size_in = PERSONAL_IN
+        size_in = fixed or PERSONAL_IN
+        source = FALLBACK_SPAN * w / size_in[0]
         f = dpi / source
         out = image.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.LANCZOS)
         notes = (
@@ -463,9 +486,9 @@ def straighten(photo: Image.Image, dpi: int = 200) -> Straightened:
         )  # fmt: skip
     found_quad = best.corners / scale
     aspect = _aspect(found_quad)
-    size_in = choose_size(aspect)
+    size_in = fixed or choose_size(aspect)
     warped, source_dpi = _warp(rgb, found_quad, size_in, dpi)
-    other = _by_micr_height(warped, size_in, dpi)
+    other = size_in if fixed else _by_micr_height(warped, size_in, dpi)
     if other != size_in:
         size_in = other
         warped, source_dpi = _warp(rgb, found_quad, size_in, dpi)

@@ -91,8 +91,11 @@ class CheckPolicy:
 # ------------------------------------------------------------------------------------------------ readers
 
 
-def _geometry_straighten(photo: Image.Image, dpi: int) -> Any:
-    return importlib.import_module("openchecks.check.geometry").straighten(photo, dpi)
+SizeIn = tuple[float, float]
+
+
+def _geometry_straighten(photo: Image.Image, dpi: int, size_in: SizeIn | None) -> Any:
+    return importlib.import_module("openchecks.check.geometry").straighten(photo, dpi, size_in)
 
 
 def _quality_assess(
@@ -125,7 +128,7 @@ def _endorsement_read(
 class Readers:
     """The readers a whole-check read calls (the real ones by default; unit tests pass fakes)."""
 
-    straighten: Callable[[Image.Image, int], Any] = _geometry_straighten
+    straighten: Callable[[Image.Image, int, SizeIn | None], Any] = _geometry_straighten
     assess: Callable[[Image.Image, Any, Mapping[str, Any], str], Any] = _quality_assess
     read_micr: Callable[[Image.Image, str | None, str | None], dict[str, Any]] = _micr_read
     read_amount: Callable[[Image.Image, int, str | None], dict[str, Any]] = _amount_read
@@ -167,9 +170,22 @@ class SideQuality:
         }
 
 
-def straighten_side(photo: Image.Image, dpi: int = DEFAULT_DPI, readers: Readers = REAL) -> Any:
-    """The check alone at `dpi` (geometry.straighten's Straightened)."""
-    return readers.straighten(photo.convert("RGB") if photo.mode not in ("RGB", "L") else photo, dpi)
+def straighten_side(
+    photo: Image.Image, dpi: int = DEFAULT_DPI, readers: Readers = REAL, size_in: SizeIn | None = None
+) -> Any:
+    """The check alone at `dpi` (geometry.straighten's Straightened); `size_in` fixes its size (the back
+    takes the front's: see `back_size`)."""
+    image = photo.convert("RGB") if photo.mode not in ("RGB", "L") else photo
+    return readers.straighten(image, dpi, size_in)
+
+
+def back_size(front: Any) -> SizeIn | None:
+    """The size the back of a check is straightened to: the front's, when the front's outline was found
+    (a plain back has no MICR line, and at an angle a personal check's outline can look business size)."""
+    if not getattr(front, "found", False):
+        return None
+    size = tuple(float(v) for v in front.size_in)
+    return (size[0], size[1]) if len(size) == 2 else None
 
 
 def geometry_summary(straightened: Any) -> dict[str, Any]:
@@ -481,7 +497,7 @@ def read_whole_check(
     back_quality: SideQuality | None = None
     back_straight: Any = None
     if back_photo is not None:
-        back_straight = straighten_side(back_photo, dpi, readers)
+        back_straight = straighten_side(back_photo, dpi, readers, back_size(front_straight))
         back_quality = assess_side(back_photo, back_straight, policy, readers, "back")
         geometry["back"] = geometry_summary(back_straight)
     micr: dict[str, Any] = {}
