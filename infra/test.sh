@@ -10,6 +10,7 @@ echo "==> ruff"; ruff check .
 echo "==> ruff format"; ruff format --check .
 echo "==> mypy"; mypy
 echo "==> eslint"; infra/node_modules/.bin/eslint --config infra/eslint.config.mjs ui tests/ui
+echo "==> tsc (the page's JavaScript against its JSDoc types)"; infra/node_modules/.bin/tsc -p infra/tsconfig.ui.json
 echo "==> node --test (the page's modules)"; node --test tests/ui/
 if command -v shellcheck >/dev/null; then echo "==> shellcheck"; shellcheck deploy.sh infra/*.sh .ci/run; fi
 echo "==> pytest"

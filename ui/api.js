@@ -14,6 +14,10 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    /** @type {string[]} the quality tests a photo failed (code 'quality') */
+    this.failed = [];
+    /** @type {string[]} one sentence per failed test */
+    this.messages = [];
   }
 }
 

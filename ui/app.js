@@ -15,9 +15,10 @@ import { renderSignIn } from './views/signin.js';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
-const signOutButton = document.getElementById('signout');
+const signOutButton = /** @type {HTMLButtonElement} */ (document.getElementById('signout'));
 
 // Routes: [pattern, view, role needed ('' = any signed-in user, null = no sign-in needed)].
+/** @type {Array<[RegExp, Function, string | null]>} (pattern, view, the role it needs: null for none, '' for any) */
 const ROUTES = [
   [/^#\/signin$/, renderSignIn, null],
   [/^#\/deposit$/, renderDeposit, ''],
@@ -74,7 +75,7 @@ function updateHeader(claims) {
   signOutButton.hidden = !claims;
   who.textContent = claims ? `${claims.email} (${claims.role})` : '';
   for (const link of nav.querySelectorAll('[data-role]')) {
-    link.parentElement.hidden = !claims || claims.role !== link.dataset.role;
+    link.parentElement.hidden = !claims || claims.role !== link.getAttribute('data-role');
   }
   const mine = nav.querySelector('a[href="#/deposits"]');
   if (mine) mine.textContent = claims && claims.role === 'reviewer' ? 'All deposits' : 'My deposits';
@@ -98,7 +99,8 @@ function route() {
     navigate(claims ? (claims.role === 'reviewer' ? '#/review' : '#/deposits') : '#/signin');
     return;
   }
-  const found = ROUTES.map(([pattern, view, role]) => [hash.match(pattern), view, role]).find(([m]) => m);
+  /** @type {[RegExpMatchArray, Function, string | null] | undefined} */
+  const found = /** @type {any} */ (ROUTES.map(([pattern, view, role]) => [hash.match(pattern), view, role]).find(([m]) => m));
   updateHeader(claims);
   const view = h('section', { class: 'view' });
   replace(main, view);

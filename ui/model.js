@@ -78,6 +78,7 @@ export function stepsOf(doc) {
       cold: Boolean(step.cold ?? meta.cold),
       cache: cacheOf(step),
       at: toMs(step.at ?? step.start ?? meta.at ?? null),
+      offset: 0, // set below, once the steps are in order
     };
   });
   const rank = (name) => {

@@ -23,7 +23,7 @@ let renewTimer = null;
 export function providerConfig() {
   configPromise ??= fetch('oidc-config.json', { cache: 'no-store', credentials: 'omit' })
     .then((r) => (r.ok ? r.json() : {}))
-    .then((c) => (c && typeof c.issuer === 'string' && typeof c.client_id === 'string' ? c : null))
+    .then((/** @type {any} */ c) => (c && typeof c.issuer === 'string' && typeof c.client_id === 'string' ? c : null))
     .catch(() => null)
     .then((c) => {
       knownConfigValue = c;

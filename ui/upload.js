@@ -90,7 +90,7 @@ export function putWithProgress(url, headers, blob, onProgress) {
     xhr.addEventListener('load', () => {
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(blob.size, blob.size);
-        resolve();
+        resolve(undefined);
       } else if (xhr.status === 403) {
         reject(new ApiError('The upload link has expired or was refused. Start the deposit again.', xhr.status, 'upload_refused'));
       } else {

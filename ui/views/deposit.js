@@ -78,6 +78,10 @@ function imagePicker(side, label, settings) {
   return { element: h('div', { class: 'picker' }, zone, preview, status), state, input, choose };
 }
 
+/**
+ * @param {{id: string, label: string, hint: string, validate: Function, inputmode: string, placeholder: string,
+ *   prefix?: string}} field
+ */
 function validatedField({ id, label, hint, validate, inputmode, placeholder, prefix }) {
   const error = h('p', { id: `${id}-error`, class: 'field-error', 'aria-live': 'polite' });
   const input = h('input', { id, name: id, type: 'text', inputmode, autocomplete: 'off', placeholder,

@@ -52,7 +52,7 @@ export function renderList(view, _params, { claims, handleFailure }) {
       const fingerprint = JSON.stringify(deposits.map((d) => [depositId(d), d.status, imagesOf(d).thumb !== '']));
       if (fingerprint !== lastRendered) {
         lastRendered = fingerprint;
-        const focusedId = document.activeElement?.closest?.('.deposit-item')?.dataset.id;
+        const focusedId = document.activeElement?.closest?.('.deposit-item')?.getAttribute('data-id');
         replace(list, deposits.map((doc) => depositItem(doc, `#/deposits/${encodeURIComponent(depositId(doc))}`)));
         if (focusedId) list.querySelector(`[data-id="${CSS.escape(focusedId)}"] a`)?.focus();
         replace(message, deposits.length ? null

@@ -1,0 +1,1 @@
+../../infra/node_modules/oauth4webapi/build/index.d.ts
