@@ -60,6 +60,7 @@ from openchecks import idempotency, images, oidc, retry, tokens
 from openchecks.deposits import (
     RECEIVED,
     STATUSES,
+    as_status,
     check_deposit_id,
     iso,
     mark_uploaded,
@@ -568,10 +569,11 @@ class Api:
         return Response(200, self._with_images(doc, claims))
 
     def do_list(self, request: Request, claims: tokens.Claims, params: list[str]) -> Response:
-        status = request.query.get("status") or None
-        if status is not None and status not in STATUSES:
+        asked = request.query.get("status") or None
+        status = as_status(asked)
+        if asked is not None and status is None:
             raise BadRequest(
-                f"Unknown status {status[:40]!r}; use one of {', '.join(STATUSES)}.", code="invalid_status"
+                f"Unknown status {asked[:40]!r}; use one of {', '.join(STATUSES)}.", code="invalid_status"
             )
         limit_text = request.query.get("limit") or "50"
         if not limit_text.isascii() or not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:

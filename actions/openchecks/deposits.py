@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import Any, Final, Literal
 
 from openchecks import duplicates
 from openchecks.config import AppConfig, Settings
@@ -46,19 +46,41 @@ from openchecks.errors import (
 from openchecks.retry import retried
 from openchecks.services import DocumentClient
 
-RECEIVED = "received"
-PROCESSING = "processing"
-ACCEPTED = "accepted"
-NEEDS_REVIEW = "needs_review"
-DUPLICATE = "duplicate"
-REJECTED = "rejected"
-FAILED = "failed"
-EXPORTED = "exported"  # an accepted deposit sent in an X9 cash letter (openchecks.export)
-STATUSES = (RECEIVED, PROCESSING, ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED, EXPORTED)
+Status = Literal[
+    "received", "processing", "accepted", "needs_review", "duplicate", "rejected", "failed", "exported"
+]
+RECEIVED: Final = "received"
+PROCESSING: Final = "processing"
+ACCEPTED: Final = "accepted"
+NEEDS_REVIEW: Final = "needs_review"
+DUPLICATE: Final = "duplicate"
+REJECTED: Final = "rejected"
+FAILED: Final = "failed"
+EXPORTED: Final = "exported"  # an accepted deposit sent in an X9 cash letter (openchecks.export)
+# In life-cycle order; tests/unit/test_deposits.py keeps it equal to Status's members.
+STATUSES: Final[tuple[Status, ...]] = (
+    RECEIVED,
+    PROCESSING,
+    ACCEPTED,
+    NEEDS_REVIEW,
+    DUPLICATE,
+    REJECTED,
+    FAILED,
+    EXPORTED,
+)
 # Where the pipeline may leave a deposit: each is "final" for the pipeline (a person may still act on some).
-OUTCOMES = frozenset({ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED})
-REVIEWABLE = frozenset({NEEDS_REVIEW, DUPLICATE})
-CLOSED = frozenset({ACCEPTED, REJECTED})
+OUTCOMES: Final[frozenset[Status]] = frozenset({ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED})
+REVIEWABLE: Final[frozenset[Status]] = frozenset({NEEDS_REVIEW, DUPLICATE})
+CLOSED: Final[frozenset[Status]] = frozenset({ACCEPTED, REJECTED})
+
+
+def as_status(value: object) -> Status | None:
+    """`value` as a deposit status when it is one (a query parameter, a step's argument); None otherwise."""
+    for status in STATUSES:
+        if value == status:
+            return status
+    return None
+
 
 ID_RE = re.compile(r"^dep-[0-9a-f]{32}$")
 AMOUNT_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,2})?$")
@@ -219,7 +241,7 @@ def new_deposit(
 
 
 def set_status(
-    doc: dict[str, Any], status: str, by: str, now: datetime | None = None, reason: str | None = None
+    doc: dict[str, Any], status: Status, by: str, now: datetime | None = None, reason: str | None = None
 ) -> None:
     """Move `doc` to `status` and append one history entry."""
     moment = iso(now or utc_now())
@@ -235,7 +257,7 @@ def set_status(
 class Decision:
     """What parse-check concluded: an outcome status and machine-readable reasons."""
 
-    status: str
+    status: Status
     reasons: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
 
@@ -367,7 +389,7 @@ class DepositStore:
         docs: list[dict[str, Any]] = result.get("docs", [])
         return docs
 
-    def list_for(self, email: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+    def list_for(self, email: str | None, status: Status | None, limit: int) -> list[dict[str, Any]]:
         """Newest first: one customer's deposits (email given) or everyone's, optionally one status."""
         selector: dict[str, Any] = {"type": "deposit"}
         if email is not None and status is not None:
@@ -635,7 +657,7 @@ def record_outcome(
 class _Outcome:
     """What the pipeline's decision becomes once the duplicate keys and the limits have had their say."""
 
-    status: str
+    status: Status
     reasons: list[str]
     fields: dict[str, Any]  # written on the document: check_key, item_key, duplicate_of, ...
 

@@ -50,6 +50,7 @@ from openchecks.deposits import (
     PROCESSING,
     REJECTED,
     Decision,
+    as_status,
     check_deposit_id,
     format_cents,
     record_outcome,
@@ -498,9 +499,10 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
         doc = store.get(deposit_id)
         return {"deposit_id": deposit_id, "status": doc["status"], "changed": False, "steps": {}}
     outcome = args.get("outcome") or args.get("decision")
-    if not isinstance(outcome, Mapping) or outcome.get("status") not in (ACCEPTED, NEEDS_REVIEW, REJECTED):
+    status = as_status(outcome.get("status")) if isinstance(outcome, Mapping) else None
+    if not isinstance(outcome, Mapping) or status is None or status not in (ACCEPTED, NEEDS_REVIEW, REJECTED):
         raise BadRequest("record-deposit needs a decision from parse-check.", code="missing_decision")
-    decision = Decision(str(outcome["status"]), tuple(str(r) for r in outcome.get("reasons") or ()))
+    decision = Decision(status, tuple(str(r) for r in outcome.get("reasons") or ()))
     config = ctx.app_config()
     extra: dict[str, Any] = {k: args[k] for k in RECORDED if isinstance(args.get(k), Mapping)}
     current = store.get(deposit_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import get_args
 
 import pytest
 from openchecks.config import AppConfig, Settings
@@ -10,6 +11,9 @@ from openchecks.deposits import (
     ACCEPTED,
     NEEDS_REVIEW,
     RECEIVED,
+    STATUSES,
+    Status,
+    as_status,
     check_deposit_id,
     correct_fields,
     dup_key,
@@ -282,3 +286,19 @@ def test_a_provider_account_keeps_its_contact_e_mail_for_notifications() -> None
     assert (
         recipient(new_deposit("a@example.com", "123456789", 1000, "image/png", "incoming")) == "a@example.com"
     )
+
+
+def test_the_status_tuple_is_the_status_type() -> None:
+    # STATUSES is written out in life-cycle order; it must hold exactly the members of the Literal.
+    assert sorted(STATUSES) == sorted(get_args(Status))
+    assert len(set(STATUSES)) == len(STATUSES)
+
+
+@pytest.mark.parametrize("value", ["accepted", "needs_review", "exported"])
+def test_a_status_is_recognised(value: str) -> None:
+    assert as_status(value) == value
+
+
+@pytest.mark.parametrize("value", ["Accepted", "", None, 3, "accepted ", ["accepted"]])
+def test_anything_else_is_not_a_status(value: object) -> None:
+    assert as_status(value) is None

@@ -23,6 +23,7 @@ from openchecks.deposits import (
     REJECTED,
     Decision,
     DepositStore,
+    Status,
     dup_key,
     new_deposit,
     public_view,
@@ -70,7 +71,7 @@ def _status(s: DepositStore, deposit_id: str, image_hash: str | None, config: Ap
     return str(doc["status"])
 
 
-def _mark(status: str, doc: dict[str, Any]) -> bool:
+def _mark(status: Status, doc: dict[str, Any]) -> bool:
     set_status(doc, status, "pipeline")
     return True
 
