@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 from openchecks.config import Settings
 from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
+from openchecks.documents import StraightImage
 from openchecks.export import ExportConfig, Exporter, ExportStore
 from openchecks.storage import Storage
 from openchecks.x9.validate import validate
@@ -121,7 +122,7 @@ def run(
             "account": f"{3661702511 + n}",
             "check_number": f"{1000 + n}",
         }
-        side = {"bucket": "archive", "key": "check.png", "dpi": source_dpi}
+        side: StraightImage = {"bucket": "archive", "key": "check.png", "dpi": source_dpi}
         doc["images"] = {"front": side, "back": side} if back else {"front": side}
         doc["quality"] = {"partial_image": "pass", "too_light_or_too_dark": "pass"}
         deposits.create(doc)

@@ -74,6 +74,7 @@ from openchecks.deposits import (
     review,
     utc_now,
 )
+from openchecks.documents import DepositDoc
 from openchecks.errors import (
     BadRequest,
     Conflict,
@@ -381,9 +382,10 @@ class Api:
         )
         if key is not None:
             doc["idempotency"] = {"fingerprint": asked}
-        for name, declared in (("image", size), ("back_image", back_size)):
-            if declared is not None:
-                doc[name]["signed_size"] = declared
+        if size is not None:
+            doc["image"]["signed_size"] = size
+        if back_size is not None:
+            doc["back_image"]["signed_size"] = back_size
         ttl = settings.upload_url_ttl_seconds
         doc["upload_expires"] = iso(now + timedelta(seconds=ttl))
         try:
@@ -436,7 +438,7 @@ class Api:
         body = self._created(doc, max(1, left), self.ctx.app_config().require_back)
         return Response(201, body, {"Idempotent-Replayed": "true"})
 
-    def _create_within_limit(self, doc: dict[str, Any], limit_cents: int) -> dict[str, Any]:
+    def _create_within_limit(self, doc: DepositDoc, limit_cents: int) -> dict[str, Any]:
         """Hold the amount in the customer's ledger for the day (compare-and-set: concurrent requests cannot
         pass the limit together), then store the draft; the hold goes again when the draft is not stored."""
         from openchecks.ledger import Ledger

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from openchecks import duplicates
 from openchecks.config import AppConfig, Settings
+from openchecks.documents import DepositDoc, HistoryEntry, Status
 from openchecks.errors import (
     BadRequest,
     ConfigurationError,
@@ -46,9 +47,6 @@ from openchecks.errors import (
 from openchecks.retry import retried
 from openchecks.services import DocumentClient
 
-Status = Literal[
-    "received", "processing", "accepted", "needs_review", "duplicate", "rejected", "failed", "exported"
-]
 RECEIVED: Final = "received"
 PROCESSING: Final = "processing"
 ACCEPTED: Final = "accepted"
@@ -207,7 +205,7 @@ def new_deposit(
     deposit_id: str | None = None,
     back_content_type: str | None = None,
     contact_email: str = "",
-) -> dict[str, Any]:
+) -> DepositDoc:
     """A fresh `received` deposit document (not yet stored): the front's upload under `image`, the back's
     under `back_image` (uploaded when the customer sends it; required when the configuration says so).
     `email` is the account it is filed under; `contact_email`, when the account is not an e-mail address (an
@@ -217,9 +215,7 @@ def new_deposit(
     key = f"{deposit_id}/front.{CONTENT_TYPES[content_type]}"
     back_type = back_content_type or content_type
     back_key = f"{deposit_id}/back.{CONTENT_TYPES[back_type]}"
-    contact = {"contact_email": contact_email} if contact_email and contact_email != email else {}
-    return {
-        **contact,
+    doc: DepositDoc = {
         "_id": deposit_id,
         "type": "deposit",
         "email": email,
@@ -238,16 +234,23 @@ def new_deposit(
         "history": [{"status": RECEIVED, "at": iso(moment), "by": email}],
         "steps": {},
     }
+    if contact_email and contact_email != email:
+        doc["contact_email"] = contact_email
+    return doc
 
 
 def set_status(
-    doc: dict[str, Any], status: Status, by: str, now: datetime | None = None, reason: str | None = None
+    doc: DepositDoc | dict[str, Any],
+    status: Status,
+    by: str,
+    now: datetime | None = None,
+    reason: str | None = None,
 ) -> None:
     """Move `doc` to `status` and append one history entry."""
     moment = iso(now or utc_now())
     doc["status"] = status
     doc["updated"] = moment
-    entry: dict[str, Any] = {"status": status, "at": moment, "by": by}
+    entry: HistoryEntry = {"status": status, "at": moment, "by": by}
     if reason:
         entry["reason"] = reason
     doc.setdefault("history", []).append(entry)
@@ -313,8 +316,9 @@ class DepositStore:
             raise
         return doc
 
-    def create(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """Store a new document; returns it with its `_rev`. Conflict if the id exists."""
+    def create(self, doc: DepositDoc) -> dict[str, Any]:
+        """Store a new document; returns it with its `_rev` (as `get` would read it: the store's documents
+        are plain JSON objects to the code that changes them). Conflict if the id exists."""
         try:
             result = self._call(
                 "creating a deposit",
@@ -324,8 +328,7 @@ class DepositStore:
             if _status_of(exc) == 409:
                 raise Conflict("A deposit with that id already exists.", code="deposit_exists") from None
             raise
-        stored = dict(doc)
-        stored["_rev"] = result["rev"]
+        stored: dict[str, Any] = {**doc, "_rev": result["rev"]}
         return stored
 
     def update(
@@ -939,42 +942,45 @@ def retry_failed(
 REVIEWER_ONLY = ("duplicate_of", "possible_duplicate_of", "override")
 
 
+# What public_view copies from the document when present.
+PUBLIC_KEYS = (
+    "email",
+    "contact_email",
+    "to_account",
+    "amount",
+    "amount_cents",
+    "currency",
+    "status",
+    "created",
+    "updated",
+    "reasons",
+    "reading",
+    "history",
+    "steps",
+    "attempts",
+    "last_error",
+    "duplicate_of",
+    "possible_duplicate_of",
+    "override",
+    "reviews",
+    "corrected",
+    "archive",
+    "export",
+    "messages",
+    "amount_read",
+    "quality",
+    "back_quality",
+    "quality_report",
+    "endorsement",
+    "geometry",
+)
+
+
 def public_view(doc: Mapping[str, Any], reviewer: bool = False) -> dict[str, Any]:
     """What the API returns for a deposit, without CouchDB internals: everything a customer may see (no
     other deposit's id), and for a reviewer also which deposits it duplicates."""
-    keep = (
-        "email",
-        "contact_email",
-        "to_account",
-        "amount",
-        "amount_cents",
-        "currency",
-        "status",
-        "created",
-        "updated",
-        "reasons",
-        "reading",
-        "history",
-        "steps",
-        "attempts",
-        "last_error",
-        "duplicate_of",
-        "possible_duplicate_of",
-        "override",
-        "reviews",
-        "corrected",
-        "archive",
-        "export",
-        "messages",
-        "amount_read",
-        "quality",
-        "back_quality",
-        "quality_report",
-        "endorsement",
-        "geometry",
-    )
     out: dict[str, Any] = {"id": doc["_id"]}
-    for name in keep:
+    for name in PUBLIC_KEYS:
         if name in REVIEWER_ONLY and not reviewer:
             continue
         if name in doc:

@@ -16,6 +16,7 @@ import pytest
 from openchecks.clients import cloudant_client, cos_client, reset_client_caches
 from openchecks.config import Settings
 from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
+from openchecks.documents import DepositDoc
 from openchecks.errors import ServiceUnavailable
 from openchecks.export import EXPORTED, ExportConfig, Exporter, ExportStore
 from openchecks.provision import EXPORT_INDEXES, ensure_indexes
@@ -68,7 +69,7 @@ class Env:
         self.storage = Storage(cos_client(self.settings)[0], self.settings)
         self.truth = json.loads((checks / "truth.json").read_text())
         self.checks = checks
-        self.expected: dict[str, dict[str, Any]] = {}
+        self.expected: dict[str, DepositDoc] = {}
 
     def add_checks(self) -> list[str]:
         ids = []
@@ -78,14 +79,18 @@ class Env:
             cents = int(round(float(truth["declared_amount"]) * 100))
             doc = new_deposit("c@example.com", f"5550{n:04d}", cents, "image/png", "incoming", created)
             doc["status"] = ACCEPTED
-            doc["reading"] = {k: truth[k] for k in ("routing", "account", "check_number")}
+            doc["reading"] = {
+                "routing": truth["routing"],
+                "account": truth["account"],
+                "check_number": truth["check_number"],
+            }
             key = f"{doc['_id']}/front{Path(name).suffix}"
             self.storage.put(
                 self.settings.bucket_archive, key, (self.checks / name).read_bytes(), "image/png"
             )
             doc["images"] = {"front": {"bucket": self.settings.bucket_archive, "key": key}}
             if n % 2 == 0:  # every other one has a back (another scan stands in for it)
-                doc["images"]["back"] = dict(doc["images"]["front"])
+                doc["images"]["back"] = doc["images"]["front"].copy()
             if n == 1:
                 doc["corrected"] = {"account": truth["account"]}
             doc["quality"] = {"partial_image": "pass", "excessive_skew": "fail", "out_of_focus": "pass"}
@@ -186,7 +191,7 @@ def test_exactly_once_on_the_real_servers_and_every_field_read_back(env: Env) ->
         business = export["business_date"].replace("-", "")
         assert records[1].value("cash_letter_business_date") == business
         items = {i["sequence_number"]: i for i in export["items"]}
-        current: dict[str, Any] | None = None
+        current: DepositDoc | None = None
         views: list[tuple[str, str]] = []
         for rec in records:
             if rec.type == "25":

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from openchecks.config import Settings
-from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
+from openchecks.deposits import ACCEPTED, DepositStore, Status, new_deposit
 from openchecks.errors import ConfigurationError, ServiceUnavailable
 from openchecks.export import (
     EXPORTED,
@@ -80,7 +80,9 @@ class World:
         self.s3.objects[("openchecks-archive", "large.jpg")] = FRONT_PNG
         self.count = 0
 
-    def add(self, n: int, *, back: bool = True, archive_only: bool = False, **extra: Any) -> list[str]:
+    def add(
+        self, n: int, *, back: bool = True, archive_only: bool = False, status: Status = ACCEPTED
+    ) -> list[str]:
         ids = []
         for _ in range(n):
             self.count += 1
@@ -88,7 +90,7 @@ class World:
             doc = new_deposit(
                 "c@example.com", "12345678", 1000 + self.count, "image/png", "incoming", created
             )
-            doc["status"] = ACCEPTED
+            doc["status"] = status
             doc["reading"] = {
                 "routing": "063100277",
                 "account": f"{7000 + self.count}",
@@ -105,7 +107,6 @@ class World:
                 "too_light_or_too_dark": "pass",
                 "out_of_focus": "pass",
             }
-            doc.update(extra)
             self.deposits.create(doc)
             ids.append(doc["_id"])
         return ids
