@@ -101,6 +101,71 @@ def _segments(text: str, start: int, end: int) -> tuple[list[Span], Span | None]
     return closed, ((seg_start, end) if seg_start < end else None)
 
 
+def _routing(line: str, open_t: int, close_t: int, spans: dict[str, Span], problems: list[str]) -> str:
+    """The digits between the first two transit symbols (its span into `spans`; format faults into
+    `problems`)."""
+    routing, routing_span, foreign = _digits(line, open_t + 1, close_t)
+    if routing_span is not None:
+        spans["routing"] = routing_span
+    if not routing:
+        problems.append("routing_missing")
+    elif foreign or DASH in line[open_t + 1 : close_t] or len(routing) != ROUTING_LENGTH:
+        problems.append("routing_format_invalid")
+    return routing
+
+
+def _amount(line: str, close_t: int, problems: list[str]) -> tuple[int | None, int]:
+    """The amount field, if any, closes the line (⑇ten digits⑇): its cents (None when absent or malformed)
+    and where the fields before it end."""
+    amounts = [i for i, ch in enumerate(line) if ch == AMOUNT]
+    if not amounts:
+        return None, len(line)
+    if len(amounts) != 2 or amounts[0] < close_t:
+        problems.append("amount_format_invalid")
+        return None, amounts[0]
+    amount, _, bad = _digits(line, amounts[0] + 1, amounts[1])
+    if bad or len(amount) != AMOUNT_LENGTH or line[amounts[1] + 1 :].strip():
+        problems.append("amount_format_invalid")
+        return None, amounts[0]
+    return int(amount), amounts[0]
+
+
+def _auxiliary(line: str, open_t: int, problems: list[str]) -> tuple[str | None, Span | None]:
+    """The auxiliary on-us field: whatever sits left of the first transit symbol (business and cashier's
+    checks), kept only when framed by on-us symbols; its digits and span."""
+    aux_text = line[:open_t].strip()
+    if not aux_text:
+        return None, None
+    auxiliary, aux_span, _ = _digits(line, 0, open_t)
+    # A real auxiliary on-us field is framed by on-us symbols; anything else there is noise.
+    inner = aux_text[1:-1]
+    framed = len(aux_text) > 2 and aux_text[0] == aux_text[-1] == ON_US and ON_US not in inner
+    if auxiliary and not (framed and all(ch in DIGITS + DASH + " " for ch in inner)):
+        problems.append("auxiliary_on_us_format_invalid")
+        return None, None
+    return auxiliary or None, aux_span
+
+
+def _on_us_spans(
+    line: str, start: int, end: int, has_auxiliary: bool, problems: list[str]
+) -> tuple[Span | None, Span | None]:
+    """Where the account and the serial sit in the on-us field line[start:end]: the account is the last
+    field an on-us symbol ends, a serial sits on its other side."""
+    closed, tail = _segments(line, start, end)
+    has_on_us = bool(closed)
+    closed = [s for s in closed if _digits(line, *s)[0]]
+    tail_digits = tail if tail and _digits(line, *tail)[0] else None
+    if closed:
+        return closed[-1], tail_digits or (closed[0] if len(closed) > 1 else None)
+    if tail_digits and has_on_us:
+        return None, tail_digits  # digits only after the on-us symbol: a serial, with the account missing
+    if tail_digits:
+        if not has_auxiliary:
+            problems.append("on_us_symbol_missing")
+        return tail_digits, None
+    return None, None
+
+
 def parse_micr_line(text: str) -> MicrFields:
     """Parse a MICR line written with the Unicode symbols (or with A/B/C/D, as the e13b model writes them).
 
@@ -121,64 +186,11 @@ def parse_micr_line(text: str) -> MicrFields:
         problems.append("extra_transit_symbol")
     open_t, close_t = transits[0], transits[1]
 
-    routing, routing_span, foreign = _digits(line, open_t + 1, close_t)
-    if routing_span is not None:
-        spans["routing"] = routing_span
-    if not routing:
-        problems.append("routing_missing")
-    elif foreign or DASH in line[open_t + 1 : close_t] or len(routing) != ROUTING_LENGTH:
-        problems.append("routing_format_invalid")
-
-    # The amount field, if any, closes the line: ⑇ten digits⑇.
-    end = len(line)
-    amount_cents: int | None = None
-    amounts = [i for i, ch in enumerate(line) if ch == AMOUNT]
-    if amounts:
-        if len(amounts) != 2 or amounts[0] < close_t:
-            problems.append("amount_format_invalid")
-        else:
-            amount, _, bad = _digits(line, amounts[0] + 1, amounts[1])
-            if bad or len(amount) != AMOUNT_LENGTH or line[amounts[1] + 1 :].strip():
-                problems.append("amount_format_invalid")
-            else:
-                amount_cents = int(amount)
-        end = amounts[0]
-
-    # Auxiliary on-us: whatever sits left of the first transit symbol (business and cashier's checks).
-    aux_text = line[:open_t].strip()
-    auxiliary: str | None = None
-    aux_span: Span | None = None
-    if aux_text:
-        auxiliary, aux_span, _ = _digits(line, 0, open_t)
-        # A real auxiliary on-us field is framed by on-us symbols; anything else there is noise.
-        inner = aux_text[1:-1]
-        framed = len(aux_text) > 2 and aux_text[0] == aux_text[-1] == ON_US and ON_US not in inner
-        if auxiliary and not (framed and all(ch in DIGITS + DASH + " " for ch in inner)):
-            problems.append("auxiliary_on_us_format_invalid")
-            auxiliary, aux_span = None, None
-        auxiliary = auxiliary or None
-
+    routing = _routing(line, open_t, close_t, spans, problems)
+    amount_cents, end = _amount(line, close_t, problems)
+    auxiliary, aux_span = _auxiliary(line, open_t, problems)
     on_us_end = transits[2] if len(transits) > 2 else end
-    on_us_text = line[close_t + 1 : on_us_end]
-    closed, tail = _segments(line, close_t + 1, on_us_end)
-    has_on_us = bool(closed)
-    closed = [s for s in closed if _digits(line, *s)[0]]
-    tail_digits = _digits(line, *tail)[0] if tail else ""
-    account_span: Span | None = None
-    serial_span: Span | None = None
-    if closed:
-        # The account number is the last field the on-us symbol ends; a serial sits on its other side.
-        account_span = closed[-1]
-        if tail_digits and tail:
-            serial_span = tail
-        elif len(closed) > 1:
-            serial_span = closed[0]
-    elif tail_digits and tail and has_on_us:
-        serial_span = tail  # digits only after the on-us symbol: a serial, with the account missing
-    elif tail_digits and tail:
-        account_span = tail
-        if auxiliary is None:
-            problems.append("on_us_symbol_missing")
+    account_span, serial_span = _on_us_spans(line, close_t + 1, on_us_end, auxiliary is not None, problems)
     if aux_span is not None:
         serial_span = aux_span  # the auxiliary on-us field carries the serial when present
 
@@ -191,7 +203,7 @@ def parse_micr_line(text: str) -> MicrFields:
         account=account,
         check_number=check_number,
         auxiliary_on_us=auxiliary,
-        on_us=on_us_text.strip() or None,
+        on_us=line[close_t + 1 : on_us_end].strip() or None,
         amount_cents=amount_cents,
         problems=tuple(problems),
         spans=spans,
