@@ -18,7 +18,7 @@ parts (image reference key, digital signature, image data); ``IMAGE_DATA_PREFIX`
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -524,6 +524,68 @@ def field_deviation(f: Field, value: str) -> str | None:
     return None
 
 
+def _digits_problem(f: Field, value: str) -> str | None:
+    return None if value.isdigit() else f"must be digits, not {value!r}"
+
+
+def _digits_or_blank_problem(f: Field, value: str) -> str | None:
+    return None if value.isdigit() else f"must be digits or blank, not {value!r}"
+
+
+def _nbsm_problem(f: Field, value: str) -> str | None:
+    return None if _NBSM.match(value) else f"must be digits, blanks, '-' or '/', not {value!r}"
+
+
+def _date_problem(f: Field, value: str) -> str | None:
+    try:
+        datetime.strptime(value, "%Y%m%d")
+    except ValueError:
+        return f"must be a date YYYYMMDD, not {value!r}"
+    return None
+
+
+def _time_problem(f: Field, value: str) -> str | None:
+    if not value.isdigit() or int(value[:2]) > 23 or int(value[2:]) > 59:
+        return f"must be a time HHMM, not {value!r}"
+    return None
+
+
+def _value_problem(f: Field, value: str) -> str | None:
+    if value in f.values:
+        return None
+    return f"must be one of {', '.join(v.strip() or 'blank' for v in f.values)}"
+
+
+def _letters_problem(f: Field, value: str) -> str | None:
+    ok = value.replace(" ", "").isalpha() and value.isascii()
+    return None if ok else f"must be letters, not {value!r}"
+
+
+def _alphanumeric_problem(f: Field, value: str) -> str | None:
+    stripped = value.replace(" ", "")
+    ok = stripped.isalnum() and stripped.isascii()
+    return None if ok else f"must be letters or digits, not {value!r}"
+
+
+def _printable_problem(f: Field, value: str) -> str | None:
+    return None if _PRINTABLE.match(value) else "has characters that are not printable"
+
+
+# How a non-blank value of each field kind is checked (any other kind: printable characters).
+_KIND_PROBLEMS: dict[str, Callable[[Field, str], str | None]] = {
+    "N": _digits_problem,
+    "RT": _digits_problem,
+    "NB": _digits_or_blank_problem,
+    "NBSM": _nbsm_problem,
+    "D": _date_problem,
+    "DB": _date_problem,
+    "T": _time_problem,
+    "V": _value_problem,
+    "A": _letters_problem,
+    "AN": _alphanumeric_problem,
+}
+
+
 def field_problem(f: Field, value: str) -> str | None:
     """Why `value` is not a valid value of `f`, or None."""
     blank = value.strip() == ""
@@ -532,42 +594,5 @@ def field_problem(f: Field, value: str) -> str | None:
     if f.kind == "B":
         return None if blank else "must be blank (reserved)"
     if blank:
-        if f.required:
-            return "is mandatory but blank"
-        return None
-    if f.kind in ("N", "RT"):
-        if not value.isdigit():
-            return f"must be digits, not {value!r}"
-        return None
-    if f.kind == "NB":
-        return None if value.isdigit() else f"must be digits or blank, not {value!r}"
-    if f.kind == "NBSM":
-        return None if _NBSM.match(value) else f"must be digits, blanks, '-' or '/', not {value!r}"
-    if f.kind in ("D", "DB"):
-        try:
-            datetime.strptime(value, "%Y%m%d")
-        except ValueError:
-            return f"must be a date YYYYMMDD, not {value!r}"
-        return None
-    if f.kind == "T":
-        if not value.isdigit() or int(value[:2]) > 23 or int(value[2:]) > 59:
-            return f"must be a time HHMM, not {value!r}"
-        return None
-    if f.kind == "V":
-        return (
-            None
-            if value in f.values
-            else f"must be one of {', '.join(v.strip() or 'blank' for v in f.values)}"
-        )
-    if f.kind == "A":
-        return (
-            None
-            if value.replace(" ", "").isalpha() and value.isascii()
-            else f"must be letters, not {value!r}"
-        )
-    if f.kind == "AN":
-        stripped = value.replace(" ", "")
-        return (
-            None if stripped.isalnum() and stripped.isascii() else f"must be letters or digits, not {value!r}"
-        )
-    return None if _PRINTABLE.match(value) else "has characters that are not printable"
+        return "is mandatory but blank" if f.required else None
+    return _KIND_PROBLEMS.get(f.kind, _printable_problem)(f, value)
