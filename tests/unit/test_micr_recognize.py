@@ -126,3 +126,27 @@ def test_the_amount_and_endorsement_readers_run_tesseract_with_one_thread_and_ni
     assert len(calls) >= 2
     for command, env in calls:
         assert env.get("OMP_THREAD_LIMIT") == "1" and command[:3] == ["nice", "-n", "7"], command
+
+
+def test_several_crops_in_one_tesseract_run_read_as_one_run_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """recognize_lines loads the model once for all crops (one Tesseract process) and gives every crop the
+    text and confidences a run of its own gives; a blank crop is not sent to Tesseract at all."""
+    require_models()
+    text = f"{TRANSIT}121000248{TRANSIT} 4861507788{ON_US} 0150"
+    line = drawn_line(text)
+    crops: list[tuple[Image.Image, str]] = [(line, "raw"), (line, "padx16"), (line, "h48")]
+    crops.append((Image.new("L", line.size, 250), "raw"))
+    one_each = [recognize_line(image, "e13b", prep) for image, prep in crops]
+    runs: list[list[str]] = []
+    real = recognize.run_tesseract
+
+    def counting(args: list[str], **kwargs: object) -> None:
+        runs.append(args)
+        real(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recognize, "run_tesseract", counting)
+    together = recognize.recognize_lines(crops, "e13b")
+    assert len(runs) == 1
+    assert [(r.text, r.confidences) for r in together] == [(r.text, r.confidences) for r in one_each]
+    assert together[0].text.replace(" ", "") == text.replace(" ", "")
+    assert together[-1].text == ""

@@ -16,6 +16,7 @@ import shlex
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,8 +255,27 @@ def recognize_line(
 ) -> Recognition:
     """Read the MICR line in `image` (a crop holding one line) with the models in `tessdata` (default:
     `default_tessdata()`). Raises ModelMissingError without the model."""
+    return recognize_lines([(image, preprocess)], engine, timeout, tessdata=tessdata, nice=nice)[0]
+
+
+def _page_hocr(hocr: str) -> list[str]:
+    """The pages of a multi-image hOCR document, in order."""
+    return re.split(r"<div class='ocr_page'", hocr)[1:]
+
+
+def recognize_lines(
+    crops: Sequence[tuple[Image.Image, str | Preprocess]],
+    engine: str = DEFAULT_ENGINE,
+    timeout: float = 10.0,
+    *,
+    tessdata: str | Path | None = None,
+    nice: int | None = None,
+) -> list[Recognition]:
+    """Read several line crops, each with its own preprocessing, in ONE Tesseract run (one Recognition per
+    crop, in order): Tesseract loads its model once for all of them (for e13b about 0.03 s of CPU saved per
+    extra crop; each page is still read on its own, so every text and confidence is the one a run per crop
+    gives). Raises ModelMissingError without the model."""
     eng = ENGINES[engine]
-    prep = PREPROCESSING[preprocess] if isinstance(preprocess, str) else preprocess
     models = model_dir(tessdata)
     if not (models / f"{eng.lang}.traineddata").is_file():
         raise ModelMissingError(
@@ -263,31 +283,53 @@ def recognize_line(
             "run `python -m infra.models install` or set the tessdata_dir package parameter"
         )
     started = time.perf_counter()
-    prepared = prepare_line(image, prep)
-    lo, hi = prepared.getextrema()
-    if not isinstance(lo, int) or not isinstance(hi, int) or hi - lo < BLANK_CONTRAST or lo > 160:
+    prepared: list[Image.Image | None] = []
+    for image, preprocess in crops:
+        prep = PREPROCESSING[preprocess] if isinstance(preprocess, str) else preprocess
+        line = prepare_line(image, prep)
+        lo, hi = line.getextrema()
+        blank = not isinstance(lo, int) or not isinstance(hi, int) or hi - lo < BLANK_CONTRAST or lo > 160
         # The LSTM model invents symbols on an empty crop; there is nothing to read.
-        return Recognition(text="", confidences=(), seconds=time.perf_counter() - started, engine=eng.name)
-    options = [
-        "--tessdata-dir",
-        str(models),
-        "--oem",
-        str(eng.oem),
-        "--psm",
-        str(eng.psm),
-        "--dpi",
-        "300",
-        "-c",
-        "tessedit_create_hocr=1",
-        "-c",
-        "hocr_char_boxes=1",
-    ]
-    with tempfile.TemporaryDirectory(prefix="micr-") as tmp:
-        source = Path(tmp) / "line.png"
-        prepared.save(source)
-        base = Path(tmp) / "out"
-        level = OCR_NICE if nice is None else nice
-        run_tesseract([str(source), str(base), "-l", eng.lang, *options], nice=level, timeout=timeout)
-        hocr = (Path(tmp) / "out.hocr").read_text(encoding="utf-8")
-    text, confs = _parse_hocr(hocr, eng.symbol_map)
-    return Recognition(text=text, confidences=confs, seconds=time.perf_counter() - started, engine=eng.name)
+        prepared.append(None if blank else line)
+    pages: list[str] = []
+    wanted = [line for line in prepared if line is not None]
+    if wanted:
+        options = [
+            "--tessdata-dir",
+            str(models),
+            "--oem",
+            str(eng.oem),
+            "--psm",
+            str(eng.psm),
+            "--dpi",
+            "300",
+            "-c",
+            "tessedit_create_hocr=1",
+            "-c",
+            "hocr_char_boxes=1",
+        ]
+        with tempfile.TemporaryDirectory(prefix="micr-") as tmp:
+            sources = []
+            for number, line in enumerate(wanted):
+                source = Path(tmp) / f"line{number}.png"
+                line.save(source)
+                sources.append(str(source))
+            if len(sources) == 1:
+                source_arg = sources[0]
+            else:  # a text file naming the images: Tesseract reads them as the pages of one document
+                listing = Path(tmp) / "lines.txt"
+                listing.write_text("\n".join(sources) + "\n", encoding="utf-8")
+                source_arg = str(listing)
+            base = Path(tmp) / "out"
+            level = OCR_NICE if nice is None else nice
+            run_tesseract([source_arg, str(base), "-l", eng.lang, *options], nice=level, timeout=timeout)
+            pages = _page_hocr((Path(tmp) / "out.hocr").read_text(encoding="utf-8"))
+        if len(pages) != len(wanted):
+            raise RuntimeError(f"tesseract returned {len(pages)} pages for {len(wanted)} lines")
+    seconds = (time.perf_counter() - started) / max(1, len(crops))
+    out: list[Recognition] = []
+    read = iter(pages)
+    for crop in prepared:
+        text, confs = ("", ()) if crop is None else _parse_hocr(next(read), eng.symbol_map)
+        out.append(Recognition(text=text, confidences=confs, seconds=seconds, engine=eng.name))
+    return out
