@@ -15,8 +15,10 @@ import re
 import shlex
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,53 @@ _TSV_NUMBERS = ("level", "page_num", "block_num", "par_num", "line_num", "word_n
 _TSV_BOX = ("left", "top", "width", "height")
 
 
+def _parse_tsv(rows: list[str], count: int) -> list[dict[str, list[Any]]]:
+    """Tesseract's TSV, one column dict for each of `count` pages (`page_num` 1, 2, ...)."""
+    header = rows[0].split("\t") if rows else []
+    pages: dict[int, dict[str, list[Any]]] = {}
+    for row in rows[1:]:
+        cells = row.split("\t")
+        if len(cells) < len(header) - 1:
+            continue
+        cells += [""] * (len(header) - len(cells))
+        page = int(cells[header.index("page_num")]) if "page_num" in header else 1
+        out = pages.setdefault(page, {name: [] for name in header})
+        for name, cell in zip(header, cells, strict=True):
+            if name == "page_num":
+                out[name].append(1)  # each image's words as a run of its own gives them
+            elif name in _TSV_NUMBERS or name in _TSV_BOX:
+                out[name].append(int(cell))
+            elif name == "conf":
+                out[name].append(float(cell))
+            else:
+                out[name].append(cell)
+    return [pages.get(page, {name: [] for name in header}) for page in range(1, count + 1)]
+
+
+def _image_data_pages(
+    images: Sequence[Image.Image], lang: str, config: str, timeout: float, nice: int
+) -> list[dict[str, list[Any]]]:
+    """`image_data` for several images in ONE Tesseract run (a text file naming them: the pages of one
+    document, each read on its own), one column dict per image."""
+    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
+        sources = []
+        for number, image in enumerate(images):
+            source = Path(tmp) / f"image{number}.png"
+            image.save(source, format="PNG", compress_level=1)
+            sources.append(str(source))
+        if len(sources) == 1:
+            source_arg = sources[0]
+        else:
+            listing = Path(tmp) / "images.txt"
+            listing.write_text("\n".join(sources) + "\n", encoding="utf-8")
+            source_arg = str(listing)
+        base = Path(tmp) / "out"
+        args = [source_arg, str(base), "-l", lang, *shlex.split(config), "-c", "tessedit_create_tsv=1"]
+        run_tesseract(args, nice=nice, timeout=timeout)
+        rows = (Path(tmp) / "out.tsv").read_text(encoding="utf-8", errors="replace").splitlines()
+    return _parse_tsv(rows, len(images))
+
+
 def image_data(
     image: Image.Image, *, lang: str = "eng", config: str = "", timeout: float = 10.0, nice: int | None = None
 ) -> dict[str, list[Any]]:
@@ -96,29 +145,106 @@ def image_data(
     `left`, `top`, `width`, `height`, `block_num`, `par_num`, `line_num`, ...), run as every Tesseract here
     runs (`run_tesseract`: one OpenMP thread, at `OCR_NICE`). pytesseract's own calls left OpenMP on: 0.16 s
     of CPU a call instead of 0.09. `config` is extra command-line options ("--psm 6", "--tessdata-dir D").
-    Raises TesseractTimeout after `timeout` seconds and RuntimeError when Tesseract fails."""
-    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
-        source = Path(tmp) / "image.png"
-        image.save(source, format="PNG", compress_level=1)
-        base = Path(tmp) / "out"
-        args = [str(source), str(base), "-l", lang, *shlex.split(config), "-c", "tessedit_create_tsv=1"]
-        run_tesseract(args, nice=OCR_NICE if nice is None else nice, timeout=timeout)
-        rows = (Path(tmp) / "out.tsv").read_text(encoding="utf-8", errors="replace").splitlines()
-    header = rows[0].split("\t") if rows else []
-    out: dict[str, list[Any]] = {name: [] for name in header}
-    for row in rows[1:]:
-        cells = row.split("\t")
-        if len(cells) < len(header) - 1:
-            continue
-        cells += [""] * (len(header) - len(cells))
-        for name, cell in zip(header, cells, strict=True):
-            if name in _TSV_NUMBERS or name in _TSV_BOX:
-                out[name].append(int(cell))
-            elif name == "conf":
-                out[name].append(float(cell))
-            else:
-                out[name].append(cell)
-    return out
+    Inside `SharedRun.joined()` the thread's first call is made together with the other threads' (one
+    Tesseract process for all). Raises TesseractTimeout after `timeout` seconds and RuntimeError when
+    Tesseract fails."""
+    level = OCR_NICE if nice is None else nice
+    party = getattr(_LOCAL, "party", None)
+    if isinstance(party, SharedRun) and not getattr(_LOCAL, "used", True):
+        _LOCAL.used = True
+        return party.image_data(image, lang, config, timeout, level)
+    return _image_data_pages([image], lang, config, timeout, level)[0]
+
+
+_LOCAL = threading.local()
+
+
+@dataclass
+class _Request:
+    image: Image.Image
+    key: tuple[str, str, int]
+    timeout: float
+    result: dict[str, list[Any]] | None = None
+    error: BaseException | None = None
+    taken: bool = False
+    done: bool = False
+
+
+class SharedRun:
+    """One Tesseract process for the first `image_data` call of each of `parties` threads (each inside
+    `joined()`): Tesseract `eng` spends about 0.07 s of CPU loading its model and dictionary before it reads
+    anything, so the amount on the front and the endorsement on the back, read at the same time in two
+    threads, cost one start-up instead of two. Each image is a page of its own, read as a run of its own
+    reads it. A thread that leaves `joined()` without a call withdraws; calls with other options (language,
+    `config`, nice) run separately; a call waits at most `wait` seconds for the others, then runs alone."""
+
+    def __init__(self, parties: int, wait: float = 1.0) -> None:
+        self._cond = threading.Condition()
+        self._open = parties
+        self._pending: list[_Request] = []
+        self._wait = wait
+
+    @contextmanager
+    def joined(self) -> Iterator[None]:
+        _LOCAL.party, _LOCAL.used = self, False
+        try:
+            yield
+        finally:
+            used = _LOCAL.used
+            _LOCAL.party, _LOCAL.used = None, True
+            if not used:
+                with self._cond:
+                    self._open -= 1
+                    self._cond.notify_all()
+
+    def image_data(
+        self, image: Image.Image, lang: str, config: str, timeout: float, nice: int
+    ) -> dict[str, list[Any]]:
+        request = _Request(image, (lang, config, nice), timeout)
+        deadline = time.monotonic() + self._wait
+        take: list[_Request] = []
+        with self._cond:
+            self._open -= 1
+            self._pending.append(request)
+            self._cond.notify_all()
+            while not request.taken:
+                left = deadline - time.monotonic()
+                if self._open <= 0 or left <= 0:
+                    # Everyone has arrived or withdrawn (or the wait is over): this thread runs what waits.
+                    take = self._pending if self._open <= 0 else [request]
+                    self._pending = [r for r in self._pending if r not in take]
+                    for r in take:
+                        r.taken = True
+                    break
+                self._cond.wait(left)
+        if take:
+            self._run(take)
+        with self._cond:
+            while not request.done:
+                self._cond.wait()
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _run(self, requests: list[_Request]) -> None:
+        groups: dict[tuple[str, str, int], list[_Request]] = {}
+        for r in requests:
+            groups.setdefault(r.key, []).append(r)
+        for (lang, config, nice), group in groups.items():
+            try:
+                timeout = max(r.timeout for r in group)
+                pages = _image_data_pages([r.image for r in group], lang, config, timeout, nice)
+                for r, page in zip(group, pages, strict=True):
+                    r.result = page
+            except BaseException as exc:  # every caller sees its run's failure, as a run of its own
+                for r in group:
+                    r.error = exc
+            finally:
+                with self._cond:
+                    for r in group:
+                        r.done = True
+                    self._cond.notify_all()
 
 
 class ModelMissingError(RuntimeError):
