@@ -113,3 +113,24 @@ def test_verification_readings_confirm_or_stop_an_acceptance(verifications: list
     verified = reader._verify(attempt, readings)
     assert verified.decision.status == status
     assert ("readings_disagree" in verified.decision.reasons) == (status == "needs_review")
+
+
+def test_the_first_band_and_its_verifications_cost_one_tesseract_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An accepted check read from its best band: the line and both confirming readings in one Tesseract
+    process (one model load, not three)."""
+    require_models()
+    rng = random.Random(12)
+    routing = random_routing(rng)
+    image = draw_check(rng, micr_line(rng, routing, "7730011", "2051", None), "2051", "5.00", 200)
+    runs: list[list[str]] = []
+    real = recognize.run_tesseract
+
+    def counting(args: list[str], **kwargs: object) -> None:
+        runs.append(args)
+        real(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recognize, "run_tesseract", counting)
+    reading = read_check(image, "5.00")
+    assert reading.status == "accepted", reading.reasons
+    assert reading.routing == routing
+    assert len(runs) == 1

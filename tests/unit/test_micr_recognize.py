@@ -126,3 +126,99 @@ def test_the_amount_and_endorsement_readers_run_tesseract_with_one_thread_and_ni
     assert len(calls) >= 2
     for command, env in calls:
         assert env.get("OMP_THREAD_LIMIT") == "1" and command[:3] == ["nice", "-n", "7"], command
+
+
+def test_several_crops_in_one_tesseract_run_read_as_one_run_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """recognize_lines loads the model once for all crops (one Tesseract process) and gives every crop the
+    text and confidences a run of its own gives; a blank crop is not sent to Tesseract at all."""
+    require_models()
+    text = f"{TRANSIT}121000248{TRANSIT} 4861507788{ON_US} 0150"
+    line = drawn_line(text)
+    crops: list[tuple[Image.Image, str]] = [(line, "raw"), (line, "padx16"), (line, "h48")]
+    crops.append((Image.new("L", line.size, 250), "raw"))
+    one_each = [recognize_line(image, "e13b", prep) for image, prep in crops]
+    runs: list[list[str]] = []
+    real = recognize.run_tesseract
+
+    def counting(args: list[str], **kwargs: object) -> None:
+        runs.append(args)
+        real(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recognize, "run_tesseract", counting)
+    together = recognize.recognize_lines(crops, "e13b")
+    assert len(runs) == 1
+    assert [(r.text, r.confidences) for r in together] == [(r.text, r.confidences) for r in one_each]
+    assert together[0].text.replace(" ", "") == text.replace(" ", "")
+    assert together[-1].text == ""
+
+
+def _printed(text: str) -> Image.Image:
+    from PIL import ImageFont
+
+    image = Image.new("L", (900, 90), 255)
+    ImageDraw.Draw(image).text((20, 20), text, fill=0, font=ImageFont.load_default(size=40))
+    return image
+
+
+def _counting_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    runs: list[list[str]] = []
+    real = recognize.run_tesseract
+
+    def counting(args: list[str], **kwargs: object) -> None:
+        runs.append(args)
+        real(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recognize, "run_tesseract", counting)
+    return runs
+
+
+def _in_threads(shared: recognize.SharedRun, calls: list[tuple[Image.Image, str] | None]) -> list[object]:
+    """Each call in a thread of its own inside `shared.joined()` (None: a thread that makes no call)."""
+    import threading
+
+    out: list[object] = [None] * len(calls)
+
+    def party(k: int) -> None:
+        with shared.joined():
+            call = calls[k]
+            if call is not None:
+                out[k] = recognize.image_data(call[0], lang="eng", config=call[1])
+
+    threads = [threading.Thread(target=party, args=(k,)) for k in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return out
+
+
+def test_a_shared_run_reads_two_threads_images_in_one_tesseract_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two threads' first calls (the amount and the endorsement in read_both): one Tesseract process, and
+    each thread gets exactly the words a run of its own gives."""
+    first, second = _printed("For mobile deposit only"), _printed("One thousand forty-two and 00/100")
+    alone = [recognize.image_data(image, lang="eng", config="--psm 6") for image in (first, second)]
+    runs = _counting_runs(monkeypatch)
+    together = _in_threads(
+        recognize.SharedRun(parties=2, wait=20.0), [(first, "--psm 6"), (second, "--psm 6")]
+    )
+    assert len(runs) == 1
+    assert together == alone
+    assert "mobile" in " ".join(alone[0]["text"])
+
+
+def test_a_shared_run_does_not_wait_for_a_thread_that_withdrew(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A party that leaves without a call (no ink on the back, a failed reader) lets the other run at once,
+    and calls with other options are not merged."""
+    import time
+
+    image = _printed("For mobile deposit only")
+    runs = _counting_runs(monkeypatch)
+    started = time.monotonic()
+    out = _in_threads(recognize.SharedRun(parties=2, wait=20.0), [(image, "--psm 6"), None])
+    assert time.monotonic() - started < 10
+    assert len(runs) == 1 and out[0] is not None
+    runs.clear()
+    _in_threads(recognize.SharedRun(parties=2, wait=20.0), [(image, "--psm 6"), (image, "--psm 11")])
+    assert len(runs) == 2

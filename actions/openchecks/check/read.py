@@ -28,6 +28,7 @@ import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from openchecks.config import AppConfig
+from openchecks.micr.recognize import SharedRun
 
 Status = Literal["accepted", "needs_review", "rejected"]
 DEFAULT_DPI = 200
@@ -215,9 +217,11 @@ def read_front(
     tessdata: str | None = None,
     readers: Readers = REAL,
     photo: Image.Image | None = None,
+    shared_ocr: SharedRun | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(MICR reading as CheckReading.to_dict(), amount reading as AmountReading.to_dict() or None when the
-    amount reader failed) of a straightened front; `tessdata` is the MICR model directory.
+    amount reader failed) of a straightened front; `tessdata` is the MICR model directory; with `shared_ocr`
+    the amount reader's Tesseract run is one party of that shared run (`read_both`).
 
     The MICR line is read on the straightened check; when that reading is not accepted and the `photo` is
     given, the photo is read too (the MICR reader finds the line in a photo by itself, and a check scanned
@@ -225,11 +229,12 @@ def read_front(
     Acceptance still needs the reader's own confirming readings, so this adds no risk of a wrong line."""
 
     def amount_of() -> dict[str, Any] | None:
-        try:
-            # `tessdata` is the MICR model directory; the amount reader uses Tesseract's own `eng` (Debian's).
-            return readers.read_amount(straightened.image, straightened.dpi, None)
-        except Exception:  # an amount the reader cannot handle is an unread amount, decided later
-            return None
+        with shared_ocr.joined() if shared_ocr is not None else nullcontext():
+            try:
+                # `tessdata` is the MICR model directory; the amount reader uses Tesseract's own `eng`.
+                return readers.read_amount(straightened.image, straightened.dpi, None)
+            except Exception:  # an amount the reader cannot handle is an unread amount, decided later
+                return None
 
     # The readers spend their time in Tesseract processes: the amount is read while the MICR line is.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -256,9 +261,20 @@ def read_both(
 ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
     """(MICR reading, amount reading, endorsement or None without a back): `read_front` and `read_back`,
     the back read at the same time as the front."""
+    # The amount and the endorsement each start with a Tesseract `eng` run: one process for both saves a
+    # start-up (about 0.07 s of CPU: the model and its dictionary loaded once).
+    shared = SharedRun(parties=2) if back else None
+
+    def back_of() -> dict[str, Any]:
+        assert shared is not None
+        with shared.joined():
+            return read_back(back, policy, tessdata=tessdata, readers=readers)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(read_back, back, policy, tessdata=tessdata, readers=readers) if back else None
-        micr, amount = read_front(front, declared, tessdata=tessdata, readers=readers, photo=photo)
+        pending = pool.submit(back_of) if back else None
+        micr, amount = read_front(
+            front, declared, tessdata=tessdata, readers=readers, photo=photo, shared_ocr=shared
+        )
         endorsement = pending.result() if pending is not None else None
     return micr, amount, endorsement
 

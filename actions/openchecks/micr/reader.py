@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from openchecks.micr.decide import MIN_CONFIDENCE, Decision, decide, field_confidences
 from openchecks.micr.locate import find_micr_bands
 from openchecks.micr.parse import MicrFields, parse_micr_line
-from openchecks.micr.recognize import Recognition, recognize_line
+from openchecks.micr.recognize import Recognition, recognize_line, recognize_lines
 
 # Located bands read with e13b (the best one first, the rest in pairs) before mcr2 tries the best one.
 CANDIDATE_BANDS = 4
@@ -130,6 +130,32 @@ class _Attempt:
     decision: Decision
 
 
+def _read_variants(
+    band: Image.Image, variants: Sequence[tuple[str, str]], tessdata: str | Path | None = None
+) -> list[Recognition]:
+    """`band` read once per (engine, preprocessing) in `variants`, in order: one Tesseract run per engine
+    (its model loaded once for all of that engine's readings; the same texts as a run per reading)."""
+    out: list[Recognition | None] = [None] * len(variants)
+    for engine in dict.fromkeys(engine for engine, _ in variants):
+        slots = [i for i, (name, _) in enumerate(variants) if name == engine]
+        read = recognize_lines([(band, variants[i][1]) for i in slots], engine, tessdata=tessdata)
+        for i, recognition in zip(slots, read, strict=True):
+            out[i] = recognition
+    return [recognition for recognition in out if recognition is not None]
+
+
+def _decided(
+    order: int,
+    band: Image.Image,
+    recognition: Recognition,
+    declared_amount: str | float | int | None,
+) -> _Attempt:
+    fields = parse_micr_line(recognition.text)
+    threshold = MIN_CONFIDENCE.get(recognition.engine, 90.0)
+    decision = decide(fields, recognition.confidences, declared_amount, threshold)
+    return _Attempt(order, band, recognition, fields, decision)
+
+
 def _attempt(
     order: int,
     band: Image.Image,
@@ -137,11 +163,7 @@ def _attempt(
     declared_amount: str | float | int | None,
     tessdata: str | Path | None = None,
 ) -> _Attempt:
-    recognition = recognize_line(band, engine, "raw", tessdata=tessdata)
-    fields = parse_micr_line(recognition.text)
-    threshold = MIN_CONFIDENCE.get(engine, 90.0)
-    decision = decide(fields, recognition.confidences, declared_amount, threshold)
-    return _Attempt(order, band, recognition, fields, decision)
+    return _decided(order, band, recognize_line(band, engine, "raw", tessdata=tessdata), declared_amount)
 
 
 def _any_accepted(attempts: list[_Attempt]) -> bool:
@@ -153,9 +175,7 @@ def _verify(
 ) -> _Attempt:
     """Compare an accepted band with its verification readings; a disagreement on a scored field: review."""
     if readings is None:
-        readings = [
-            recognize_line(attempt.band, engine, prep, tessdata=tessdata) for engine, prep in VERIFICATIONS
-        ]
+        readings = _read_variants(attempt.band, VERIFICATIONS, tessdata)
     fields = attempt.fields
     wanted = (fields.routing, fields.account, fields.check_number)
     agree = conflict = 0
@@ -205,14 +225,11 @@ def read_check(
     verified: list[Recognition] | None = None
     with ThreadPoolExecutor(max_workers=PARALLEL_READS + len(VERIFICATIONS)) as pool:
         if bands:
-            # The best-ranked band is nearly always the line: read it and its verification readings at once.
+            # The best-ranked band is nearly always the line: read it and its verification readings in one
+            # Tesseract run (one model load instead of three: about 0.05 s of CPU less per check).
             band = bands[0].image
-            pending = [
-                pool.submit(recognize_line, band, engine, prep, tessdata=tessdata)
-                for engine, prep in VERIFICATIONS
-            ]
-            attempts.append(_attempt(0, band, "e13b", declared_amount, tessdata))
-            verified = [future.result() for future in pending]
+            first_read, *verified = _read_variants(band, [("e13b", "raw"), *VERIFICATIONS], tessdata)
+            attempts.append(_decided(0, band, first_read, declared_amount))
         for first in range(1, len(bands), PARALLEL_READS):
             if _any_accepted(attempts):
                 break
