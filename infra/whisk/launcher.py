@@ -37,8 +37,12 @@ TYPE_CHECKING = False  # `typing` costs milliseconds of every cold start; only t
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-# The interpreter, shared libraries (numpy+Pillow+COS SDK map ~180 MB) and thread stacks need room.
-ADDRESS_SPACE_MARGIN_MB = 384
+# The interpreter, shared libraries (numpy+Pillow+COS SDK map ~180 MB), thread stacks (8 MB each) and glibc's
+# per-thread malloc arenas (64 MB of address space each, little of it resident) need room: OpenWhisk counts
+# resident memory (a cgroup), this cap counts address space. 384 MB was too little for ocr-check's threads
+# (the archiver, both sides' readers, the MICR line's pool) on a business-size check: MemoryError and "can't
+# start new thread" at 512 MB with under 300 MB resident.
+ADDRESS_SPACE_MARGIN_MB = 768
 WRAPPER_ENV_KEYS = ("PYTHONIOENCODING", "PWD", "SHLVL", "OLDPWD")  # what compile's bash `exec` adds
 
 

@@ -50,7 +50,8 @@ def _files(root: Path) -> dict[str, Any]:
         front.write_bytes(check.front)
         back.write_bytes(check.back)
         out[name] = {"path": str(front), "back": str(back), "amount": check.declared, "check": check}
-    (root / "endorsed-back.jpg").write_bytes(endorsed_back())
+    # The real check the reviewer clears is a business check (8.5 x 3.67 in): its back has that size too.
+    (root / "endorsed-back.jpg").write_bytes(endorsed_back(business=True))
     out["endorsed_back"] = str(root / "endorsed-back.jpg")
     return out
 

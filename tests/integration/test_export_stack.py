@@ -15,9 +15,10 @@ import pytest
 from openchecks.cli import main
 from openchecks.x9.reader import iter_records
 from openchecks.x9.validate import validate_bytes
+from PIL import Image
 
 from tests.conftest import require_shared_data
-from tests.fixtures.app import App, deploy_app, undeploy_app, unique_email
+from tests.fixtures.app import App, deploy_app, endorsed_back, undeploy_app, unique_email
 from tests.fixtures.stack import LocalStack
 from tests.integration.test_pipeline_support import require_micr_models
 
@@ -49,7 +50,11 @@ def _accepted(app: App, names: list[str], checks: Path) -> list[str]:
     ids = []
     for name in names:
         kind = "image/png" if name.endswith(".png") else "image/jpeg"
-        ids.append(app.deposit(customer, (checks / name).read_bytes(), kind, truth[name]["declared_amount"]))
+        front = (checks / name).read_bytes()
+        with Image.open(io.BytesIO(front)) as image:
+            business = image.width / image.height > 2.2  # wider than 6 x 2.75 in (2.18): 8.5 x 3.67 in
+        back = endorsed_back(business)
+        ids.append(app.deposit(customer, front, kind, truth[name]["declared_amount"], back=back))
     docs = app.settle(ids, timeout=300)
     for deposit_id, doc in docs.items():
         assert doc is not None
