@@ -31,6 +31,7 @@ from openchecks.check.endorsement import (  # noqa: E402
     DEFAULT_PHRASES,
     MAX_ERROR_RATE,
     MAX_WORD_ERROR_RATE,
+    Endorsement,
     best_phrase,
     read_endorsement,
 )
@@ -182,6 +183,99 @@ def photographed(count: int, seed: int) -> int:
     return 0
 
 
+def _draw(case: Case, rng: random.Random, dpi: int) -> Image.Image:
+    """The back `case` describes, drawn with `rng` at `dpi` and turned as it says."""
+    return draw_back(
+        rng,
+        endorsement=case.endorsement,
+        style=case.style,  # type: ignore[arg-type]
+        size_in=case.size_in,
+        dpi=dpi,
+        payee=case.payee,
+        font=case.font,
+        stamp=case.stamp,
+    ).rotate(case.turn, expand=True)
+
+
+def _score(tally: Tally, case: Case, got: Endorsement, margins: list[tuple[float, float, str]]) -> None:
+    """Count what was read of `case` in `tally` (and its misses); on a back without a restrictive
+    endorsement, how close its text came to a phrase goes to `margins`."""
+    label = f"{case.kind} {Path(case.font).stem} turn {case.turn} {case.endorsement!r}: read {got['text']!r}"
+    if case.kind == "restrictive":
+        tally.restrictive += 1
+        tally.restrictive_found += got["restrictive"]
+        if not got["restrictive"]:
+            tally.misses.append("missed " + label)
+    else:
+        tally.other += 1
+        tally.false_restrictive += got["restrictive"]
+        closest = best_phrase(DEFAULT_PHRASES, got["text"])
+        if closest is not None and closest.letters:
+            margins.append((closest.errors / closest.letters, closest.worst_word, got["text"]))
+        if got["restrictive"]:
+            tally.misses.append("FALSE restrictive " + label)
+    if case.kind != "blank":
+        tally.endorsed += 1
+        tally.present_found += got["present"]
+        if not got["present"]:
+            tally.misses.append("no ink seen " + label)
+    else:
+        tally.blank += 1
+        tally.absent_found += not got["present"]
+        if got["present"]:
+            tally.misses.append("blank seen as present " + label)
+
+
+@dataclass
+class Run:
+    """What reading a set of backs gave: a tally per (style, font group), CPU seconds per back (all, the
+    Python side alone, all per kind of back) and the closest texts to a phrase on backs without one."""
+
+    tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+    own: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    margins: list[tuple[float, float, str]] = field(default_factory=list)
+
+
+def _report(run: Run) -> None:
+    """Print the table per style and font group, the CPU figures, the closest miss and the misses."""
+    tallies = run.tallies
+    print(
+        f"{'style':12} {'fonts':9} {'restrictive found':>18} {'false restrictive':>18} "
+        f"{'present':>9} {'absent':>8}"
+    )
+    for (style, group), t in sorted(tallies.items()):
+        print(
+            f"{style:12} {group:9} {t.restrictive_found:>8}/{t.restrictive:<9} "
+            f"{t.false_restrictive:>8}/{t.other:<9} "
+            f"{t.present_found:>4}/{t.endorsed:<4} {t.absent_found:>3}/{t.blank:<4}"
+        )
+    total_other = sum(t.other for t in tallies.values())
+    total_false = sum(t.false_restrictive for t in tallies.values())
+    print(f"false restrictive overall: {total_false}/{total_other}")
+    print(
+        f"CPU s/back: median {statistics.median(run.seconds):.3f}, max {max(run.seconds):.3f} "
+        f"(of which Python, median {statistics.median(run.own):.3f})"
+    )
+    print(
+        "CPU s/back by kind (median): "
+        + ", ".join(f"{k} {statistics.median(v):.3f} ({len(v)})" for k, v in sorted(run.by_kind.items()))
+    )
+    print(f"for scale, Tesseract on a blank image now: {tesseract_startup():.3f} s CPU per call")
+    if run.margins:
+        rate, word, text = min(run.margins)
+        print(
+            f"closest text on a back without a restrictive endorsement: {rate:.2f} errors per letter "
+            f"(limit {MAX_ERROR_RATE}), worst word {word:.2f} (limit {MAX_WORD_ERROR_RATE}): {text!r}"
+        )
+    misses = [m for t in tallies.values() for m in t.misses]
+    if misses:
+        print(f"\n{len(misses)} misses:")
+        for m in misses:
+            print("  " + m)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=20, help="restrictive backs per style and font group")
@@ -199,89 +293,17 @@ def main(argv: list[str] | None = None) -> int:
     if not work:
         print("no fonts installed: apt-get install the fonts in infra/apt-dev-packages.txt", file=sys.stderr)
         return 2
-    tallies: dict[tuple[str, str], Tally] = {}
-    seconds: list[float] = []
-    own: list[float] = []
-    margins: list[tuple[float, float, str]] = []
-    by_kind: dict[str, list[float]] = {}
+    run = Run()
     for n, case in enumerate(work):
-        back = draw_back(
-            random.Random(args.seed * 100_003 + n),
-            endorsement=case.endorsement,
-            style=case.style,  # type: ignore[arg-type]
-            size_in=case.size_in,
-            dpi=args.dpi,
-            payee=case.payee,
-            font=case.font,
-            stamp=case.stamp,
-        ).rotate(case.turn, expand=True)
+        back = _draw(case, random.Random(args.seed * 100_003 + n), args.dpi)
         started, started_own = cpu(), own_cpu()
         got = read_endorsement(back, args.dpi, DEFAULT_PHRASES)
-        seconds.append(cpu() - started)
-        own.append(own_cpu() - started_own)
-        by_kind.setdefault(case.kind, []).append(seconds[-1])
-        tally = tallies.setdefault((case.style, case.group), Tally())
-        label = (
-            f"{case.kind} {Path(case.font).stem} turn {case.turn} {case.endorsement!r}: read {got['text']!r}"
-        )
-        written = case.kind != "blank"
-        if case.kind == "restrictive":
-            tally.restrictive += 1
-            tally.restrictive_found += got["restrictive"]
-            if not got["restrictive"]:
-                tally.misses.append("missed " + label)
-        else:
-            tally.other += 1
-            tally.false_restrictive += got["restrictive"]
-            closest = best_phrase(DEFAULT_PHRASES, got["text"])
-            if closest is not None and closest.letters:
-                margins.append((closest.errors / closest.letters, closest.worst_word, got["text"]))
-            if got["restrictive"]:
-                tally.misses.append("FALSE restrictive " + label)
-        if written:
-            tally.endorsed += 1
-            tally.present_found += got["present"]
-            if not got["present"]:
-                tally.misses.append("no ink seen " + label)
-        else:
-            tally.blank += 1
-            tally.absent_found += not got["present"]
-            if got["present"]:
-                tally.misses.append("blank seen as present " + label)
+        run.seconds.append(cpu() - started)
+        run.own.append(own_cpu() - started_own)
+        run.by_kind.setdefault(case.kind, []).append(run.seconds[-1])
+        _score(run.tallies.setdefault((case.style, case.group), Tally()), case, got, run.margins)
     print(f"\n## Endorsements on {len(work)} synthetic backs at {args.dpi} dpi (seed {args.seed})")
-    print(
-        f"{'style':12} {'fonts':9} {'restrictive found':>18} {'false restrictive':>18} "
-        f"{'present':>9} {'absent':>8}"
-    )
-    for (style, group), t in sorted(tallies.items()):
-        print(
-            f"{style:12} {group:9} {t.restrictive_found:>8}/{t.restrictive:<9} "
-            f"{t.false_restrictive:>8}/{t.other:<9} "
-            f"{t.present_found:>4}/{t.endorsed:<4} {t.absent_found:>3}/{t.blank:<4}"
-        )
-    total_other = sum(t.other for t in tallies.values())
-    total_false = sum(t.false_restrictive for t in tallies.values())
-    print(f"false restrictive overall: {total_false}/{total_other}")
-    print(
-        f"CPU s/back: median {statistics.median(seconds):.3f}, max {max(seconds):.3f} "
-        f"(of which Python, median {statistics.median(own):.3f})"
-    )
-    print(
-        "CPU s/back by kind (median): "
-        + ", ".join(f"{k} {statistics.median(v):.3f} ({len(v)})" for k, v in sorted(by_kind.items()))
-    )
-    print(f"for scale, Tesseract on a blank image now: {tesseract_startup():.3f} s CPU per call")
-    if margins:
-        rate, word, text = min(margins)
-        print(
-            f"closest text on a back without a restrictive endorsement: {rate:.2f} errors per letter "
-            f"(limit {MAX_ERROR_RATE}), worst word {word:.2f} (limit {MAX_WORD_ERROR_RATE}): {text!r}"
-        )
-    misses = [m for t in tallies.values() for m in t.misses]
-    if misses:
-        print(f"\n{len(misses)} misses:")
-        for m in misses:
-            print("  " + m)
+    _report(run)
     return 0
 
 

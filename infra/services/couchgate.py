@@ -224,6 +224,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._upstream_used = time.monotonic()
 
     def _relay(self, resp: http.client.HTTPResponse) -> None:
+        no_body, chunked = self._relay_head(resp)
+        try:
+            self._relay_body(resp, no_body, chunked)
+        except (OSError, http.client.HTTPException):
+            self.close_connection = True
+            self._drop_upstream()  # a half-read answer: that upstream connection is unusable
+            return
+        if resp.will_close:
+            self._drop_upstream()
+
+    def _relay_head(self, resp: http.client.HTTPResponse) -> tuple[bool, bool]:
+        """Send upstream's status and end-to-end headers with the gate's CORS ones, framed for this client;
+        returns whether the answer has no body and whether its body goes chunked (upstream gave no length)."""
         self.send_response(resp.status, resp.reason)
         for name, value in resp.getheaders():
             low = name.lower()
@@ -249,26 +262,23 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        try:
-            if no_body:
-                resp.read()
-            else:
-                while True:
-                    data = resp.read1(READ)
-                    if not data:
-                        break
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
-                    self.wfile.flush()
-                resp.read()  # read1 never marks a Content-Length answer done; this frees the connection
-                if chunked:
-                    self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-        except (OSError, http.client.HTTPException):
-            self.close_connection = True
-            self._drop_upstream()  # a half-read answer: that upstream connection is unusable
-            return
-        if resp.will_close:
-            self._drop_upstream()
+        return no_body, chunked
+
+    def _relay_body(self, resp: http.client.HTTPResponse, no_body: bool, chunked: bool) -> None:
+        """Copy upstream's body to the client as it comes (re-chunked if `chunked`), reading it to its end."""
+        if no_body:
+            resp.read()
+        else:
+            while True:
+                data = resp.read1(READ)
+                if not data:
+                    break
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                self.wfile.flush()
+            resp.read()  # read1 never marks a Content-Length answer done; this frees the connection
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_COPY = do_PATCH = _handle
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -548,49 +549,54 @@ def _oidc_token(kind: str, provider: Provider) -> str:
     return token
 
 
+# The valid customers' and reviewer's credentials: (email, role).
+_USERS = {
+    "alice": ("alice@example.com", "customer"),
+    "bob": ("bob@example.com", "customer"),
+    "reviewer": ("rita@bank.example", "reviewer"),
+}
+
+
+def _bearer_token(kind: str, secret: str) -> str | None:
+    """The bearer token of credential `kind` signed (or not) with the deployment's `secret`; None for a kind
+    that is not one of these (none, basic, oidc_*, unknown)."""
+    from openchecks import tokens
+
+    if kind in _USERS:
+        email, role = _USERS[kind]
+        return tokens.mint(email, role, 900, secret)
+    alice = tokens.mint("alice@example.com", "customer", 900, secret)
+    alg_none = _b64(b'{"alg":"none","typ":"JWT"}') + "."
+    alg_none += _b64(b'{"email":"alice@example.com","role":"reviewer","exp":9999999999}') + "."
+    makers: dict[str, Callable[[], str]] = {
+        "garbage": lambda: "not-a-token",
+        "forged": lambda: tokens.mint(
+            "alice@example.com", "reviewer", 900, "another-secret-of-sufficient-length"
+        ),
+        "expired": lambda: tokens.mint("alice@example.com", "customer", 60, secret, now=time.time() - 3600),
+        "role": lambda: _tamper(alice, role="reviewer"),
+        "email": lambda: _tamper(alice, email="bob@example.com"),
+        "exp": lambda: _tamper(alice, exp=int(time.time()) + 365 * 86400),
+        "alg_none": lambda: alg_none,
+        "long": lambda: "a" * 2500 + "." + "b" * 2500,
+        "doubled": lambda: f"{alice} {alice}",
+    }
+    make = makers.get(kind)
+    return make() if make else None
+
+
 def auth_header(kind: str, secret: str, provider: Provider | None = None) -> dict[str, str]:
     """The Authorization header for credential `kind` (see the module docstring); {} for "none".
     The `oidc_*` kinds need the deployment's `provider`."""
-    from openchecks import tokens
-
-    def bearer(token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
-
     if kind.startswith("oidc_"):
         if provider is None:
             raise ValueError(f"credential kind {kind!r} needs the deployment's OpenID Provider")
-        return bearer(_oidc_token(kind, provider))
-
-    alice = tokens.mint("alice@example.com", "customer", 900, secret)
+        return {"Authorization": f"Bearer {_oidc_token(kind, provider)}"}
     if kind == "none":
         return {}
-    if kind in ("alice", "bob", "reviewer"):
-        email = {"alice": "alice@example.com", "bob": "bob@example.com", "reviewer": "rita@bank.example"}[
-            kind
-        ]
-        return bearer(tokens.mint(email, "reviewer" if kind == "reviewer" else "customer", 900, secret))
     if kind == "basic":
         return {"Authorization": "Basic " + base64.b64encode(b"alice@example.com:password").decode()}
-    if kind == "garbage":
-        return bearer("not-a-token")
-    if kind == "forged":
-        return bearer(
-            tokens.mint("alice@example.com", "reviewer", 900, "another-secret-of-sufficient-length")
-        )
-    if kind == "expired":
-        return bearer(tokens.mint("alice@example.com", "customer", 60, secret, now=time.time() - 3600))
-    if kind == "role":
-        return bearer(_tamper(alice, role="reviewer"))
-    if kind == "email":
-        return bearer(_tamper(alice, email="bob@example.com"))
-    if kind == "exp":
-        return bearer(_tamper(alice, exp=int(time.time()) + 365 * 86400))
-    if kind == "alg_none":
-        header = _b64(b'{"alg":"none","typ":"JWT"}')
-        payload = _b64(b'{"email":"alice@example.com","role":"reviewer","exp":9999999999}')
-        return bearer(f"{header}.{payload}.")
-    if kind == "long":
-        return bearer("a" * 2500 + "." + "b" * 2500)
-    if kind == "doubled":
-        return bearer(f"{alice} {alice}")
-    raise ValueError(f"unknown credential kind {kind!r}")
+    token = _bearer_token(kind, secret)
+    if token is None:
+        raise ValueError(f"unknown credential kind {kind!r}")
+    return {"Authorization": f"Bearer {token}"}

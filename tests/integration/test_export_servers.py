@@ -18,10 +18,10 @@ from openchecks.config import Settings
 from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
 from openchecks.documents import DepositDoc
 from openchecks.errors import ServiceUnavailable
-from openchecks.export import EXPORTED, ExportConfig, Exporter, ExportStore
+from openchecks.export import EXPORTED, ExportConfig, ExportDoc, Exporter, ExportStore
 from openchecks.provision import EXPORT_INDEXES, ensure_indexes
 from openchecks.storage import Storage
-from openchecks.x9.reader import iter_records
+from openchecks.x9.reader import Record, iter_records
 from openchecks.x9.validate import validate_bytes
 
 from tests.conftest import require_shared_data
@@ -110,7 +110,7 @@ class Env:
             clock=lambda: at,
         )
 
-    def file(self, export: dict[str, Any]) -> bytes:
+    def file(self, export: ExportDoc) -> bytes:
         return self.storage.get(self.settings.bucket_exports, export["key"])
 
 
@@ -122,10 +122,10 @@ def env(couchdb: CouchDBServer, s3: S3Server) -> Env:
     return Env(couchdb, s3, checks)
 
 
-def test_exactly_once_on_the_real_servers_and_every_field_read_back(env: Env) -> None:
-    first = env.add_checks()
+def _a_dead_run_finished_through_a_restart(env: Env, deposit_ids: list[str]) -> ExportDoc:
+    """A run that dies after writing its file, before marking anything; a later one finishes it though the
+    database restarts while it marks the deposits. Returns the finished export."""
 
-    # A run that dies after writing its file, before marking anything.
     def die(point: str) -> None:
         if point == "written":
             raise Crash()
@@ -134,7 +134,6 @@ def test_exactly_once_on_the_real_servers_and_every_field_read_back(env: Env) ->
         env.exporter(NOW, die).run()
     (dead,) = env.exports.find({"type": "export"})
     assert dead["state"] == "written"
-    # A later run finishes it; the database restarts while it marks the deposits.
     later = NOW + timedelta(hours=1)
     restarted: list[bool] = []
 
@@ -153,85 +152,100 @@ def test_exactly_once_on_the_real_servers_and_every_field_read_back(env: Env) ->
     assert done["state"] == "empty"  # nothing new: the dead export's items stay its own
     finished = env.exports.get(dead["_id"])
     assert finished["state"] == "done"
-    for deposit_id in first:
+    for deposit_id in deposit_ids:
         doc = env.deposits.get(deposit_id)
         assert doc["status"] == EXPORTED and doc["export"]["id"] == dead["_id"]
+    return finished
 
-    # Two exports at once over new deposits.
-    second = env.add_checks() + env.add_checks()
-    results: list[Any] = []
-    threads = [
-        threading.Thread(
-            target=lambda: results.append(env.exporter(later + timedelta(hours=1, minutes=2)).run())
-        )
-        for _ in range(2)
-    ]
+
+def _two_exports_at_once(env: Env, at: datetime, deposit_ids: list[str]) -> list[ExportDoc]:
+    """Two exports run at once at `at`: between them they take every one of `deposit_ids`, none twice."""
+    results: list[ExportDoc] = []
+    threads = [threading.Thread(target=lambda: results.append(env.exporter(at).run())) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
     taken = [i["deposit_id"] for r in results for i in r.get("items", [])]
-    assert sorted(taken) == sorted(second)  # every one, none twice
+    assert sorted(taken) == sorted(deposit_ids)  # every one, none twice
+    return results
 
-    # Every file: valid, and every field of every item as the deposit says.
+
+def _assert_item_record(rec: Record, deposit: DepositDoc) -> None:
+    """A check detail record (25) says what `deposit` says: MICR fields, amount, corrected or not."""
+    reading = deposit["reading"]
+    assert rec.value("payor_bank_routing_number") + rec.value("payor_bank_check_digit") == reading["routing"]
+    combined = f"{reading['account']}/{reading['check_number']}"
+    if len(combined) <= 20:  # a personal check's on-us field
+        assert (rec.value("on_us"), rec.value("auxiliary_on_us")) == (combined, "")
+    else:  # the serial moves to the auxiliary on-us field
+        assert rec.value("on_us") == f"{reading['account']}/"
+        assert rec.value("auxiliary_on_us") == reading["check_number"]
+    assert int(rec.value("item_amount")) == deposit["amount_cents"]
+    corrected = bool(deposit.get("corrected"))
+    assert rec.value("micr_valid_indicator") == ("3" if corrected else "1")
+    assert rec.value("correction_indicator") == ("3" if corrected else "0")
+    assert rec.value("documentation_type_indicator") == "G"
+    assert rec.value("bofd_indicator") == "Y"
+
+
+def _assert_items(env: Env, records: list[Record], export: ExportDoc, business: str) -> list[tuple[str, str]]:
+    """Every item's records (25, 26, 50, 54) as its deposit says; returns the image views (deposit, side)."""
+    items = {i["sequence_number"]: i for i in export["items"]}
+    current: DepositDoc | None = None
+    views: list[tuple[str, str]] = []
+    for rec in records:
+        if rec.type == "25":
+            seq = rec.value("ece_institution_item_sequence_number")
+            current = env.expected[items[seq]["deposit_id"]]
+            _assert_item_record(rec, current)
+        elif rec.type == "26":
+            assert current is not None
+            assert rec.value("bofd_routing_number") == CONFIG.origin_routing
+            assert rec.value("bofd_business_date") == business
+            assert rec.value("deposit_account_number_at_bofd") == current["to_account"]
+            assert rec.value("truncation_indicator") == "Y"
+        elif rec.type == "50":
+            assert current is not None
+            views.append((current["_id"], rec.value("view_side_indicator")))
+            assert rec.value("image_view_format_indicator") == "00"
+            assert rec.value("image_view_compression_algorithm_identifier") == "00"
+        elif rec.type == "54":
+            assert rec.value("partial_image") == "2" and rec.value("excessive_image_skew") == "1"
+            assert rec.value("global_image_quality") == "1"
+    return views
+
+
+def _assert_file(env: Env, export: ExportDoc) -> None:
+    """The export's file: valid, its digest as recorded, and every field of every item as the deposit says."""
+    data = env.file(export)
+    report = validate_bytes(data)
+    assert report.ok, report.problems
+    assert hashlib.sha256(data).hexdigest() == export["sha256"]
+    records = list(iter_records(io.BytesIO(data)))
+    assert [r.type for r in records[:3]] == ["01", "10", "20"] and records[-1].type == "99"
+    header = records[0]
+    assert header.value("immediate_origin") == CONFIG.origin_routing
+    assert header.value("immediate_destination") == CONFIG.destination_routing
+    assert header.value("immediate_origin_name") == CONFIG.origin_name
+    assert header.value("immediate_destination_name") == CONFIG.destination_name
+    business = export["business_date"].replace("-", "")
+    assert records[1].value("cash_letter_business_date") == business
+    views = _assert_items(env, records, export, business)
+    for deposit_id in {d for d, _ in views}:
+        sides = [s for d, s in views if d == deposit_id]
+        assert sides == (["0", "1"] if "back" in env.expected[deposit_id]["images"] else ["0"])
+    assert len({d for d, _ in views}) == export["item_count"]
+
+
+def test_exactly_once_on_the_real_servers_and_every_field_read_back(env: Env) -> None:
+    finished = _a_dead_run_finished_through_a_restart(env, env.add_checks())
+    results = _two_exports_at_once(
+        env, NOW + timedelta(hours=2, minutes=2), env.add_checks() + env.add_checks()
+    )
     for export in [finished, *results]:
-        if export["state"] != "done":
-            continue
-        data = env.file(export)
-        report = validate_bytes(data)
-        assert report.ok, report.problems
-        assert hashlib.sha256(data).hexdigest() == export["sha256"]
-        records = list(iter_records(io.BytesIO(data)))
-        assert [r.type for r in records[:3]] == ["01", "10", "20"] and records[-1].type == "99"
-        header = records[0]
-        assert header.value("immediate_origin") == CONFIG.origin_routing
-        assert header.value("immediate_destination") == CONFIG.destination_routing
-        assert header.value("immediate_origin_name") == CONFIG.origin_name
-        assert header.value("immediate_destination_name") == CONFIG.destination_name
-        business = export["business_date"].replace("-", "")
-        assert records[1].value("cash_letter_business_date") == business
-        items = {i["sequence_number"]: i for i in export["items"]}
-        current: DepositDoc | None = None
-        views: list[tuple[str, str]] = []
-        for rec in records:
-            if rec.type == "25":
-                seq = rec.value("ece_institution_item_sequence_number")
-                current = env.expected[items[seq]["deposit_id"]]
-                reading = current["reading"]
-                assert (
-                    rec.value("payor_bank_routing_number") + rec.value("payor_bank_check_digit")
-                    == reading["routing"]
-                )
-                combined = f"{reading['account']}/{reading['check_number']}"
-                if len(combined) <= 20:  # a personal check's on-us field
-                    assert (rec.value("on_us"), rec.value("auxiliary_on_us")) == (combined, "")
-                else:  # the serial moves to the auxiliary on-us field
-                    assert rec.value("on_us") == f"{reading['account']}/"
-                    assert rec.value("auxiliary_on_us") == reading["check_number"]
-                assert int(rec.value("item_amount")) == current["amount_cents"]
-                corrected = bool(current.get("corrected"))
-                assert rec.value("micr_valid_indicator") == ("3" if corrected else "1")
-                assert rec.value("correction_indicator") == ("3" if corrected else "0")
-                assert rec.value("documentation_type_indicator") == "G"
-                assert rec.value("bofd_indicator") == "Y"
-            elif rec.type == "26":
-                assert current is not None
-                assert rec.value("bofd_routing_number") == CONFIG.origin_routing
-                assert rec.value("bofd_business_date") == business
-                assert rec.value("deposit_account_number_at_bofd") == current["to_account"]
-                assert rec.value("truncation_indicator") == "Y"
-            elif rec.type == "50":
-                assert current is not None
-                views.append((current["_id"], rec.value("view_side_indicator")))
-                assert rec.value("image_view_format_indicator") == "00"
-                assert rec.value("image_view_compression_algorithm_identifier") == "00"
-            elif rec.type == "54":
-                assert rec.value("partial_image") == "2" and rec.value("excessive_image_skew") == "1"
-                assert rec.value("global_image_quality") == "1"
-        for deposit_id in {d for d, _ in views}:
-            sides = [s for d, s in views if d == deposit_id]
-            assert sides == (["0", "1"] if "back" in env.expected[deposit_id]["images"] else ["0"])
-        assert len({d for d, _ in views}) == export["item_count"]
+        if export["state"] == "done":
+            _assert_file(env, export)
 
 
 def test_the_operations_view_gets_the_newest_exports_from_an_index(env: Env) -> None:

@@ -17,7 +17,7 @@ cost nothing), digits in a phrase (an account number) must be read exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -452,6 +452,63 @@ def _writing(area: PayeeArea, dpi: float) -> Image.Image:
     return area.image.crop(box)
 
 
+def _at_work_scale(back: Image.Image, dpi: int) -> tuple[Image.Image, int]:
+    """`back` and its dpi as the area is looked for: a dpi that contradicts the image's size is corrected (a
+    check's short side is 2 to 4.5 in), and a back finer than MAX_DPI is brought down to WORK_DPI (more pixels
+    than the writing needs cost time in every step)."""
+    short_in = min(back.size) / dpi
+    if not 2.0 <= short_in <= 4.5:
+        dpi = round(min(back.size) / 2.75)
+    if dpi > MAX_DPI:
+        size = (round(back.width * WORK_DPI / dpi), round(back.height * WORK_DPI / dpi))
+        back, dpi = back.convert("RGB").resize(size, Image.Resampling.BOX), WORK_DPI
+    return back, dpi
+
+
+def _pass_image(writing: Image.Image, step: Pass, dpi: int) -> Image.Image:
+    """The writing as `step` shows it to Tesseract: binarised if it says so, at its dpi."""
+    image = writing
+    if step.binarise:
+        image = image.point(lambda v: 0 if v < BINARY_LEVEL else 255)
+    if step.dpi != dpi:
+        size = (round(image.width * step.dpi / dpi), round(image.height * step.dpi / dpi))
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    return image
+
+
+def _nothing_like_a_phrase(text: str, similarity: float, written_lines: int) -> bool:
+    """Whether a pass that read `text` showed nothing like a phrase (a signature, "Pay to the order of"), with
+    enough letters and every written line read: another pass would only cost time."""
+    read_lines = sum(1 for line in text.splitlines() if _compact(line)[0])
+    return (
+        similarity < RETRY_SIMILARITY
+        and len(_compact(text)[0]) >= RETRY_BELOW_LETTERS
+        and read_lines >= written_lines
+    )
+
+
+def _area_readings(
+    area: PayeeArea, dpi: int, phrases: Sequence[str], tessdata: str | None
+) -> Iterator[tuple[Endorsement, float] | None]:
+    """Each pass's reading of `area` with how much its text resembles a phrase, until one is restrictive or
+    shows nothing like a phrase; None (and no more) when Tesseract times out or fails on the image. Raises
+    recognize.TesseractMissingError when Tesseract is not installed."""
+    writing = _writing(area, dpi)
+    written_lines = _written_lines(area, dpi)
+    for step in PASSES:
+        try:
+            text, ocr_confidence = _ocr(_pass_image(writing, step, dpi), tessdata, step.psm)
+        except recognize.TesseractMissingError:
+            raise
+        except RuntimeError:
+            yield None
+            return
+        restrictive, confidence, similarity = _verdict(text, ocr_confidence, phrases)
+        yield Endorsement(present=True, restrictive=restrictive, text=text, confidence=confidence), similarity
+        if restrictive or _nothing_like_a_phrase(text, similarity, written_lines):
+            return
+
+
 def read_endorsement(
     back: Image.Image,
     dpi: int,
@@ -472,14 +529,7 @@ def read_endorsement(
         back.load()
         if min(back.size) < MIN_SHORT_PX or dpi <= 0:
             return nothing
-        # The area is found at the image's real scale; a dpi that contradicts the size is corrected.
-        short_in = min(back.size) / dpi
-        if not 2.0 <= short_in <= 4.5:
-            dpi = round(min(back.size) / 2.75)
-        if dpi > MAX_DPI:
-            # More pixels than the writing needs cost time in every step: work at WORK_DPI.
-            size = (round(back.width * WORK_DPI / dpi), round(back.height * WORK_DPI / dpi))
-            back, dpi = back.convert("RGB").resize(size, Image.Resampling.BOX), WORK_DPI
+        back, dpi = _at_work_scale(back, dpi)
         areas = find_payee_areas(back, dpi)
     except (OSError, ValueError) as error:
         text = f"unreadable image: {error}"
@@ -489,35 +539,15 @@ def read_endorsement(
     for area in areas:
         if _written_ink(area, dpi) < PRESENT_SQ_IN:
             continue
-        writing = _writing(area, dpi)
-        written_lines = _written_lines(area, dpi)
-        for step in PASSES:
-            image = writing
-            if step.binarise:
-                image = image.point(lambda v: 0 if v < BINARY_LEVEL else 255)
-            if step.dpi != dpi:
-                size = (round(image.width * step.dpi / dpi), round(image.height * step.dpi / dpi))
-                image = image.resize(size, Image.Resampling.BICUBIC)
-            try:
-                text, ocr_confidence = _ocr(image, tessdata, step.psm)
-            except recognize.TesseractMissingError:
-                raise
-            except RuntimeError:
+        for reading in _area_readings(area, dpi, phrases, tessdata):
+            if reading is None:
                 # Tesseract timed out or failed on this image: something is written, nothing was read.
                 return best or Endorsement(present=True, restrictive=False, text="", confidence=0.0)
-            restrictive, confidence, similarity = _verdict(text, ocr_confidence, phrases)
-            found = Endorsement(present=True, restrictive=restrictive, text=text, confidence=confidence)
-            if restrictive:
+            found, similarity = reading
+            if found["restrictive"]:
                 return found
             if best is None or similarity > best_similarity:
                 best, best_similarity = found, similarity
-            read_lines = sum(1 for line in text.splitlines() if _compact(line)[0])
-            if (
-                similarity < RETRY_SIMILARITY
-                and len(_compact(text)[0]) >= RETRY_BELOW_LETTERS
-                and read_lines >= written_lines
-            ):
-                break  # nothing like a phrase (a signature, "Pay to the order of"): another pass costs time
     return best or nothing
 
 

@@ -252,6 +252,50 @@ def defect(image: Image.Image, kind: str, rng: random.Random) -> Image.Image:
     return _defect(Rendered(image, ((0, 0), (0, 0), (0, 0), (0, 0))), kind, rng).image
 
 
+def _cut_off(rendered: Rendered, image: Image.Image, rng: random.Random) -> Rendered:
+    """The photo cut 10-30% into the check on one side (chosen by `rng`)."""
+    xs = [p[0] for p in rendered.corners]
+    ys = [p[1] for p in rendered.corners]
+    w, h = image.width, image.height
+    if max(xs) <= 0:  # corners unknown: the check is near the middle of the frame
+        xs, ys = [0.25 * w, 0.75 * w], [0.3 * h, 0.7 * h]
+    side = rng.choice(("left", "right", "top", "bottom"))
+    cut = rng.uniform(0.1, 0.3)
+    box = [0, 0, w, h]
+    if side == "left":
+        box[0] = round(min(xs) + cut * (max(xs) - min(xs)))
+    elif side == "right":
+        box[2] = round(max(xs) - cut * (max(xs) - min(xs)))
+    elif side == "top":
+        box[1] = round(min(ys) + cut * (max(ys) - min(ys)))
+    else:
+        box[3] = round(max(ys) - cut * (max(ys) - min(ys)))
+    return _scaled(rendered, image.crop((box[0], box[1], box[2], box[3])), dx=box[0], dy=box[1])
+
+
+def _streaks(arr: np.ndarray, corners: Corners, rng: random.Random) -> np.ndarray:
+    """`arr` (the photo, float RGB) with 1 to 3 light or dark bands across the check, up or across."""
+    out = arr.copy()
+    height, full_width = arr.shape[:2]
+    for _ in range(rng.randint(1, 3)):
+        width = max(3, round(rng.uniform(0.004, 0.012) * full_width))
+        xs = sorted(p[0] for p in corners)
+        ys = sorted(p[1] for p in corners)
+        if xs[-1] <= 0:
+            xs, ys = (
+                [0.0, 0.3 * full_width, 0.7 * full_width, 0.0],
+                [0.0, 0.35 * height, 0.65 * height, 0.0],
+            )
+        x = round(xs[1] + rng.uniform(0.1, 0.9) * (xs[2] - xs[1]))
+        delta = rng.choice((-1, 1)) * rng.uniform(45, 80)
+        if rng.random() < 0.5:
+            out[:, x : x + width] += delta
+        else:
+            y = round(ys[1] + rng.uniform(0.1, 0.9) * (ys[2] - ys[1]))
+            out[y : y + width, :] += delta
+    return out
+
+
 def _defect(rendered: Rendered, kind: str, rng: random.Random) -> Rendered:
     image = rendered.image.convert("RGB")
     arr = np.asarray(image, dtype=np.float32)
@@ -269,42 +313,9 @@ def _defect(rendered: Rendered, kind: str, rng: random.Random) -> Rendered:
         size = (max(1, round(image.width * f)), max(1, round(image.height * f)))
         return _scaled(rendered, image.resize(size, Image.Resampling.LANCZOS), f=f)
     if kind == "cut_off":
-        xs = [p[0] for p in rendered.corners]
-        ys = [p[1] for p in rendered.corners]
-        w, h = image.width, image.height
-        if max(xs) <= 0:  # corners unknown: the check is near the middle of the frame
-            xs, ys = [0.25 * w, 0.75 * w], [0.3 * h, 0.7 * h]
-        side = rng.choice(("left", "right", "top", "bottom"))
-        cut = rng.uniform(0.1, 0.3)
-        box = [0, 0, w, h]
-        if side == "left":
-            box[0] = round(min(xs) + cut * (max(xs) - min(xs)))
-        elif side == "right":
-            box[2] = round(max(xs) - cut * (max(xs) - min(xs)))
-        elif side == "top":
-            box[1] = round(min(ys) + cut * (max(ys) - min(ys)))
-        else:
-            box[3] = round(max(ys) - cut * (max(ys) - min(ys)))
-        return _scaled(rendered, image.crop((box[0], box[1], box[2], box[3])), dx=box[0], dy=box[1])
+        return _cut_off(rendered, image, rng)
     if kind == "streaks":
-        out = arr.copy()
-        for _ in range(rng.randint(1, 3)):
-            width = max(3, round(rng.uniform(0.004, 0.012) * image.width))
-            xs = sorted(p[0] for p in rendered.corners)
-            ys = sorted(p[1] for p in rendered.corners)
-            if xs[-1] <= 0:
-                xs, ys = (
-                    [0.0, 0.3 * image.width, 0.7 * image.width, 0.0],
-                    [0.0, 0.35 * image.height, 0.65 * image.height, 0.0],
-                )
-            x = round(xs[1] + rng.uniform(0.1, 0.9) * (xs[2] - xs[1]))
-            delta = rng.choice((-1, 1)) * rng.uniform(45, 80)
-            if rng.random() < 0.5:
-                out[:, x : x + width] += delta
-            else:
-                y = round(ys[1] + rng.uniform(0.1, 0.9) * (ys[2] - ys[1]))
-                out[y : y + width, :] += delta
-        return replace(rendered, image=_jpeg(out, 88))
+        return replace(rendered, image=_jpeg(_streaks(arr, rendered.corners, rng), 88))
     raise ValueError(f"unknown defect {kind!r}: use one of {', '.join(DEFECTS)}")
 
 
