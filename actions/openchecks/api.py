@@ -74,7 +74,7 @@ from openchecks.deposits import (
     review,
     utc_now,
 )
-from openchecks.documents import DepositDoc
+from openchecks.documents import DepositDoc, ImageBlock
 from openchecks.errors import (
     BadRequest,
     Conflict,
@@ -261,7 +261,7 @@ class Api:
 
     # --------------------------------------------------------------------------------------- helpers
 
-    def _owned(self, deposit_id: str, claims: tokens.Claims, allow_reviewer: bool = True) -> dict[str, Any]:
+    def _owned(self, deposit_id: str, claims: tokens.Claims, allow_reviewer: bool = True) -> DepositDoc:
         check_deposit_id(deposit_id)
         doc = self.ctx.store().get(deposit_id)
         if doc.get("email") != claims.email and not (allow_reviewer and claims.is_reviewer):
@@ -438,7 +438,7 @@ class Api:
         body = self._created(doc, max(1, left), self.ctx.app_config().require_back)
         return Response(201, body, {"Idempotent-Replayed": "true"})
 
-    def _create_within_limit(self, doc: DepositDoc, limit_cents: int) -> dict[str, Any]:
+    def _create_within_limit(self, doc: DepositDoc, limit_cents: int) -> DepositDoc:
         """Hold the amount in the customer's ledger for the day (compare-and-set: concurrent requests cannot
         pass the limit together), then store the draft; the hold goes again when the draft is not stored."""
         from openchecks.ledger import Ledger
@@ -532,7 +532,7 @@ class Api:
             },
         )
 
-    def _validated(self, image: Mapping[str, Any], info: Any, prefix: str = "") -> dict[str, Any]:
+    def _validated(self, image: Mapping[str, Any], info: Any, prefix: str = "") -> ImageBlock:
         """Check one uploaded side (size, type, pixel count, a full decode); raises with the side named."""
         try:
             images.check_size(info.size)

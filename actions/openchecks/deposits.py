@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from openchecks import duplicates
 from openchecks.config import AppConfig, Settings
-from openchecks.documents import DepositDoc, HistoryEntry, Status
+from openchecks.documents import DepositDoc, HistoryEntry, ImageBlock, Status
 from openchecks.errors import (
     BadRequest,
     ConfigurationError,
@@ -239,6 +239,12 @@ def new_deposit(
     return doc
 
 
+def _write_fields(doc: DepositDoc, fields: Mapping[str, Any]) -> None:
+    """Write `fields` onto `doc` as they are: JSON from outside the document's types (a step's blocks, a
+    reviewer's corrections), whose keys are the document's and whose shapes their producers own."""
+    doc.update(cast(DepositDoc, fields))
+
+
 def set_status(
     doc: DepositDoc | dict[str, Any],
     status: Status,
@@ -303,11 +309,11 @@ class DepositStore:
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         return database_call("deposit", what, fn)
 
-    def get(self, deposit_id: str) -> dict[str, Any]:
+    def get(self, deposit_id: str) -> DepositDoc:
         """The deposit document; NotFound when there is none."""
         check_deposit_id(deposit_id)
         try:
-            doc: dict[str, Any] = self._call(
+            doc: DepositDoc = self._call(
                 "reading a deposit", lambda: self.client.get_document(db=self.db, doc_id=deposit_id)
             )
         except Exception as exc:
@@ -316,9 +322,9 @@ class DepositStore:
             raise
         return doc
 
-    def create(self, doc: DepositDoc) -> dict[str, Any]:
-        """Store a new document; returns it with its `_rev` (as `get` would read it: the store's documents
-        are plain JSON objects to the code that changes them). Conflict if the id exists."""
+    def create(self, doc: DepositDoc) -> DepositDoc:
+        """Store a new document; returns it with its `_rev` (as `get` would read it). Conflict if the id
+        exists."""
         try:
             result = self._call(
                 "creating a deposit",
@@ -328,12 +334,10 @@ class DepositStore:
             if _status_of(exc) == 409:
                 raise Conflict("A deposit with that id already exists.", code="deposit_exists") from None
             raise
-        stored: dict[str, Any] = {**doc, "_rev": result["rev"]}
+        stored: DepositDoc = {**doc, "_rev": result["rev"]}
         return stored
 
-    def update(
-        self, deposit_id: str, change: Callable[[dict[str, Any]], bool]
-    ) -> tuple[dict[str, Any], bool]:
+    def update(self, deposit_id: str, change: Callable[[DepositDoc], bool]) -> tuple[DepositDoc, bool]:
         """Apply `change` (which mutates the doc and returns whether it changed anything) to the current
         document and store it; on 409 re-read and re-apply. Returns (document, changed)."""
         for _ in range(MAX_WRITE_ATTEMPTS):
@@ -537,20 +541,20 @@ class DepositStore:
 def mark_uploaded(
     store: DepositStore,
     deposit_id: str,
-    image: Mapping[str, Any],
+    image: ImageBlock,
     by: str,
     now: datetime | None = None,
-    back_image: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], bool]:
+    back_image: ImageBlock | None = None,
+) -> tuple[DepositDoc, bool]:
     """`received` -> `processing` with the images' ETag/size/type (the back's when it was uploaded).
     Already processing: no change."""
 
-    def change(doc: dict[str, Any]) -> bool:
+    def change(doc: DepositDoc) -> bool:
         if doc["status"] != RECEIVED:
             return False
-        doc["image"] = {**doc.get("image", {}), **dict(image)}
+        doc["image"] = {**doc.get("image", {}), **image}
         if back_image is not None:
-            doc["back_image"] = {**doc.get("back_image", {}), **dict(back_image)}
+            doc["back_image"] = {**doc.get("back_image", {}), **back_image}
         doc["attempts"] = 1
         set_status(doc, PROCESSING, by, now)
         return True
@@ -631,7 +635,7 @@ def record_outcome(
     now: datetime | None = None,
     extra: Mapping[str, Any] | None = None,
     image_hash: str | None = None,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[DepositDoc, bool]:
     """Write the pipeline's outcome: duplicate checks, limits, status, reasons, reading and step timings.
 
     Returns (document, changed). A deposit that is not `processing` is returned unchanged."""
@@ -640,15 +644,15 @@ def record_outcome(
         return current, False
     outcome = _pipeline_outcome(store, current, decision, reading, config, image_hash)
 
-    def change(doc: dict[str, Any]) -> bool:
+    def change(doc: DepositDoc) -> bool:
         if doc["status"] != PROCESSING:
             return False
         doc["reasons"] = outcome.reasons
         if reading is not None:
-            doc["reading"] = dict(reading)
-        doc.update(outcome.fields)
+            _write_fields(doc, {"reading": dict(reading)})
+        _write_fields(doc, outcome.fields)
         doc["steps"] = {**doc.get("steps", {}), **dict(steps)}
-        doc.update(dict(extra or {}))
+        _write_fields(doc, dict(extra or {}))
         doc.pop("last_error", None)
         set_status(doc, outcome.status, by, now, reason=", ".join(outcome.reasons) or None)
         return True
@@ -705,7 +709,7 @@ def note_failure(
 ) -> None:
     """Remember why a step failed on a `processing` deposit (the poller retries it later)."""
 
-    def change(doc: dict[str, Any]) -> bool:
+    def change(doc: DepositDoc) -> bool:
         if doc["status"] != PROCESSING:
             return False
         doc["last_error"] = {"step": step, "message": message[:500], "at": iso(now or utc_now())}
@@ -775,7 +779,7 @@ def review(
     reviewer: str,
     now: datetime | None = None,
     config: AppConfig | None = None,
-) -> dict[str, Any]:
+) -> DepositDoc:
     """A reviewer's decision on a `needs_review` or `duplicate` deposit.
 
     - approve -> accepted (not for a `duplicate`), when the customer's day stays within the daily limit;
@@ -794,12 +798,12 @@ def review(
     new_key: str | None = None
     owner: str | None = None
     if corrections:
-        reading = {**current.get("reading", {}), **corrections}
+        reading: dict[str, Any] = {**current.get("reading", {}), **corrections}
         new_key = dup_key(reading.get("routing"), reading.get("account"), reading.get("check_number"))
         if new_key is not None:
             owner = store.claim_check(new_key, deposit_id)
 
-    def change(doc: dict[str, Any]) -> bool:
+    def change(doc: DepositDoc) -> bool:
         if doc["status"] not in REVIEWABLE:
             raise Conflict(
                 f"This deposit is {doc['status'].replace('_', ' ')}, not waiting for review.",
@@ -889,7 +893,7 @@ def _check_reviewable(
 
 
 def _apply_corrections(
-    doc: dict[str, Any],
+    doc: DepositDoc,
     corrections: Mapping[str, str],
     new_key: str | None,
     owner: str | None,
@@ -898,7 +902,7 @@ def _apply_corrections(
 ) -> None:
     """A reviewer's corrected fields: the deposit stays under review, or is a duplicate when the corrected
     check is claimed by another deposit."""
-    doc["reading"] = {**doc.get("reading", {}), **corrections}
+    _write_fields(doc, {"reading": {**doc.get("reading", {}), **corrections}})
     doc.setdefault("corrected", {}).update(corrections)
     if new_key is not None:
         doc["check_key"] = new_key
@@ -912,12 +916,12 @@ def _apply_corrections(
 
 def retry_failed(
     store: DepositStore, deposit_id: str, reviewer: str, reason: Any, now: datetime | None = None
-) -> dict[str, Any]:
+) -> DepositDoc:
     """A reviewer sends a `failed` deposit through the pipeline again (attempts start over).
     Raises Conflict when the deposit is not `failed`."""
     text = clean_reason(reason, required=False)
 
-    def change(doc: dict[str, Any]) -> bool:
+    def change(doc: DepositDoc) -> bool:
         refuse_own(doc, reviewer)
         if doc["status"] != FAILED:
             raise Conflict(

@@ -46,6 +46,7 @@ from openchecks.deposits import (
     set_status,
     utc_now,
 )
+from openchecks.documents import DepositDoc, ExportInfo
 from openchecks.errors import ConfigurationError, Conflict, NotFound, OpenChecksError, ServiceUnavailable
 from openchecks.services import DocumentClient
 
@@ -513,12 +514,12 @@ class Exporter:
             fields=["_id", "amount_cents", "created"],
         )
 
-    def claim(self, export: ExportDoc) -> list[dict[str, Any]]:
+    def claim(self, export: ExportDoc) -> list[DepositDoc]:
         """Claim accepted, unclaimed deposits for `export` (oldest first, up to max_items)."""
         export_id = export["_id"]
-        claimed: list[dict[str, Any]] = []
+        claimed: list[DepositDoc] = []
 
-        def take(doc: dict[str, Any]) -> bool:
+        def take(doc: DepositDoc) -> bool:
             if doc.get("status") != ACCEPTED or doc.get("export_claim"):
                 return False
             doc["export_claim"] = export_id
@@ -583,14 +584,14 @@ class Exporter:
     def mark(self, doc: ExportDoc) -> None:
         """Mark every item `exported` with the file it left in (idempotent)."""
         export_id = doc["_id"]
-        info = {
+        info: ExportInfo = {
             "id": export_id,
             "bucket": doc["bucket"],
             "key": doc["key"],
             "business_date": doc["business_date"],
         }
 
-        def exported(deposit: dict[str, Any]) -> bool:
+        def exported(deposit: DepositDoc) -> bool:
             if deposit.get("status") == EXPORTED:
                 return False
             if deposit.get("export_claim") != export_id:
@@ -610,7 +611,7 @@ class Exporter:
         """Undo a `claiming` export: release every claim it holds, then call it rolled back."""
         export_id = doc["_id"]
 
-        def release(deposit: dict[str, Any]) -> bool:
+        def release(deposit: DepositDoc) -> bool:
             if deposit.get("export_claim") != export_id or deposit.get("status") != ACCEPTED:
                 return False
             deposit.pop("export_claim", None)

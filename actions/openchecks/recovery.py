@@ -31,6 +31,7 @@ from openchecks.deposits import (
     set_status,
     utc_now,
 )
+from openchecks.documents import DepositDoc
 from openchecks.errors import OpenChecksError, TooLarge, UnsupportedMedia
 from openchecks.ledger import release_deposit
 from openchecks.runtime import ActionContext, log
@@ -72,7 +73,7 @@ def _retry_or_fail(
     """Count one more attempt, or fail the deposit; returns ("retry"|"failed"|"skip", attempts)."""
     outcome: dict[str, Any] = {"action": "skip", "attempts": 0}
 
-    def change(doc: dict[str, Any]) -> bool:
+    def change(doc: DepositDoc) -> bool:
         if doc["status"] != PROCESSING or doc.get("updated", "") >= stale_before:
             outcome["action"] = "skip"
             return False
@@ -213,7 +214,7 @@ def _close_abandoned(
     """A draft whose front never came: failed as upload_missing, its hold and any back it had given up."""
     store, deposit_id = ctx.store(), str(doc["_id"])
 
-    def close(d: dict[str, Any]) -> bool:
+    def close(d: DepositDoc) -> bool:
         if d["status"] != RECEIVED:
             return False
         d["reasons"] = ["upload_missing"]
@@ -230,7 +231,7 @@ def _close_abandoned(
 def _refuse(store: DepositStore, deposit_id: str, exc: OpenChecksError, moment: datetime) -> bool:
     """`received` -> `rejected` for an upload that cannot be a check image (True when this call did it)."""
 
-    def change(doc: dict[str, Any]) -> bool:
+    def change(doc: DepositDoc) -> bool:
         if doc["status"] != RECEIVED:
             return False
         doc["reasons"] = [exc.code]

@@ -506,10 +506,11 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
     config = ctx.app_config()
     extra: dict[str, Any] = {k: args[k] for k in RECORDED if isinstance(args.get(k), Mapping)}
     current = store.get(deposit_id)
+    blocks: Mapping[str, Any] = current  # read by name, like the step's JSON
     for name in ("image", "back_image"):
         if isinstance(extra.get(name), Mapping):
             # The stored block keeps what the API recorded at upload and adds what validation learnt.
-            extra[name] = {**(current.get(name) or {}), **extra[name]}
+            extra[name] = {**(blocks.get(name) or {}), **extra[name]}
     messages = outcome.get("messages")
     if not isinstance(messages, list):
         messages = [outcome["message"]] if isinstance(outcome.get("message"), str) else []

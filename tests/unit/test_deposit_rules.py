@@ -33,6 +33,7 @@ import pytest
 from openchecks import tokens
 from openchecks.api import handle_web
 from openchecks.deposits import DUPLICATE, PROCESSING, RECEIVED, DepositStore, iso, utc_now
+from openchecks.documents import DepositDoc
 from openchecks.ledger import Ledger
 from openchecks.recovery import find_new_checks
 from openchecks.runtime import ActionContext
@@ -137,7 +138,7 @@ class World:
         assert status == 202 and body["status"] == PROCESSING, body
         return str(created["id"])
 
-    def doc(self, deposit_id: str) -> dict[str, Any]:
+    def doc(self, deposit_id: str) -> DepositDoc:
         return self.store().get(deposit_id)
 
 
@@ -242,9 +243,9 @@ def test_two_updates_racing_on_one_deposit_are_both_applied(world: World) -> Non
     b_done = threading.Event()
     a_calls: list[int] = []
 
-    def change_a(doc: dict[str, Any]) -> bool:
+    def change_a(doc: DepositDoc) -> bool:
         a_calls.append(1)
-        doc["note_a"] = "a"
+        doc["messages"] = ["a"]
         if len(a_calls) == 1:
             # A has read the document; B writes it now, so A's write meets a newer _rev (409).
             writer = threading.Thread(target=lambda: store.update(deposit_id, change_b))
@@ -253,15 +254,15 @@ def test_two_updates_racing_on_one_deposit_are_both_applied(world: World) -> Non
             assert b_done.is_set()
         return True
 
-    def change_b(doc: dict[str, Any]) -> bool:
-        doc["note_b"] = "b"
+    def change_b(doc: DepositDoc) -> bool:
+        doc["reasons"] = ["b"]
         b_done.set()
         return True
 
     doc, changed = store.update(deposit_id, change_a)
     assert changed and len(a_calls) == 2  # the 409 re-read A and applied its change again
     stored = world.doc(deposit_id)
-    assert (stored["note_a"], stored["note_b"]) == ("a", "b") and stored["_rev"] == doc["_rev"]
+    assert (stored["messages"], stored["reasons"]) == (["a"], ["b"]) and stored["_rev"] == doc["_rev"]
     assert stored["_rev"].startswith("3-")
 
 
@@ -334,7 +335,7 @@ def test_the_sweep_closes_an_expired_draft_and_reruns_a_stalled_deposit(world: W
     world.fired.clear()
     later = utc_now() + timedelta(hours=2)
     # `fresh` moved on meanwhile: only what is older than the thresholds at `later` is touched.
-    world.store().update(fresh, lambda d: d.update(updated=iso(later)) or True)
+    world.store().update(fresh, lambda d: d.update({"updated": iso(later)}) or True)
     report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=later)["report"]
     assert report["retried"] == [stalled] and report["closed"] == [draft]
     assert report["confirmed"] == [unconfirmed["id"]]
@@ -400,7 +401,7 @@ def test_a_deposit_that_moves_on_during_the_sweep_is_not_retried(world: World) -
         # The sweep has found the deposit stale; before it reads it to count an attempt, a step reports.
         if name == "get":
             world.couch.on_call = lambda name: None
-            world.store().update(stalled, lambda d: d.update(updated=iso(later)) or True)
+            world.store().update(stalled, lambda d: d.update({"updated": iso(later)}) or True)
 
     world.couch.on_call = progress
     report = find_new_checks(world.ctx("find-new-checks"), world.invoke, now=later)["report"]
