@@ -4,7 +4,8 @@
 Every block is `total=False`: a document gains keys through its life (`reading` once ocr-check ran,
 `reviews` once a reviewer acted, `export` once it left in a cash letter), and older documents may lack
 newer keys. Blocks produced by the readers in `openchecks.check` (the amount and endorsement readings,
-quality reports, geometry) are kept as plain JSON objects here: their shape belongs to those modules.
+quality reports, geometry) are kept as plain JSON objects here: their shape belongs to those modules. The
+MICR reading is typed: `MicrReading` is what `openchecks.micr.reader` returns, declared here and used there.
 """
 
 from __future__ import annotations
@@ -78,10 +79,12 @@ class LastError(TypedDict, total=False):
     at: str
 
 
-class Reading(TypedDict, total=False):
-    """The MICR reading (`openchecks.micr.reader.Reading.to_dict`), with a reviewer's corrections."""
+class MicrReading(TypedDict, total=False):
+    """`openchecks.micr.reader.CheckReading.to_dict()`, the very type it returns (so the two cannot drift):
+    every key but `confidences`, which comes with include_confidences. Defined here, where it costs no import,
+    since the deposit keeps it under `reading`."""
 
-    micr: str
+    micr: str | None
     routing: str | None
     account: str | None
     check_number: str | None
@@ -90,8 +93,17 @@ class Reading(TypedDict, total=False):
     reasons: list[str]
     confidence: float
     field_confidence: dict[str, float]
-    engine: str
+    engine: str | None
+    seconds: float
     confidences: list[float]
+
+
+class Reading(MicrReading, total=False):
+    """The deposit's `reading`: the MICR reading ocr-check passed on, where it was read (`micr_source`:
+    "straightened" or "photo", `openchecks.check.read.read_front`), with a reviewer's corrections of
+    routing, account and check_number."""
+
+    micr_source: Literal["straightened", "photo"]
 
 
 class StepMeta(TypedDict, total=False):

@@ -110,7 +110,7 @@ def _quality_assess(
 def _micr_read(image: Image.Image, declared: str | None, tessdata: str | None) -> dict[str, Any]:
     from openchecks.micr.reader import read_check
 
-    return read_check(image, declared, tessdata=tessdata).to_dict()
+    return dict(read_check(image, declared, tessdata=tessdata).to_dict())
 
 
 def _amount_read(image: Image.Image, dpi: int, tessdata: str | None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from openchecks.documents import MicrReading
 from openchecks.micr.decide import MIN_CONFIDENCE, Decision, decide, field_confidences
 from openchecks.micr.locate import find_micr_bands
 from openchecks.micr.parse import MicrFields, parse_micr_line
@@ -56,9 +57,9 @@ class CheckReading:
     def accepted(self) -> bool:
         return self.status == "accepted"
 
-    def to_dict(self, include_confidences: bool = True) -> dict[str, object]:
+    def to_dict(self, include_confidences: bool = True) -> MicrReading:
         """Plain JSON data; `confidences` (one per character of `micr`) lets a later step re-decide."""
-        data: dict[str, object] = {
+        data: MicrReading = {
             "micr": self.micr,
             "routing": self.routing,
             "account": self.account,
