@@ -496,8 +496,9 @@ def _area_readings(
     writing = _writing(area, dpi)
     written_lines = _written_lines(area, dpi)
     for step in PASSES:
+        image = _pass_image(writing, step, dpi)
         try:
-            text, ocr_confidence = _ocr(_pass_image(writing, step, dpi), tessdata, step.psm)
+            text, ocr_confidence = _ocr(image, tessdata, step.psm)
         except recognize.TesseractMissingError:
             raise
         except RuntimeError:
