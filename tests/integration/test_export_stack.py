@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openchecks import images
+from openchecks.check.geometry import BUSINESS_IN
+from openchecks.check.read import back_size, straighten_side
 from openchecks.cli import main
+from openchecks.steps import CHECK_DPI
 from openchecks.x9.reader import iter_records
 from openchecks.x9.validate import validate_bytes
-from PIL import Image
 
 from tests.conftest import require_shared_data
 from tests.fixtures.app import App, deploy_app, endorsed_back, undeploy_app, unique_email
@@ -43,6 +46,12 @@ def deployed(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Ite
         undeploy_app(app)
 
 
+def _front_size(front: bytes) -> tuple[float, float] | None:
+    """The size ocr-check straightens this front to, and so its back (None: the outline was not found)."""
+    _, photo = images.decode(front)
+    return back_size(straighten_side(photo, CHECK_DPI))
+
+
 def _accepted(app: App, names: list[str], checks: Path) -> list[str]:
     truth = json.loads((checks / "truth.json").read_text())
     customer = app.headers(unique_email("x9"))
@@ -51,9 +60,7 @@ def _accepted(app: App, names: list[str], checks: Path) -> list[str]:
     for name in names:
         kind = "image/png" if name.endswith(".png") else "image/jpeg"
         front = (checks / name).read_bytes()
-        with Image.open(io.BytesIO(front)) as image:
-            business = image.width / image.height > 2.2  # wider than 6 x 2.75 in (2.18): 8.5 x 3.67 in
-        back = endorsed_back(business)
+        back = endorsed_back(_front_size(front) == BUSINESS_IN)
         ids.append(app.deposit(customer, front, kind, truth[name]["declared_amount"], back=back))
     docs = app.settle(ids, timeout=300)
     for deposit_id, doc in docs.items():
