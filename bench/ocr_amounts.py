@@ -6,11 +6,12 @@ and the *held-out* fonts (never used for either). Every candidate reads the same
 
 - `tess-psm7`: Tesseract `eng`, one line, whitelist of digits and amount punctuation, on the courtesy crop;
 - `glyphs`: the glyph model of `openchecks.check.amount_glyphs` on the courtesy crop;
+- `crnn`: the line recogniser of `openchecks.check.amount_crnn` (conv + BiLSTM + CTC, numpy) on the same crop;
 - `tess-legal`: Tesseract `eng`, one line, on the legal line, parsed by `openchecks.check.words`;
 - `rapidocr`: RapidOCR on the courtesy crop, when `rapidocr_onnxruntime` can be imported (it is not a project
   dependency: it needs `opencv-python`, which clashes with the pinned headless OpenCV; run this bench from a
   separate environment that has it to include it);
-- `chosen`: `read_amount` itself (one Tesseract run over both crops, the glyph model, the vote).
+- `chosen`: `read_amount` itself (one Tesseract run over both crops, the glyph model, the CRNN, the vote).
 
 For each: read rate and wrong reads at the threshold measured on the tune fonts for <= 1% wrong (applied
 unchanged to the held-out fonts), the best read rate at <= 1% wrong on each set itself, and median CPU seconds
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 from openchecks.check import amount as amt
+from openchecks.check.amount_crnn import read_line
 from openchecks.check.amount_glyphs import read_glyphs
 from openchecks.micr.synth import make_front
 from PIL import Image, ImageOps
@@ -44,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("OPENCHECKS_SHARED", REPO.parent / "shared"))
 
 Result = tuple[int | None, float]
+Reader = Callable[[Image.Image], Result]
 
 
 def cpu_seconds(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -95,89 +98,133 @@ def rates(results: list[tuple[Result, int]], threshold: float) -> tuple[int, int
     return read, wrong
 
 
-def synthetic(count: int, seed: int, rapid: Callable[[Image.Image], Result] | None) -> None:
-    names = ["tess-psm7", "glyphs", "tess-legal"] + (["rapidocr"] if rapid else []) + ["chosen"]
-    # results[name][(split, style)] = [((cents, conf), truth)]; seconds[name] = [cpu per check]
-    results: dict[str, dict[tuple[str, str], list[tuple[Result, int]]]] = {n: {} for n in names}
-    seconds: dict[str, list[float]] = {n: [] for n in names}
-    single: dict[str, list[tuple[Result, int]]] = {"courtesy": [], "legal": []}
-    wrong_by_source: dict[str, int] = {}
-    rng = random.Random(seed)
-    for split in ("tune", "held_out"):
-        for style in ("printed", "handwritten"):
-            for _ in range(count):
-                front, truth = make_front(rng, style=style, split=split)
-                want = round(float(truth.declared_amount) * 100)
-                gray = np.asarray(ImageOps.grayscale(front))
-                crops = amt.prepare_crops(gray, 200)
-                outs: dict[str, Result] = {}
-                if crops.courtesy is not None and crops.courtesy_mask is not None:
-                    image, mask = crops.courtesy, crops.courtesy_mask
-                    c, s = cpu_seconds(lambda: amt.tesseract_courtesy(image))  # noqa: B023
-                    outs["tess-psm7"] = (c.cents, c.confidence)
-                    seconds["tess-psm7"].append(s)
-                    c, s = cpu_seconds(lambda: amt.glyph_candidate(read_glyphs(mask)))  # noqa: B023
-                    outs["glyphs"] = (c.cents, c.confidence)
-                    seconds["glyphs"].append(s)
-                    if rapid:
-                        r, s = cpu_seconds(lambda: rapid(image))  # noqa: B023
-                        outs["rapidocr"] = r
-                        seconds["rapidocr"].append(s)
-                if crops.legal is not None:
-                    legal_image = crops.legal
-                    r, s = cpu_seconds(lambda: amt.tesseract_legal(legal_image))  # noqa: B023
-                    outs["tess-legal"] = (r[0], r[1])
-                    seconds["tess-legal"].append(s)
-                reading, s = cpu_seconds(lambda: amt.read_amount(front, 200))  # noqa: B023
-                seconds["chosen"].append(s)
-                outs["chosen"] = (reading.cents, reading.confidence if reading.cents is not None else 0.0)
-                if reading.cents is not None and reading.cents != want:
-                    label = f"{split}/{style}/{reading.source}"
-                    wrong_by_source[label] = wrong_by_source.get(label, 0) + 1
-                for name in names:
-                    results[name].setdefault((split, style), []).append((outs.get(name, (None, 0.0)), want))
-                if split == "tune" and reading.source != "both":
-                    courtesy = round(float(reading.courtesy) * 100) if reading.courtesy else None
-                    legal = round(float(reading.legal) * 100) if reading.legal else None
-                    single["courtesy"].append(((courtesy, reading.courtesy_confidence), want))
-                    single["legal"].append(((legal, reading.legal_confidence), want))
+NAMES = ["tess-psm7", "glyphs", "crnn", "tess-legal"]
+SETS = [(sp, st) for sp in ("tune", "held_out") for st in ("printed", "handwritten")]
+
+
+class Tally:
+    """Every reader's results and CPU on the synthetic fronts, and the tune set's raw reads for the sweep."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.results: dict[str, dict[tuple[str, str], list[tuple[Result, int]]]] = {n: {} for n in names}
+        self.seconds: dict[str, list[float]] = {n: [] for n in names}
+        self.single: dict[str, list[tuple[Result, int]]] = {"courtesy": [], "legal": []}
+        self.wrong_by_source: dict[str, int] = {}
+        self.tune_reads: list[tuple[amt.Reads, int]] = []
+
+    def timed(self, name: str, outs: dict[str, Result], fn: Callable[[], Result]) -> None:
+        value, s = cpu_seconds(fn)
+        outs[name] = value
+        self.seconds[name].append(s)
+
+
+def candidates(
+    tally: Tally, crops: amt.Crops, rapid: Callable[[Image.Image], Result] | None
+) -> dict[str, Result]:
+    """Each reader alone on the crops of one front."""
+    outs: dict[str, Result] = {}
+
+    def pair(c: amt.Candidate) -> Result:
+        return c.cents, c.confidence
+
+    if crops.courtesy is not None and crops.courtesy_mask is not None:
+        image, mask = crops.courtesy, crops.courtesy_mask
+        tally.timed("tess-psm7", outs, lambda: pair(amt.tesseract_courtesy(image)))
+        tally.timed("glyphs", outs, lambda: pair(amt.glyph_candidate(read_glyphs(mask))))
+        tally.timed("crnn", outs, lambda: pair(amt.crnn_candidate(read_line(image))))
+        if rapid:
+            tally.timed("rapidocr", outs, lambda: rapid(image))
+    if crops.legal is not None:
+        legal_image = crops.legal
+        tally.timed("tess-legal", outs, lambda: amt.tesseract_legal(legal_image)[:2])
+    return outs
+
+
+def one_front(tally: Tally, split: str, style: str, rng: random.Random, rapid: Any) -> None:
+    front, truth = make_front(rng, style=style, split=split)
+    want = round(float(truth.declared_amount) * 100)
+    outs = candidates(tally, amt.prepare_crops(np.asarray(ImageOps.grayscale(front)), 200), rapid)
+    reads, s = cpu_seconds(lambda: amt.gather(front, 200))
+    reading, s2 = cpu_seconds(lambda: amt.decide(reads))
+    tally.seconds["chosen"].append(s + s2)
+    outs["chosen"] = (reading.cents, reading.confidence if reading.cents is not None else 0.0)
+    if reading.cents is not None and reading.cents != want:
+        label = f"{split}/{style}/{reading.source}"
+        tally.wrong_by_source[label] = tally.wrong_by_source.get(label, 0) + 1
+    for name in tally.names:
+        tally.results[name].setdefault((split, style), []).append((outs.get(name, (None, 0.0)), want))
+    if split == "tune":
+        tally.tune_reads.append((reads, want))
+        if reading.source != "both":
+            courtesy = round(float(reading.courtesy) * 100) if reading.courtesy else None
+            legal = round(float(reading.legal) * 100) if reading.legal else None
+            tally.single["courtesy"].append(((courtesy, reading.courtesy_confidence), want))
+            tally.single["legal"].append(((legal, reading.legal_confidence), want))
+
+
+def table(tally: Tally, count: int, seed: int) -> None:
     print(f"\n## Synthetic fronts at 200 dpi: {count} per style and font set (seed {seed})")
     print(
         "| reader | threshold (tune, <=1% wrong) | tune printed | tune handwritten | held-out printed "
         "| held-out handwritten | at 1% wrong, held-out printed / handwritten | CPU s/check (median) |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for name in names:
-        tune_all = results[name][("tune", "printed")] + results[name][("tune", "handwritten")]
-        t = threshold_at(tune_all, 0.01)
+    for name in tally.names:
+        results = tally.results[name]
+        t = threshold_at(results[("tune", "printed")] + results[("tune", "handwritten")], 0.01)
         if name == "chosen":
-            t = 0.0  # read_amount applies its own thresholds (COURTESY_MIN, LEGAL_MIN) in the vote
+            t = 0.0  # read_amount applies its own thresholds (COURTESY_MIN, LEGAL_MIN, CRNN_MIN) in the vote
         cells = []
-        for key in [(sp, st) for sp in ("tune", "held_out") for st in ("printed", "handwritten")]:
-            rows = results[name][key]
-            read, wrong = rates(rows, t)
-            cells.append(f"{read}/{len(rows)} read, {wrong} wrong")
+        for key in SETS:
+            read, wrong = rates(results[key], t)
+            cells.append(f"{read}/{len(results[key])} read, {wrong} wrong")
         best = []
         for style in ("printed", "handwritten"):
-            rows = results[name][("held_out", style)]
+            rows = results[("held_out", style)]
             read, wrong = rates(rows, threshold_at(rows, 0.01))
             best.append(f"{read}/{len(rows)} ({wrong} wrong)")
-        cpu = statistics.median(seconds[name]) if seconds[name] else float("nan")
+        cpu = statistics.median(tally.seconds[name]) if tally.seconds[name] else float("nan")
         label = "own (vote)" if name == "chosen" else f"{t:.3f}"
         print(f"| {name} | {label} | " + " | ".join(cells) + f" | {' / '.join(best)} | {cpu:.3f} |")
-    for kind, rows in single.items():
+
+
+def notes(tally: Tally) -> None:
+    for kind, rows in tally.single.items():
         wrong_confs = [conf for (cents, conf), truth in rows if cents is not None and cents != truth]
         top = max(wrong_confs, default=0.0)
         print(f"- tune set, read by one side only: largest confidence of a wrong {kind} reading {top:.4f}")
-    chosen_tune = results["chosen"][("tune", "printed")] + results["chosen"][("tune", "handwritten")]
+    chosen = tally.results["chosen"]
+    chosen_tune = chosen[("tune", "printed")] + chosen[("tune", "handwritten")]
     print(
         f"- chosen: lowest confidence with <= 1% wrong on the tune set {threshold_at(chosen_tune, 0.01):.4f}"
     )
-    print(f"- chosen: wrong reads by set/style/source {wrong_by_source or 'none'}")
+    print(f"- chosen: wrong reads by set/style/source {tally.wrong_by_source or 'none'}")
     print(
         f"- thresholds in use: COURTESY_MIN {amt.COURTESY_MIN}, LEGAL_MIN {amt.LEGAL_MIN}, "
-        f"AGREE_MIN {amt.AGREE_MIN}"
+        f"AGREE_MIN {amt.AGREE_MIN}, CRNN_MIN {amt.CRNN_MIN}"
     )
+    # What CRNN_MIN (the CRNN alone reading the figures) would give on the tune set: the vote re-run on the
+    # same reads (no reader runs again), so the threshold is chosen on the tune fonts only.
+    sweep = []
+    for crnn_min in (0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1.01):
+        read = wrong = 0
+        for reads, want in tally.tune_reads:
+            got = amt.decide(reads, crnn_min=crnn_min).cents
+            read += got is not None
+            wrong += got is not None and got != want
+        sweep.append(f"{crnn_min}: {read} read, {wrong} wrong")
+    print(f"- tune set ({len(tally.tune_reads)} fronts), chosen by CRNN_MIN: " + "; ".join(sweep))
+
+
+def synthetic(count: int, seed: int, rapid: Callable[[Image.Image], Result] | None) -> None:
+    tally = Tally(NAMES + (["rapidocr"] if rapid else []) + ["chosen"])
+    rng = random.Random(seed)
+    for split, style in SETS:
+        for _ in range(count):
+            one_front(tally, split, style, rng, rapid)
+    table(tally, count, seed)
+    notes(tally)
 
 
 def real_checks() -> None:

@@ -5,16 +5,18 @@
 1. finds the courtesy area (the `$` box on the right, in the middle third; without a box, the line of ink
    nearest 40% of the height there) and the legal line (the line of words under it, ending in "DOLLARS"), by
    layout: long rules, boxes and bands of ink, measured in inches, so it does not depend on one design;
-2. runs Tesseract (`eng`) once over both crops stacked (one start-up, the costly part) and the glyph model
-   of `amount_glyphs` over the figures: the figures' hypotheses are the glyph model's most likely strings
-   plus Tesseract's reading, each scored (`courtesy_hypotheses`); the words are parsed by `words.parse_legal`;
+2. runs Tesseract (`eng`) once over both crops stacked (one start-up, the costly part), the glyph model
+   of `amount_glyphs` and the line recogniser of `amount_crnn` (a CRNN, numpy) over the figures
+   (`gather`): the figures' hypotheses are the two models' most likely strings plus Tesseract's reading,
+   each scored (`courtesy_hypotheses`); the words are parsed by `words.parse_legal`;
 3. weighs the hypotheses, their near misses (one digit changed, dropped or added) and the legal parse by
    how well the legal line spells each (`joint_reading`): words Tesseract cannot read word for word still
    tell "seven hundred" from "four hundred". The cents need the fraction ("and 29/100") or both readers of
    the figures;
 4. votes: figures and words agree -> the amount is read (`source="both"`); otherwise a reading alone counts
-   only at or above its threshold (`COURTESY_MIN`, `LEGAL_MIN`), the figures alone only when both their
-   readers say the same amount and no near miss is spelt better by the words; otherwise `amount` is None.
+   only at or above its threshold (`COURTESY_MIN`, `LEGAL_MIN`), the figures alone only when two of their
+   readers say the same amount (or the CRNN alone at `CRNN_MIN`) and no near miss is spelt better by the
+   words; otherwise `amount` is None (`decide`).
 
 Thresholds were set with `bench/ocr_amounts.py` on the tuning fonts and checked on held-out fonts.
 Tesseract runs as the MICR reader runs it (`openchecks.micr.recognize`: one thread, at `OCR_NICE`).
@@ -24,13 +26,14 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from openchecks.check.amount_crnn import CrnnRead, read_line
 from openchecks.check.amount_glyphs import GlyphRead, ink_mask, read_glyphs, remove_rules
 from openchecks.check.words import fraction_cents, legal_match, parse_legal
 from openchecks.micr import recognize
@@ -43,6 +46,13 @@ Box = tuple[int, int, int, int]
 # because the glyph model is surer than it should be on hands it never saw).
 COURTESY_MIN = 0.98
 LEGAL_MIN = 0.9
+# The CRNN alone reads the figures (no other reader agreeing) when its best string is this likely, the legal
+# line not saying otherwise. Calibrated on hands the network never saw without touching the held-out fonts: a
+# model trained with 5 of the 20 tuning fonts left out (bench/amount_crnn_train.py --leave-out) read 200
+# fronts in those 5: its largest wrong probability was 0.985 (1 wrong of 90 read at >= 0.98, 0 of 68 at 0.99).
+CRNN_MIN = 0.99
+# The CRNN's alternative strings count among the figures' hypotheses from this probability up.
+CRNN_ALT_MIN = 0.05
 # Two readings that agree are read at or above this confidence (the bench found no wrong agreement to cut).
 AGREE_MIN = 0.0
 # `read_amount` applies all of these itself; an accepted reading's `confidence` is its share of the joint
@@ -357,6 +367,14 @@ def glyph_candidate(read: GlyphRead) -> Candidate:
     return Candidate(parsed[0], conf, read.text, "glyphs")
 
 
+def crnn_candidate(read: CrnnRead | None) -> Candidate:
+    """A courtesy reading from the CRNN: its best string and that string's probability."""
+    parsed = parse_figures(read.text) if read else None
+    if read is None or not parsed:
+        return Candidate(None, 0.0, read.text if read else "", "crnn")
+    return Candidate(parsed[0], read.probability * (1.0 if parsed[1] else 0.8), read.text, "crnn")
+
+
 def stacked_lines(
     images: list[Image.Image], tessdata: str | None = None, timeout: float = 10.0
 ) -> list[list[tuple[str, float]]]:
@@ -403,17 +421,35 @@ def tesseract_legal(image: Image.Image, tessdata: str | None = None) -> tuple[in
     return legal_candidate(_tesseract(image, _tessdata_config(tessdata) + "--psm 7"))
 
 
-def courtesy_hypotheses(tess: Candidate, glyphs: GlyphRead | None) -> dict[int, float]:
-    """Each amount the figures may say, scored 0..1 from both readers (1 - the product of their doubts)."""
-    from_glyphs: dict[int, float] = {}
-    for text, p in glyphs.alternatives if glyphs else ():
+def _alternatives(pairs: tuple[tuple[str, float], ...]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for text, p in pairs:
         parsed = parse_figures(text)
         if parsed:
             score = p * (1.0 if parsed[1] else 0.8)
-            from_glyphs[parsed[0]] = max(from_glyphs.get(parsed[0], 0.0), score)
-    out = dict(from_glyphs)
+            out[parsed[0]] = max(out.get(parsed[0], 0.0), score)
+    return out
+
+
+def courtesy_hypotheses(
+    tess: Candidate, glyphs: GlyphRead | None, crnn: CrnnRead | None = None
+) -> dict[int, float]:
+    """Each amount the figures may say, scored 0..1 from their readers (1 - the product of their doubts):
+    the glyph model's and the CRNN's likeliest strings, Tesseract's reading."""
+    readers = [_alternatives(glyphs.alternatives if glyphs else ())]
+    # The tail of the CRNN's beam (a few % each) is noise: as rivals it would discount an amount every
+    # reader agrees on below COURTESY_MIN ("$1.00" read by all three at 0.97 for an "11.00" at 0.03).
+    readers.append(
+        _alternatives(tuple(a for a in (crnn.alternatives if crnn else ()) if a[1] >= CRNN_ALT_MIN))
+    )
     if tess.cents is not None:
-        out[tess.cents] = 1 - (1 - from_glyphs.get(tess.cents, 0.0)) * (1 - tess.confidence)
+        readers.append({tess.cents: tess.confidence})
+    out: dict[int, float] = {}
+    for amount in {a for r in readers for a in r}:
+        doubt = 1.0
+        for r in readers:
+            doubt *= 1 - r.get(amount, 0.0)
+        out[amount] = 1 - doubt
     return out
 
 
@@ -511,19 +547,20 @@ def vote(
     return None, None, max(courtesy_conf if courtesy is not None else 0.0, legal_conf if legal else 0.0)
 
 
-def read_amount(
-    front: Image.Image,
-    dpi: int,
-    *,
-    tessdata: str | None = None,
-    courtesy_min: float = COURTESY_MIN,
-    legal_min: float = LEGAL_MIN,
-    agree_min: float = AGREE_MIN,
-) -> AmountReading:
-    """Read the courtesy and legal amounts of `front` (the straightened check at `dpi`) and vote."""
-    started = time.perf_counter()
-    if dpi <= 0:
-        raise ValueError("dpi must be positive")
+@dataclass(frozen=True)
+class Reads:
+    """What the readers said about one front, before the vote: Tesseract's words for the figures and the
+    legal line (one run over both crops), the glyph model's and the CRNN's readings of the figures."""
+
+    courtesy_words: list[tuple[str, float]]
+    legal_words: list[tuple[str, float]]
+    has_legal: bool
+    glyphs: GlyphRead | None
+    crnn: CrnnRead | None
+
+
+def gather(front: Image.Image, dpi: float, tessdata: str | None = None) -> Reads:
+    """Run every reader over the amounts of `front` (the straightened check at `dpi`)."""
     gray = np.asarray(ImageOps.grayscale(front))
     crops = prepare_crops(gray, dpi)
     images = [i for i in (crops.courtesy, crops.legal) if i is not None]
@@ -531,25 +568,75 @@ def read_amount(
     c_words = lines.pop(0) if crops.courtesy is not None else []
     l_words = lines.pop(0) if crops.legal is not None else []
     glyph_read = read_glyphs(crops.courtesy_mask) if crops.courtesy_mask is not None else None
-    tess = courtesy_candidate(c_words)
-    scores = courtesy_hypotheses(tess, glyph_read)
+    crnn = read_line(crops.courtesy) if crops.courtesy is not None else None
+    return Reads(c_words, l_words, crops.legal is not None, glyph_read, crnn)
+
+
+def _top(text: str | None) -> int | None:
+    parsed = parse_figures(text) if text else None
+    return parsed[0] if parsed else None
+
+
+def _figure_tops(tess: Candidate, reads: Reads) -> list[int | None]:
+    """The best amount of each reader of the figures: Tesseract, the glyph model, the CRNN."""
+    return [tess.cents, _top(reads.glyphs.text if reads.glyphs else None), _top(crnn_text(reads.crnn))]
+
+
+def crnn_text(read: CrnnRead | None) -> str | None:
+    return read.text if read else None
+
+
+def crnn_alone(reads: Reads, cents: int | None, crnn_min: float) -> bool:
+    """Whether the CRNN alone is sure enough of `cents` (its best string's probability >= `crnn_min`)."""
+    return (
+        cents is not None
+        and reads.crnn is not None
+        and _top(reads.crnn.text) == cents
+        and reads.crnn.probability >= crnn_min
+    )
+
+
+def crnn_stands(reads: Reads, legal_text: str, legal_cents: int | None, crnn_min: float) -> bool:
+    """Whether the CRNN's figures are read alone: its best string at or above `crnn_min`, the legal line
+    saying nothing else (unread, or the same amount) and spelling no near miss of it better."""
+    cents = _top(crnn_text(reads.crnn))
+    if cents is None or not crnn_alone(reads, cents, crnn_min):
+        return False
+    if legal_cents is not None and legal_cents != cents:
+        return False
+    rivals = neighbours(cents) | ({legal_cents} if legal_cents is not None else set())
+    return not (legal_text and contradicts(legal_text, cents, rivals))
+
+
+def decide(
+    reads: Reads,
+    *,
+    courtesy_min: float = COURTESY_MIN,
+    legal_min: float = LEGAL_MIN,
+    agree_min: float = AGREE_MIN,
+    crnn_min: float = CRNN_MIN,
+) -> AmountReading:
+    """The vote over `reads` (see the module's docstring); `seconds` is left 0."""
+    tess = courtesy_candidate(reads.courtesy_words)
+    scores = courtesy_hypotheses(tess, reads.glyphs, reads.crnn)
     legal_cents: int | None = None
     legal_conf, legal_text = 0.0, ""
-    if crops.legal is not None:
-        legal_cents, legal_conf, legal_text = legal_candidate(l_words)
+    if reads.has_legal:
+        legal_cents, legal_conf, legal_text = legal_candidate(reads.legal_words)
         if legal_cents is not None and contradicts(legal_text, legal_cents, neighbours(legal_cents)):
             legal_cents, legal_conf = None, 0.0  # a near miss spells the line better: a misread word
     joint = joint_reading(legal_text, scores, legal_cents) if scores else None
-    # The words confirm the dollars; the cents need the fraction, or both readers of the figures, or no
+    # The words confirm the dollars; the cents need the fraction, or two readers of the figures, or no
     # fraction written at all and no cents.
-    glyph_top = parse_figures(glyph_read.text) if glyph_read else None
+    tops = _figure_tops(tess, reads)
     written = fraction_cents(legal_text)
 
     def cents_confirmed(amount: int) -> bool:
         if written is not None:
             return written == amount % 100
-        if tess.cents is not None and glyph_top is not None and tess.cents % 100 == glyph_top[0] % 100:
-            return tess.cents % 100 == amount % 100
+        said = [t % 100 for t in tops if t is not None]
+        if any(said.count(c) >= 2 for c in said):
+            return said.count(amount % 100) >= 2
         return "/" not in legal_text and amount % 100 == 0
 
     cents_sure = joint is not None and cents_confirmed(joint[0])
@@ -566,7 +653,11 @@ def read_amount(
     if c_cand.cents is not None and legal_text and c_cand.cents != legal_cents:
         others = neighbours(c_cand.cents) | ({legal_cents} if legal_cents is not None else set())
         contradicted = contradicts(legal_text, c_cand.cents, others)
-    figures_agree = glyph_top is not None and glyph_top[0] == tess.cents == c_cand.cents
+    # Alone, figures need two of their readers (a reader can be sure and wrong on a new hand), or the
+    # CRNN at or above `crnn_min`.
+    figures_agree = c_cand.cents is not None and (
+        tops.count(c_cand.cents) >= 2 or crnn_alone(reads, c_cand.cents, crnn_min)
+    )
     cents: int | None
     source: Source | None
     if joint is not None and cents_sure and joint[0] == legal_cents and joint[0] == c_cand.cents:
@@ -582,11 +673,16 @@ def read_amount(
             courtesy_min,
             legal_min,
             agree_min=agree_min,
-            # Alone, figures need both their readers: the glyph model can be sure and wrong on a new hand.
             courtesy_contradicted=contradicted or not figures_agree,
         )
         if source == "both" and cents is not None and not cents_confirmed(cents):
             cents, source = None, None  # the words agree on the dollars, nothing confirms the cents
+    if cents is None and crnn_stands(reads, legal_text, legal_cents, crnn_min):
+        cents, source, conf = (
+            _top(crnn_text(reads.crnn)),
+            "courtesy",
+            reads.crnn.probability if reads.crnn else 0.0,
+        )
     return AmountReading(
         amount=_format(cents) if cents is not None else None,
         cents=cents,
@@ -597,7 +693,31 @@ def read_amount(
         legal=_format(legal_cents) if legal_cents is not None else None,
         legal_text=legal_text,
         legal_confidence=round(legal_conf, 4),
-        seconds=round(time.perf_counter() - started, 4),
+        seconds=0.0,
         courtesy_text=c_cand.text,
         courtesy_reader=c_cand.reader,
     )
+
+
+def read_amount(
+    front: Image.Image,
+    dpi: int,
+    *,
+    tessdata: str | None = None,
+    courtesy_min: float = COURTESY_MIN,
+    legal_min: float = LEGAL_MIN,
+    agree_min: float = AGREE_MIN,
+    crnn_min: float = CRNN_MIN,
+) -> AmountReading:
+    """Read the courtesy and legal amounts of `front` (the straightened check at `dpi`) and vote."""
+    started = time.perf_counter()
+    if dpi <= 0:
+        raise ValueError("dpi must be positive")
+    reading = decide(
+        gather(front, dpi, tessdata),
+        courtesy_min=courtesy_min,
+        legal_min=legal_min,
+        agree_min=agree_min,
+        crnn_min=crnn_min,
+    )
+    return replace(reading, seconds=round(time.perf_counter() - started, 4))
