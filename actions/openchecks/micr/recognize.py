@@ -1,4 +1,5 @@
-"""Read one MICR line image with the `tesseract` command and a MICR model.
+"""Read one MICR line image with Tesseract and a MICR model (libtesseract in this process with the models
+kept loaded, `openchecks.micr.tessapi`; the `tesseract` command where the library is not there).
 
 Returns the raw line written with the Unicode E-13B symbols, one confidence (0-100) per character of that text
 (spaces count as certain), and the time taken. The model directory is an argument (`tessdata`, from the
