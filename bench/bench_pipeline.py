@@ -332,7 +332,7 @@ class Platform:
             if doc.get("status") not in ("received", "processing"):
                 doc["_elapsed_ms"] = (time.perf_counter() - started) * 1000
                 return doc
-            time.sleep(0.05)
+            time.sleep(0.01)  # the final status is seen within 10 ms
 
     def recycle(self, revision: int) -> None:
         """A new revision of every action: the next activation of each runs in a new container."""
