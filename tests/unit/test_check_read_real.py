@@ -147,6 +147,7 @@ def test_a_good_check_costs_one_eng_and_one_e13b_tesseract_start_up(
     from openchecks.check.read import read_whole_check
 
     front, back, check = files["good"]
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")  # the command (libtesseract keeps its models loaded)
     runs: list[str] = []
     real = recognize.run_tesseract
 
@@ -159,3 +160,33 @@ def test_a_good_check_costs_one_eng_and_one_e13b_tesseract_start_up(
     assert reading.decision.status == "accepted", reading.decision.reasons
     assert reading.endorsement and reading.endorsement["restrictive"] is True
     assert sorted(runs) == ["e13b", "eng"]
+
+
+def test_a_warm_process_reads_a_good_check_with_no_model_load_and_the_commands_decision(
+    files: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through libtesseract (openchecks.micr.tessapi) a warm container keeps the models loaded: however many
+    checks it reads, it loads each model (`eng`, `e13b`) at most once per worker thread (the command loads
+    both for every check: 10 loads for 5 checks), runs no `tesseract` command, and reads what the command
+    reads."""
+    from openchecks.check.read import read_whole_check
+    from openchecks.micr import tessapi
+
+    if not tessapi.available():
+        pytest.skip("needs libtesseract")
+    front, back, check = files["good"]
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")
+    by_command = read_whole_check(front, back, check.declared).to_dict()
+    monkeypatch.delenv("OPENCHECKS_TESSERACT_CLI")
+    runs: list[list[str]] = []
+    monkeypatch.setattr(recognize, "run_tesseract", lambda args, **kwargs: runs.append(args))
+    tessapi.close()  # a new container: nothing loaded
+    loads = tessapi.stats()["loads"]
+    readings = [read_whole_check(front, back, check.declared).to_dict() for _ in range(5)]
+    assert 0 < tessapi.stats()["loads"] - loads <= 2 * tessapi.WORKERS and runs == []
+    untimed = {k: v for k, v in (by_command["amount_read"] or {}).items() if k != "seconds"}
+    for warm in readings:
+        assert warm["status"] == "accepted", warm["reasons"]
+        assert {k: v for k, v in (warm["amount_read"] or {}).items() if k != "seconds"} == untimed
+        for name in ("micr", "routing", "account", "check_number", "confidence", "endorsement", "quality"):
+            assert warm[name] == by_command[name], name

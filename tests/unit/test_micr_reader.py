@@ -122,6 +122,7 @@ def test_the_first_band_and_its_verifications_cost_one_tesseract_run(monkeypatch
     rng = random.Random(12)
     routing = random_routing(rng)
     image = draw_check(rng, micr_line(rng, routing, "7730011", "2051", None), "2051", "5.00", 200)
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")  # the command (libtesseract keeps its models loaded)
     runs: list[list[str]] = []
     real = recognize.run_tesseract
 

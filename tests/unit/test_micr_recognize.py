@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +75,9 @@ def test_prepare_line_scales_binarises_and_pads() -> None:
 
 
 def _spy_tesseract(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, str]]]:
-    """Record every Tesseract command run through `run_tesseract` (and its child's environment)."""
+    """Record every Tesseract command run through `run_tesseract` (and its child's environment), with the
+    command forced (OPENCHECKS_TESSERACT_CLI=1: no libtesseract in this process)."""
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")
     calls: list[tuple[list[str], dict[str, str]]] = []
     real = recognize.subprocess.run
 
@@ -128,6 +132,57 @@ def test_the_amount_and_endorsement_readers_run_tesseract_with_one_thread_and_ni
         assert env.get("OMP_THREAD_LIMIT") == "1" and command[:3] == ["nice", "-n", "7"], command
 
 
+def test_the_library_reads_what_the_command_reads_and_keeps_its_models_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through libtesseract (openchecks.micr.tessapi) every page gives the text and confidences the command
+    gives for it with the same options (MICR hOCR and `eng` TSV, with a whitelist), and a second read in the
+    same process loads no model (what a warm container keeps), runs no command, at the nice level asked."""
+    require_models()
+    from openchecks.micr import tessapi
+
+    line = drawn_line(f"{TRANSIT}121000248{TRANSIT} 4861507788{ON_US} 0150")
+    words = Image.new("L", (700, 80), 255)
+    ImageDraw.Draw(words).text((20, 20), "For mobile deposit $1,042.00", fill=0, font_size=36)
+    crops: list[tuple[Image.Image, str]] = [(line, "raw"), (line, "h48")]
+    configs = ("--psm 7", "--psm 6", "--psm 7 -c tessedit_char_whitelist=0123456789$.,")
+
+    def everything() -> list[object]:
+        micr = [(r.text, r.confidences) for r in recognize.recognize_lines(crops, "e13b")]
+        return [*micr, *(recognize.image_data(words, config=config) for config in configs)]
+
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")
+    by_command = everything()
+    monkeypatch.delenv("OPENCHECKS_TESSERACT_CLI")
+    by_library = everything()
+    assert by_library == by_command
+    first = by_command[0]
+    assert (
+        isinstance(first, tuple)
+        and first[0].replace(" ", "") == f"{TRANSIT}121000248{TRANSIT}4861507788{ON_US}0150"
+    )
+    loads = tessapi.stats()["loads"]
+    commands = _spy_tesseract(monkeypatch)
+    monkeypatch.delenv("OPENCHECKS_TESSERACT_CLI")
+    monkeypatch.setattr(recognize, "OCR_NICE", 7)
+    priorities: list[int] = []
+    real_read = tessapi._read_page
+
+    def spying(*args: object, **kwargs: object) -> str:
+        priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real_read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tessapi, "_read_page", spying)
+    assert everything() == by_command
+    assert (
+        commands == [] and priorities and set(priorities) == {min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)}
+    )
+    # The nice-7 workers are new threads: they load their own models once, and then never again.
+    loads_at_7 = tessapi.stats()["loads"]
+    assert everything() == by_command
+    assert tessapi.stats()["loads"] == loads_at_7 >= loads
+
+
 def test_several_crops_in_one_tesseract_run_read_as_one_run_each(monkeypatch: pytest.MonkeyPatch) -> None:
     """recognize_lines loads the model once for all crops (one Tesseract process) and gives every crop the
     text and confidences a run of its own gives; a blank crop is not sent to Tesseract at all."""
@@ -136,6 +191,7 @@ def test_several_crops_in_one_tesseract_run_read_as_one_run_each(monkeypatch: py
     line = drawn_line(text)
     crops: list[tuple[Image.Image, str]] = [(line, "raw"), (line, "padx16"), (line, "h48")]
     crops.append((Image.new("L", line.size, 250), "raw"))
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")
     one_each = [recognize_line(image, "e13b", prep) for image, prep in crops]
     runs: list[list[str]] = []
     real = recognize.run_tesseract
@@ -161,6 +217,7 @@ def _printed(text: str) -> Image.Image:
 
 
 def _counting_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")  # a shared run is the command's (one start-up)
     runs: list[list[str]] = []
     real = recognize.run_tesseract
 

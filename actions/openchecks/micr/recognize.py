@@ -1,4 +1,5 @@
-"""Read one MICR line image with the `tesseract` command and a MICR model.
+"""Read one MICR line image with Tesseract and a MICR model (libtesseract in this process with the models
+kept loaded, `openchecks.micr.tessapi`; the `tesseract` command where the library is not there).
 
 Returns the raw line written with the Unicode E-13B symbols, one confidence (0-100) per character of that text
 (spaces count as certain), and the time taken. The model directory is an argument (`tessdata`, from the
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from openchecks.micr import tessapi
 from openchecks.micr.symbols import LETTER_TO_SYMBOL, MCR2_TO_SYMBOL
 
 # Tesseract is batch work: at a lower CPU priority it yields to the API and the database when a machine is
@@ -113,11 +115,22 @@ def _parse_tsv(rows: list[str], count: int) -> list[dict[str, list[Any]]]:
     return [pages.get(page, {name: [] for name in header}) for page in range(1, count + 1)]
 
 
-def _image_data_pages(
-    images: Sequence[Image.Image], lang: str, config: str, timeout: float, nice: int
-) -> list[dict[str, list[Any]]]:
-    """`image_data` for several images in ONE Tesseract run (a text file naming them: the pages of one
-    document, each read on its own), one column dict per image."""
+def tesseract_pages(
+    images: Sequence[Image.Image], lang: str, options: Sequence[str], kind: str, nice: int, timeout: float
+) -> list[str]:
+    """For each image, the text Tesseract writes for it with the command-line `options`: its TSV rows with
+    the header row (`kind="tsv"`) or its hOCR page (`"hocr"`). Through libtesseract in this process with the
+    models kept loaded (`openchecks.micr.tessapi`: a warm container loads each model once), else ONE run of
+    the command for all the images (a text file naming them: the pages of one document, each read on its
+    own). Both give the same text for the same image and options."""
+    try:
+        return tessapi.pages(images, lang, options, kind, nice, timeout)
+    except tessapi.Unsupported:
+        pass
+    except tessapi.Timeout as exc:
+        raise TesseractTimeout(str(exc)) from exc
+    except tessapi.Failed as exc:
+        raise RuntimeError(f"tesseract failed: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
         sources = []
         for number, image in enumerate(images):
@@ -131,10 +144,32 @@ def _image_data_pages(
             listing.write_text("\n".join(sources) + "\n", encoding="utf-8")
             source_arg = str(listing)
         base = Path(tmp) / "out"
-        args = [source_arg, str(base), "-l", lang, *shlex.split(config), "-c", "tessedit_create_tsv=1"]
-        run_tesseract(args, nice=nice, timeout=timeout)
-        rows = (Path(tmp) / "out.tsv").read_text(encoding="utf-8", errors="replace").splitlines()
-    return _parse_tsv(rows, len(images))
+        flag = "tessedit_create_tsv=1" if kind == "tsv" else "tessedit_create_hocr=1"
+        run_tesseract([source_arg, str(base), "-l", lang, *options, "-c", flag], nice=nice, timeout=timeout)
+        text = (Path(tmp) / f"out.{kind}").read_text(encoding="utf-8", errors="replace")
+    if kind == "hocr":
+        return _page_hocr(text)
+    return _tsv_pages(text.splitlines(), len(images))
+
+
+def _tsv_pages(rows: list[str], count: int) -> list[str]:
+    """A multi-image TSV split into one TSV per image, each numbered page 1 (as a run of its own gives)."""
+    header = rows[0] if rows else tessapi.TSV_HEADER
+    column = header.split("\t").index("page_num")
+    pages: list[list[str]] = [[header] for _ in range(count)]
+    for row in rows[1:]:
+        cells = row.split("\t")
+        if len(cells) > column and cells[column].isdigit() and 1 <= int(cells[column]) <= count:
+            pages[int(cells[column]) - 1].append("\t".join([*cells[:column], "1", *cells[column + 1 :]]))
+    return ["\n".join(page) for page in pages]
+
+
+def _image_data_pages(
+    images: Sequence[Image.Image], lang: str, config: str, timeout: float, nice: int
+) -> list[dict[str, list[Any]]]:
+    """`image_data` for several images read together (`tesseract_pages`), one column dict per image."""
+    texts = tesseract_pages(images, lang, shlex.split(config), "tsv", nice, timeout)
+    return [_parse_tsv(text.splitlines(), 1)[0] for text in texts]
 
 
 def image_data(
@@ -150,7 +185,8 @@ def image_data(
     Tesseract fails."""
     level = OCR_NICE if nice is None else nice
     party = getattr(_LOCAL, "party", None)
-    if isinstance(party, SharedRun) and not getattr(_LOCAL, "used", True):
+    if isinstance(party, SharedRun) and not getattr(_LOCAL, "used", True) and not tessapi.available():
+        # (Through the library the model is already loaded: nothing to share, so no waiting for the other.)
         _LOCAL.used = True
         return party.image_data(image, lang, config, timeout, level)
     return _image_data_pages([image], lang, config, timeout, level)[0]
@@ -430,26 +466,10 @@ def recognize_lines(
             "--dpi",
             "300",
             "-c",
-            "tessedit_create_hocr=1",
-            "-c",
             "hocr_char_boxes=1",
         ]
-        with tempfile.TemporaryDirectory(prefix="micr-") as tmp:
-            sources = []
-            for number, line in enumerate(wanted):
-                source = Path(tmp) / f"line{number}.png"
-                line.save(source)
-                sources.append(str(source))
-            if len(sources) == 1:
-                source_arg = sources[0]
-            else:  # a text file naming the images: Tesseract reads them as the pages of one document
-                listing = Path(tmp) / "lines.txt"
-                listing.write_text("\n".join(sources) + "\n", encoding="utf-8")
-                source_arg = str(listing)
-            base = Path(tmp) / "out"
-            level = OCR_NICE if nice is None else nice
-            run_tesseract([source_arg, str(base), "-l", eng.lang, *options], nice=level, timeout=timeout)
-            pages = _page_hocr((Path(tmp) / "out.hocr").read_text(encoding="utf-8"))
+        level = OCR_NICE if nice is None else nice
+        pages = tesseract_pages(wanted, eng.lang, options, "hocr", level, timeout)
         if len(pages) != len(wanted):
             raise RuntimeError(f"tesseract returned {len(pages)} pages for {len(wanted)} lines")
     seconds = (time.perf_counter() - started) / max(1, len(crops))
