@@ -1,11 +1,10 @@
 """An injectable clock for the parts of infra/ that wait: the feed provider and the container pool.
 
-`SYSTEM_CLOCK` is real time. A virtual clock for the feed provider's tests was tried and removed: advancing
-it in steps with short real-time pauses did not guarantee the scheduler thread ran between steps, and under
-CI load a test saw no fire at all. A test clock needs a hand-off (advance only once every waiter is
-blocked), or no thread at all: the pool's tests (tests/fixtures/clock.py's ManualClock) move the clock and
-then call the step the pool's thread would run (`ContainerPool.reap_idle`), or the pool's own code reads the
-clock when a container is released; no test relies on a thread waking up in virtual time.
+`SYSTEM_CLOCK` is real time. No test relies on a thread waking up in virtual time (a virtual clock advanced
+in steps with short real-time pauses did not guarantee that the feed scheduler's thread ran between steps,
+and under CI load a test saw no fire at all). A test moves its clock (tests/fixtures/clock.py's ManualClock)
+and then calls the step the thread would run: the pool's `ContainerPool.reap_idle`, the feed provider's
+`Provider.fire_due`; or the pool's own code reads the clock when a container is released.
 """
 
 from __future__ import annotations

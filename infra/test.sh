@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing (infra/setup.sh), then lint, types and every test tier.
-# Extra arguments go to pytest, e.g. `infra/test.sh -m unit`.
+# Extra arguments go to pytest, e.g. `infra/test.sh -m unit`; pytest runs on OPENCHECKS_TEST_WORKERS
+# pytest-xdist workers (2 by default, each taking whole files: a module's fixtures stay in one process;
+# `-n 0` runs everything in one process).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -14,4 +16,4 @@ echo "==> tsc (the page's JavaScript against its JSDoc types)"; infra/node_modul
 echo "==> node --test (the page's modules)"; node --test tests/ui/
 if command -v shellcheck >/dev/null; then echo "==> shellcheck"; shellcheck deploy.sh infra/*.sh .ci/run; fi
 echo "==> pytest"
-exec python -m pytest "$@"
+exec python -m pytest -n "${OPENCHECKS_TEST_WORKERS:-2}" --dist loadfile "$@"

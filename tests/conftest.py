@@ -13,14 +13,25 @@ SHARED_DATA = SHARED / "data"
 SHARED_MODELS = Path(os.environ.get("OPENCHECKS_MODELS_DIR", SHARED / "models"))
 
 _TIERS = {"unit": "unit", "integration": "integration", "browser": "browser"}
+# Under pytest-xdist (infra/test.sh: two workers, each running whole files) the longest files start first, so
+# that no worker is left running one of them alone at the end (figures: README, "Tests").
+_LONGEST_FIRST = (
+    "tests/integration/test_faults.py",
+    "tests/browser/test_ui_stack.py",
+    "tests/integration/test_feeds.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test with its tier, taken from the folder it lives in."""
+    """Mark every test with its tier, taken from the folder it lives in; on an xdist worker, put the longest
+    files first (a stable sort: every other test keeps its place)."""
     for item in items:
         parts = Path(str(item.fspath)).relative_to(REPO).parts
         if len(parts) > 1 and parts[0] == "tests" and parts[1] in _TIERS:
             item.add_marker(getattr(pytest.mark, _TIERS[parts[1]]))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {path: index for index, path in enumerate(_LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(Path(str(item.fspath)).relative_to(REPO).as_posix(), len(rank)))
 
 
 def require_shared_data() -> Path:

@@ -16,7 +16,7 @@ import hmac
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from infra.clock import SYSTEM_CLOCK, Clock
@@ -228,31 +228,40 @@ class Provider:
         }
 
     # ---- alarms ---------------------------------------------------------------------------------
+    def fire_due(self) -> tuple[float, list[Future[None]]]:
+        """One pass of the alarm scheduler: start the fire of every alarm that is due (times missed while
+        down coalesce into one fire); returns the seconds until the next one is due (at most 5) and the fires
+        it started. The scheduler thread runs it in a loop; a test that moves a manual clock calls it itself
+        instead of `start()` (no thread has to wake up in virtual time)."""
+        wait = 5.0
+        started: list[Future[None]] = []
+        for rec in self.store.all():
+            if not rec.active or rec.feed == "changes" or rec.trigger in self._inflight:
+                continue
+            spec = alarms.spec_from_json(rec.config)
+            due = spec.next_after(int(rec.cursor or 0))
+            if due is None:
+                self.disable(
+                    rec.trigger,
+                    {
+                        "kind": "AUTO",
+                        "message": "Automatically disabled after "
+                        "reaching the end of its schedule (stopDate or date passed)",
+                    },
+                )
+                continue
+            now = self._now_ms()
+            if due <= now:
+                fire_at = spec.latest_at_or_before(now) or due
+                self._inflight.add(rec.trigger)
+                started.append(self._pool.submit(self._fire_alarm, rec, spec, fire_at))
+            else:
+                wait = min(wait, (due - now) / 1000)
+        return wait, started
+
     def _schedule_loop(self) -> None:
         while not self._stop.is_set():
-            wait = 5.0
-            for rec in self.store.all():
-                if not rec.active or rec.feed == "changes" or rec.trigger in self._inflight:
-                    continue
-                spec = alarms.spec_from_json(rec.config)
-                due = spec.next_after(int(rec.cursor or 0))
-                if due is None:
-                    self.disable(
-                        rec.trigger,
-                        {
-                            "kind": "AUTO",
-                            "message": "Automatically disabled after "
-                            "reaching the end of its schedule (stopDate or date passed)",
-                        },
-                    )
-                    continue
-                now = self._now_ms()
-                if due <= now:
-                    fire_at = spec.latest_at_or_before(now) or due
-                    self._inflight.add(rec.trigger)
-                    self._pool.submit(self._fire_alarm, rec, spec, fire_at)
-                else:
-                    wait = min(wait, (due - now) / 1000)
+            wait, _ = self.fire_due()
             with self._wake:
                 if not self._stop.is_set():
                     self.clock.wait(self._wake, max(wait, 0.005))

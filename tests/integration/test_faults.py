@@ -10,9 +10,11 @@ How the suite drives the system (and why):
   fires once a minute, too slowly for a test, so `App.settle` invokes find-new-checks itself (the same
   action, blocking, with no arguments, exactly as the rule does) whenever nothing moved for a few seconds;
   notifications are not under test and would only add activations to a saturated 2-core machine.
-- `stale_after_seconds` is 20 (the configuration document), so a deposit whose run was lost is retried
-  20 s later instead of 5 minutes; `run_lost_after_seconds` is 30, so a run the platform accepted but lost
-  in a restart is given up on after 30 s instead of 15 minutes.
+- `stale_after_seconds` is 5 (the configuration document), so a deposit whose run was lost is retried
+  5 s later instead of 5 minutes; `run_lost_after_seconds` is 10, so a run the platform accepted but lost
+  in a restart is given up on after 10 s instead of 15 minutes. Short is safe here because `App.settle`
+  sweeps only when the platform is idle (nothing running or queued) and nothing moved for SWEEP_AFTER_S:
+  then no `processing` deposit has a run left that could still finish it.
 - Each batch is BATCH deposits of one fresh customer: all are created and uploaded first (so all are in
   flight), then confirmed by CONFIRMERS client threads that retry on connection errors and 5xx (a client
   does that when the service is down); the fault is injected after INJECT_AFTER confirmations, so at
@@ -50,8 +52,9 @@ BATCH = 56
 INJECT_AFTER = 6
 CONFIRMERS = 3
 CHECKS = 4
-STALE_AFTER_S = 20
-RUN_LOST_AFTER_S = 30
+STALE_AFTER_S = 5
+RUN_LOST_AFTER_S = 10
+SWEEP_AFTER_S = 3
 SETTLE_TIMEOUT_S = 240
 PIPELINE_STEPS = ("fetch-image", "ocr-check", "parse-check", "record-deposit")
 
@@ -256,7 +259,7 @@ def check_batch(
 ) -> dict[str, Any]:
     """Settle the batch and assert the invariants; returns the table row."""
     app = batch.app
-    docs = app.settle(batch.ids, timeout=SETTLE_TIMEOUT_S, sweep_after=6)
+    docs = app.settle(batch.ids, timeout=SETTLE_TIMEOUT_S, sweep_after=SWEEP_AFTER_S)
     settle_s = round(time.monotonic() - started, 1)
     assert not batch.confirm_errors, batch.confirm_errors
     not_final = {i: (d or {}).get("status") for i, d in docs.items() if not d or d.get("status") not in FINAL}
@@ -534,7 +537,7 @@ def test_step_exceeds_its_time_limit(fault_app: App, images: list[tuple[bytes, s
     for deposit_id in retried:
         resp = app.call("POST", f"/deposits/{deposit_id}/review", reviewer, json={"action": "retry"})
         assert resp.status_code == 200, resp.text
-    docs = app.settle(retried, timeout=120, sweep_after=6)
+    docs = app.settle(retried, timeout=120, sweep_after=SWEEP_AFTER_S)
     assert all(d and d["status"] in FINAL - {"failed"} for d in docs.values()), docs
 
 

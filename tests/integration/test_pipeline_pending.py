@@ -1,17 +1,20 @@
 """find-new-checks on the local platform leaves a deposit alone while its run waits in the platform's queue.
 
-Every background worker of the platform is kept busy by a sleeping action, so the process-check run that
-confirming a deposit starts has been accepted by OpenWhisk but not begun. The deposit is `processing` and
-stale (stale_after_seconds is 1 here), yet the sweep reports it `pending`, counts no attempt and starts
-nothing; once the workers are free the one run finishes it. The same holds for a run find-new-checks itself
-started (a retry of a deposit whose trigger was dropped): the next sweep finds it in its own last report.
+Every background worker of the platform is kept busy by a sleeping action (until the test releases it), so
+the process-check run that confirming a deposit starts has been accepted by OpenWhisk but not begun. The
+deposit is `processing` and stale (stale_after_seconds is 1 here), yet the sweep reports it `pending`,
+counts no attempt and starts nothing; once the workers are free the one run finishes it. The same holds for
+a run find-new-checks itself started (a retry of a deposit whose trigger was dropped): the next sweep finds
+it in its own last report.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,11 +27,48 @@ pytestmark = pytest.mark.local_only  # fills the local platform's background wor
 
 SLEEPER = """
 import time
+import urllib.request
 
 def main(args):
-    time.sleep(float(args.get("sleep", 1)))
-    return {"slept": True}
+    # Busy until the test releases it (GET `until` answers 200), or `sleep` seconds at most.
+    deadline = time.monotonic() + float(args.get("sleep", 1))
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(args["until"], timeout=2) as answer:
+                if answer.status == 200:
+                    return {"slept": True, "released": True}
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return {"slept": True, "released": False}
 """
+
+
+class Release:
+    """A local HTTP server the sleepers poll: 404 until `release()`, then 200."""
+
+    def __init__(self) -> None:
+        released = self.released = threading.Event()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200 if released.is_set() else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/released"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -60,23 +100,32 @@ def wait_for(condition: Any, timeout: float, what: str) -> None:
 
 @contextmanager
 def busy_workers(stack: LocalStack) -> Iterator[int]:
-    """Every background worker of the platform sleeping for 12 s; yields how many there are."""
+    """Every background worker of the platform busy until the block ends (60 s at most); yields how many
+    there are."""
     sleeper = stack.ns_url("actions/pending-sleeper")
     created = stack.wsk.put(
         sleeper,
         params={"overwrite": "true"},
-        json={"exec": {"kind": "python:3.11", "code": SLEEPER}, "limits": {"timeout": 60000, "memory": 128}},
+        json={"exec": {"kind": "python:3.11", "code": SLEEPER}, "limits": {"timeout": 90000, "memory": 128}},
         timeout=30,
     )
     assert created.status_code == 200, created.text
+    release = Release()
     try:
         workers = int(local_stats(stack)["background_workers"])
         for _ in range(workers):
-            resp = stack.wsk.post(sleeper, params={"blocking": "false"}, json={"sleep": 12}, timeout=30)
+            resp = stack.wsk.post(
+                sleeper, params={"blocking": "false"}, json={"sleep": 60, "until": release.url}, timeout=30
+            )
             assert resp.status_code == 202, resp.text
         wait_for(lambda: local_stats(stack)["background_running"] >= workers, 30, "all workers busy")
         yield workers
+        # Still all busy at the end of the block: what it checked happened while every worker was taken.
+        assert local_stats(stack)["background_running"] >= workers
     finally:
+        release.release()
+        wait_for(lambda: local_stats(stack)["background_running"] == 0, 30, "the sleepers released")
+        release.close()
         stack.wsk.delete(sleeper, timeout=30)
 
 
