@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -181,6 +182,33 @@ def test_the_library_reads_what_the_command_reads_and_keeps_its_models_loaded(
     loads_at_7 = tessapi.stats()["loads"]
     assert everything() == by_command
     assert tessapi.stats()["loads"] == loads_at_7 >= loads
+
+
+def test_a_kept_handle_forgets_the_dpi_of_the_page_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--dpi is set per page: a handle kept after a page read at --dpi 300 reads the next page at the
+    resolution the command estimates for it (the hOCR page's scan_res), not at 300."""
+    from openchecks.micr import tessapi
+
+    if not tessapi.available():
+        pytest.skip("needs libtesseract")
+    words = Image.new("L", (700, 80), 255)
+    ImageDraw.Draw(words).text((20, 20), "For mobile deposit", fill=0, font_size=36)
+
+    def scan_res(options: list[str]) -> str:
+        page = recognize.tesseract_pages([words], "eng", ["--psm", "7", *options], "hocr", 0, 10.0)[0]
+        found = re.search(r"scan_res (\d+ \d+)", page)
+        assert found, page
+        return found.group(1)
+
+    monkeypatch.setattr(tessapi, "WORKERS", 1)  # one worker thread: its one handle serves both pages
+    monkeypatch.setattr(tessapi, "_POOLS", {})
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")
+    by_command = scan_res([])
+    monkeypatch.delenv("OPENCHECKS_TESSERACT_CLI")
+    loads = tessapi.stats()["loads"]
+    assert scan_res(["--dpi", "300"]) == "300 300"
+    assert scan_res([]) == by_command != "300 300"
+    assert tessapi.stats()["loads"] - loads <= 1
 
 
 def test_several_crops_in_one_tesseract_run_read_as_one_run_each(monkeypatch: pytest.MonkeyPatch) -> None:

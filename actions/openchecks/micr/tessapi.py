@@ -197,6 +197,9 @@ def _take(lib: ctypes.CDLL, options: Options) -> int:
     if failed:
         lib.TessBaseAPIDelete(handle)
         raise Failed(f"tesseract could not load {options.lang} from {options.datapath}")
+    # The library's notes ("Estimating resolution as 291") go to stderr, which is the activation's log;
+    # the command wrote them to a pipe nobody read.
+    lib.TessBaseAPISetVariable(handle, b"debug_file", b"/dev/null")
     with _STATS_LOCK:
         _STATS["loads"] += 1
     return int(handle)
@@ -238,8 +241,9 @@ def _read_page(options: Options, image: Image.Image, kind: str, timeout: float) 
     data = image.tobytes()
     lib.TessBaseAPISetPageSegMode(handle, options.psm)
     lib.TessBaseAPISetImage(handle, data, image.width, image.height, depth, image.width * depth)
-    if options.dpi:
-        lib.TessBaseAPISetVariable(handle, b"user_defined_dpi", str(options.dpi).encode())
+    # --dpi is the command's user_defined_dpi; 0 (its default) again for a page without it, since the handle
+    # is kept and serves pages with other options.
+    lib.TessBaseAPISetVariable(handle, b"user_defined_dpi", str(options.dpi or 0).encode())
     monitor = lib.TessMonitorCreate()
     started = time.monotonic()
     try:
