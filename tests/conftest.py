@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ SHARED = Path(os.environ.get("OPENCHECKS_SHARED", REPO.parent / "shared"))
 SHARED_DATA = SHARED / "data"
 SHARED_MODELS = Path(os.environ.get("OPENCHECKS_MODELS_DIR", SHARED / "models"))
 
-_TIERS = {"unit": "unit", "integration": "integration", "browser": "browser"}
+_TIERS = {"unit": "unit", "accuracy": "accuracy", "integration": "integration", "browser": "browser"}
 # Under pytest-xdist (infra/test.sh: two workers, each running whole files) the longest files start first, so
 # that no worker is left running one of them alone at the end (figures: README, "Tests").
 _LONGEST_FIRST = (
@@ -46,6 +47,20 @@ def require_shared_models() -> Path:
     if not (SHARED_MODELS / "e13b.traineddata").is_file():
         pytest.skip(f"needs the Tesseract MICR models in {SHARED_MODELS} (set OPENCHECKS_MODELS_DIR)")
     return SHARED_MODELS
+
+
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs the tesseract binary")
+
+
+def require_fonts(style: str, split: str) -> list[Path]:
+    """The synthetic checks' `style` fonts of `split` (openchecks.micr.synth.FONTS), or skip the calling test
+    with a clear message where they are not all installed."""
+    from openchecks.micr.synth import FONTS, fonts
+
+    found = fonts(style, split)
+    if len(found) < len(FONTS[style][split]):
+        pytest.skip(f"needs the {style} {split} fonts: install infra/apt-dev-packages.txt")
+    return found
 
 
 # Fixtures live one module per part of the system (the platform, the local services, the whole stack).

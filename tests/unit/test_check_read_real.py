@@ -167,7 +167,7 @@ def test_a_warm_process_reads_a_good_check_with_no_model_load_and_the_commands_d
 ) -> None:
     """Through libtesseract (openchecks.micr.tessapi) a warm container keeps the models loaded: however many
     checks it reads, it loads each model (`eng`, `e13b`) at most once per worker thread (the command loads
-    both for every check: 10 loads for 5 checks), runs no `tesseract` command, and reads what the command
+    both for every check: 8 loads for 4 checks), runs no `tesseract` command, and reads what the command
     reads."""
     from openchecks.check.read import read_whole_check
     from openchecks.micr import tessapi
@@ -182,7 +182,7 @@ def test_a_warm_process_reads_a_good_check_with_no_model_load_and_the_commands_d
     monkeypatch.setattr(recognize, "run_tesseract", lambda args, **kwargs: runs.append(args))
     tessapi.close()  # a new container: nothing loaded
     loads = tessapi.stats()["loads"]
-    readings = [read_whole_check(front, back, check.declared).to_dict() for _ in range(5)]
+    readings = [read_whole_check(front, back, check.declared).to_dict() for _ in range(4)]
     assert 0 < tessapi.stats()["loads"] - loads <= 2 * tessapi.WORKERS and runs == []
     untimed = {k: v for k, v in (by_command["amount_read"] or {}).items() if k != "seconds"}
     for warm in readings:

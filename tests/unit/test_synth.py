@@ -1,4 +1,5 @@
-"""The synthetic check generator: glyph table, ground truth, determinism, a round trip through the reader."""
+"""The synthetic check generator: glyph table, ground truth, determinism (its round trip through the reader:
+tests/accuracy/test_synthetic_checks.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
-from openchecks.micr import recognize
 from openchecks.micr.aba import routing_checksum_ok
 from openchecks.micr.parse import parse_micr_line
-from openchecks.micr.reader import read_check
 from openchecks.micr.symbols import SYMBOLS
 from openchecks.micr.synth import GLYPHS, generate, main, random_routing
 
@@ -30,13 +29,15 @@ def test_random_routing_numbers_have_the_checksum_asked_for() -> None:
 
 
 def test_ground_truth_is_consistent_and_the_same_seed_gives_the_same_checks(tmp_path: Path) -> None:
-    first = generate(tmp_path / "a", 6, seed=9, review_rate=0.3)
-    second = generate(tmp_path / "b", 6, seed=9, review_rate=0.3)
+    first = generate(tmp_path / "a", 4, seed=9, review_rate=0.3)
+    second = generate(tmp_path / "b", 2, seed=9, review_rate=0.3)  # the same seed: the same first checks
+    for a, b in zip(first, second, strict=False):
+        assert a.name == b.name and a.read_bytes() == b.read_bytes()
+        assert a.with_suffix(".json").read_text() == b.with_suffix(".json").read_text()
+    assert len(second) == 2
     kinds = set()
-    for a, b in zip(first, second, strict=True):
-        assert a.read_bytes() == b.read_bytes()
+    for a in first:
         truth = json.loads(a.with_suffix(".json").read_text())
-        assert truth == json.loads(b.with_suffix(".json").read_text())
         fields = parse_micr_line(truth["micr"])
         assert (fields.routing, fields.account, fields.check_number) == (
             truth["routing"],
@@ -58,29 +59,6 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "check-0001.json",
     ]
     assert "wrote 2 checks" in capsys.readouterr().err
-
-
-def test_round_trip_through_the_reader(tmp_path: Path) -> None:
-    """Measured on this seed: 20/20 fields exact, 15 of 18 valid checks accepted, no wrong acceptance."""
-    if not (recognize.TESSDATA / "e13b.traineddata").is_file():
-        pytest.skip(f"needs the MICR models in {recognize.TESSDATA}: run `python -m infra.models install`")
-    paths = generate(tmp_path, 20, seed=7)
-    exact = accepted = wrong = 0
-    for path in paths:
-        truth = json.loads(path.with_suffix(".json").read_text())
-        reading = read_check(path, truth["declared_amount"])
-        same = (reading.routing, reading.account, reading.check_number) == (
-            truth["routing"],
-            truth["account"],
-            truth["check_number"],
-        )
-        exact += same
-        if reading.accepted:
-            accepted += 1
-            wrong += not same or truth["expect"] != "accept"
-    assert wrong == 0, "a wrong number was accepted"
-    assert exact >= 18, f"only {exact}/20 synthetic checks read exactly"
-    assert accepted >= 12, f"only {accepted} synthetic checks accepted"
 
 
 def test_amount_fields_and_flat_fronts_are_deterministic(tmp_path: Path) -> None:

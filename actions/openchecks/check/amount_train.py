@@ -177,19 +177,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--digit-copies", type=int, default=2, help="passes over scikit-learn's bundled digits (0: none)"
     )
+    parser.add_argument(
+        "--held-out-samples", type=int, help="held-out amount crops to score (default max(200, samples/5))"
+    )
+    parser.add_argument("--epochs", type=int, default=40, help="passes over the glyphs (default 40)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
+    held_out = args.held_out_samples if args.held_out_samples is not None else max(200, args.samples // 5)
     started = time.perf_counter()
     rng = random.Random(args.seed)
     x, y = dataset(rng, "tune", args.samples, args.digit_copies)
     order = np.random.default_rng(args.seed).permutation(len(x))
     x, y = x[order], y[order]
     cut = int(0.9 * len(x))
-    model = train(x[:cut], y[:cut], seed=args.seed)
+    model = train(x[:cut], y[:cut], epochs=args.epochs, seed=args.seed)
     valid = accuracy(model, x[cut:], y[cut:])
     print(f"{len(x)} glyphs from the tuning fonts and bundled digits; validation accuracy {valid:.3f}")
-    model = train(x, y, seed=args.seed)
-    hx, hy = dataset(random.Random(args.seed + 1), "held_out", max(200, args.samples // 5))
+    model = train(x, y, epochs=args.epochs, seed=args.seed)
+    hx, hy = dataset(random.Random(args.seed + 1), "held_out", held_out)
     print(f"held-out fonts: {len(hx)} glyphs, accuracy {accuracy(model, hx, hy):.3f} (not used for fitting)")
     model.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - started:.0f} s")
