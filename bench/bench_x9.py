@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from openchecks.config import Settings
-from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
-from openchecks.documents import StraightImage
+from openchecks.documents import ACCEPTED, StraightImage, new_deposit
 from openchecks.export import ExportConfig, Exporter, ExportStore
 from openchecks.storage import Storage
+from openchecks.store import DepositStore
 from openchecks.x9.validate import validate
 from PIL import Image, ImageDraw
 

@@ -57,24 +57,19 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from openchecks import idempotency, images, oidc, retry, tokens
-from openchecks.deposits import (
+from openchecks.deposits import mark_uploaded, retry_failed, review
+from openchecks.documents import (
     RECEIVED,
     STATUSES,
+    DepositDoc,
+    ImageBlock,
     as_status,
-    check_deposit_id,
     iso,
-    mark_uploaded,
     new_deposit,
-    parse_account,
-    parse_amount,
-    parse_content_type,
     parse_iso,
     public_view,
-    retry_failed,
-    review,
     utc_now,
 )
-from openchecks.documents import DepositDoc, ImageBlock
 from openchecks.errors import (
     BadRequest,
     Conflict,
@@ -84,6 +79,7 @@ from openchecks.errors import (
     TooLarge,
     Unprocessable,
 )
+from openchecks.fields import check_deposit_id, parse_account, parse_amount, parse_content_type
 from openchecks.ledger import release_deposit
 from openchecks.runtime import ActionContext, log
 

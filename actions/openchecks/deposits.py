@@ -1,4 +1,6 @@
-"""The deposit document, its life cycle, and every write to the `deposits` database.
+"""The deposit's life cycle: the changes the API, the pipeline and reviewers make to a deposit, each a
+read-modify-write through `openchecks.store.DepositStore` of the document in `openchecks.documents`
+(its fields checked by `openchecks.fields`).
 
 Statuses: `received` (created, waiting for the image) -> `processing` (image confirmed, pipeline
 running) -> one pipeline outcome: `accepted`, `needs_review`, `duplicate` (held for review), `rejected` or
@@ -22,520 +24,45 @@ Guarantees a caller may rely on:
 
 from __future__ import annotations
 
-import math
-import re
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from functools import partial
-from typing import Any, Final, cast
+from datetime import datetime
+from typing import Any
 
 from openchecks import duplicates
-from openchecks.config import AppConfig, Settings
-from openchecks.documents import DepositDoc, HistoryEntry, ImageBlock, Status
+from openchecks.config import AppConfig
+from openchecks.documents import (
+    ACCEPTED,
+    DUPLICATE,
+    FAILED,
+    NEEDS_REVIEW,
+    PROCESSING,
+    RECEIVED,
+    REJECTED,
+    REVIEWABLE,
+    Decision,
+    DepositDoc,
+    ImageBlock,
+    Status,
+    iso,
+    refuse_own,
+    set_status,
+    utc_now,
+    write_fields,
+)
 from openchecks.errors import (
     BadRequest,
-    ConfigurationError,
     Conflict,
-    Forbidden,
     NotFound,
-    OpenChecksError,
-    ServiceUnavailable,
 )
-from openchecks.retry import retried
-from openchecks.services import DocumentClient
-
-RECEIVED: Final = "received"
-PROCESSING: Final = "processing"
-ACCEPTED: Final = "accepted"
-NEEDS_REVIEW: Final = "needs_review"
-DUPLICATE: Final = "duplicate"
-REJECTED: Final = "rejected"
-FAILED: Final = "failed"
-EXPORTED: Final = "exported"  # an accepted deposit sent in an X9 cash letter (openchecks.export)
-# In life-cycle order; tests/unit/test_deposits.py keeps it equal to Status's members.
-STATUSES: Final[tuple[Status, ...]] = (
-    RECEIVED,
-    PROCESSING,
-    ACCEPTED,
-    NEEDS_REVIEW,
-    DUPLICATE,
-    REJECTED,
-    FAILED,
-    EXPORTED,
-)
-# Where the pipeline may leave a deposit: each is "final" for the pipeline (a person may still act on some).
-OUTCOMES: Final[frozenset[Status]] = frozenset({ACCEPTED, NEEDS_REVIEW, DUPLICATE, REJECTED, FAILED})
-REVIEWABLE: Final[frozenset[Status]] = frozenset({NEEDS_REVIEW, DUPLICATE})
-CLOSED: Final[frozenset[Status]] = frozenset({ACCEPTED, REJECTED})
-
-
-def as_status(value: object) -> Status | None:
-    """`value` as a deposit status when it is one (a query parameter, a step's argument); None otherwise."""
-    for status in STATUSES:
-        if value == status:
-            return status
-    return None
-
-
-ID_RE = re.compile(r"^dep-[0-9a-f]{32}$")
-AMOUNT_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,2})?$")
-# Commas only as thousands separators: "1,250.75", never "1,2,3.00" or "12,34".
-GROUPED_RE = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?$")
-ACCOUNT_RE = re.compile(r"^[0-9]{4,17}$")
-ROUTING_RE = re.compile(r"^[0-9]{9}$")
-SERIAL_RE = re.compile(r"^[0-9]{1,15}$")
-CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/tiff": "tiff"}
-MAX_REASON_LENGTH = 500
-MAX_WRITE_ATTEMPTS = 8
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and a Z: sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-# ---------------------------------------------------------------------------------------------- field checks
-
-
-def check_deposit_id(deposit_id: Any) -> str:
-    """Return the id if it has our shape; NotFound otherwise (so probing odd ids learns nothing)."""
-    if not isinstance(deposit_id, str) or not ID_RE.match(deposit_id):
-        raise NotFound("There is no deposit with that id.", code="deposit_not_found")
-    return deposit_id
-
-
-def parse_amount(value: Any) -> int:
-    """Cents from "123.45" (or a JSON number). Refuses negatives, NaN, infinities, more than two decimals,
-    look-alike digits and anything from $10,000,000 up, with a sentence saying so."""
-    bad = BadRequest(
-        "The amount must be a number of dollars with at most two decimals, like 125.50.",
-        code="invalid_amount",
-    )
-    if isinstance(value, bool) or value is None:
-        raise bad
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise bad
-        text = repr(value)
-    elif isinstance(value, str):
-        text = value.strip().removeprefix("$") if len(value) <= 32 else ""
-        if "," in text:
-            text = text.replace(",", "") if GROUPED_RE.match(text) else ""
-    else:
-        raise bad
-    if not AMOUNT_RE.match(text):
-        raise bad
-    try:
-        cents = int((Decimal(text) * 100).to_integral_exact())
-    except (InvalidOperation, ArithmeticError):
-        raise bad from None
-    if cents <= 0:
-        raise BadRequest("The amount must be more than zero.", code="invalid_amount")
-    return cents
-
-
-def format_cents(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def parse_account(value: Any) -> str:
-    """The account to credit: 4 to 17 digits (spaces and dashes allowed between them)."""
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise BadRequest("The account number must be 4 to 17 digits.", code="invalid_account")
-    text = str(value).strip().replace(" ", "").replace("-", "") if len(str(value)) <= 40 else ""
-    if not ACCOUNT_RE.match(text):
-        raise BadRequest("The account number must be 4 to 17 digits.", code="invalid_account")
-    return text
-
-
-def parse_content_type(value: Any) -> str:
-    """The upload's Content-Type: image/jpeg (default), image/png or image/tiff."""
-    if value is None or value == "":
-        return "image/jpeg"
-    if not isinstance(value, str) or value.strip().lower() not in CONTENT_TYPES:
-        raise BadRequest(
-            "The image must be a JPEG, PNG or TIFF (content_type image/jpeg, image/png or image/tiff).",
-            code="invalid_content_type",
-        )
-    return value.strip().lower()
-
-
-def clean_reason(value: Any, required: bool) -> str:
-    """A reviewer's free-text reason: trimmed, at most 500 characters, no control characters."""
-    if value is None or value == "":
-        if required:
-            raise BadRequest("Give a reason for rejecting the deposit.", code="reason_required")
-        return ""
-    if not isinstance(value, str) or len(value) > MAX_REASON_LENGTH:
-        raise BadRequest(
-            f"The reason must be text of at most {MAX_REASON_LENGTH} characters.", code="invalid_reason"
-        )
-    return "".join(ch for ch in value.strip() if ch.isprintable())
+from openchecks.fields import ID_RE, clean_reason, correct_fields
+from openchecks.store import DepositStore
 
 
 def dup_key(routing: str | None, account: str | None, serial: str | None) -> str | None:
     """The claim id of a check (every field normalised: `openchecks.duplicates.claim_key`), or None when a
     field is missing or malformed (nothing to compare)."""
     return duplicates.claim_key(routing, account, serial)
-
-
-# --------------------------------------------------------------------------------------------- the document
-
-
-def new_deposit(
-    email: str,
-    to_account: str,
-    amount_cents: int,
-    content_type: str,
-    bucket: str,
-    now: datetime | None = None,
-    deposit_id: str | None = None,
-    back_content_type: str | None = None,
-    contact_email: str = "",
-) -> DepositDoc:
-    """A fresh `received` deposit document (not yet stored): the front's upload under `image`, the back's
-    under `back_image` (uploaded when the customer sends it; required when the configuration says so).
-    `email` is the account it is filed under; `contact_email`, when the account is not an e-mail address (an
-    identity provider's `sub`), is where notifications go."""
-    moment = now or utc_now()
-    deposit_id = deposit_id or f"dep-{uuid.uuid4().hex}"
-    key = f"{deposit_id}/front.{CONTENT_TYPES[content_type]}"
-    back_type = back_content_type or content_type
-    back_key = f"{deposit_id}/back.{CONTENT_TYPES[back_type]}"
-    doc: DepositDoc = {
-        "_id": deposit_id,
-        "type": "deposit",
-        "email": email,
-        "to_account": to_account,
-        "amount_cents": amount_cents,
-        "amount": format_cents(amount_cents),
-        "currency": "USD",
-        "status": RECEIVED,
-        "created": iso(moment),
-        "updated": iso(moment),
-        "day": moment.strftime("%Y-%m-%d"),
-        "image": {"bucket": bucket, "key": key, "content_type": content_type},
-        "back_image": {"bucket": bucket, "key": back_key, "content_type": back_type},
-        "attempts": 0,
-        "reasons": [],
-        "history": [{"status": RECEIVED, "at": iso(moment), "by": email}],
-        "steps": {},
-    }
-    if contact_email and contact_email != email:
-        doc["contact_email"] = contact_email
-    return doc
-
-
-def _write_fields(doc: DepositDoc, fields: Mapping[str, Any]) -> None:
-    """Write `fields` onto `doc` as they are: JSON from outside the document's types (a step's blocks, a
-    reviewer's corrections), whose keys are the document's and whose shapes their producers own."""
-    doc.update(cast(DepositDoc, fields))
-
-
-def set_status(
-    doc: DepositDoc | dict[str, Any],
-    status: Status,
-    by: str,
-    now: datetime | None = None,
-    reason: str | None = None,
-) -> None:
-    """Move `doc` to `status` and append one history entry."""
-    moment = iso(now or utc_now())
-    doc["status"] = status
-    doc["updated"] = moment
-    entry: HistoryEntry = {"status": status, "at": moment, "by": by}
-    if reason:
-        entry["reason"] = reason
-    doc.setdefault("history", []).append(entry)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What parse-check concluded: an outcome status and machine-readable reasons."""
-
-    status: Status
-    reasons: tuple[str, ...] = ()
-    messages: tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------------------------------------- the store
-
-
-def _status_of(exc: Exception) -> int | None:
-    """The HTTP status of an ibmcloudant ApiException (None for anything else)."""
-    code = getattr(exc, "status_code", None)
-    return code if isinstance(code, int) else None
-
-
-def database_call(database: str, what: str, fn: Callable[[], Any]) -> Any:
-    """`fn()`'s Cloudant result; a 4xx goes to the caller as it is, anything else unexpected becomes a 503
-    naming the `database` ("deposit", "exports") and `what` was being done. Transient failures are retried
-    within the caller's deadline (`openchecks.retry`)."""
-    try:
-        return retried(lambda: fn().get_result())
-    except OpenChecksError:
-        raise
-    except Exception as exc:
-        status = _status_of(exc)
-        if status is not None and 400 <= status < 500:
-            raise
-        raise ServiceUnavailable(
-            f"The {database} database did not answer while {what}; try again in a minute.",
-            code="database_unavailable",
-        ) from exc
-
-
-class DepositStore:
-    """Reads and writes deposits and check claims through a CloudantV1 client."""
-
-    def __init__(self, client: DocumentClient, settings: Settings) -> None:
-        self.client = client
-        self.db = settings.deposits_db
-        self.claims_db = settings.claims_db
-
-    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
-        return database_call("deposit", what, fn)
-
-    def get(self, deposit_id: str) -> DepositDoc:
-        """The deposit document; NotFound when there is none."""
-        check_deposit_id(deposit_id)
-        try:
-            doc: DepositDoc = self._call(
-                "reading a deposit", lambda: self.client.get_document(db=self.db, doc_id=deposit_id)
-            )
-        except Exception as exc:
-            if _status_of(exc) == 404:
-                raise NotFound("There is no deposit with that id.", code="deposit_not_found") from None
-            raise
-        return doc
-
-    def create(self, doc: DepositDoc) -> DepositDoc:
-        """Store a new document; returns it with its `_rev` (as `get` would read it). Conflict if the id
-        exists."""
-        try:
-            result = self._call(
-                "creating a deposit",
-                lambda: self.client.put_document(db=self.db, doc_id=doc["_id"], document=doc),
-            )
-        except Exception as exc:
-            if _status_of(exc) == 409:
-                raise Conflict("A deposit with that id already exists.", code="deposit_exists") from None
-            raise
-        stored: DepositDoc = {**doc, "_rev": result["rev"]}
-        return stored
-
-    def update(self, deposit_id: str, change: Callable[[DepositDoc], bool]) -> tuple[DepositDoc, bool]:
-        """Apply `change` (which mutates the doc and returns whether it changed anything) to the current
-        document and store it; on 409 re-read and re-apply. Returns (document, changed)."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            doc = self.get(deposit_id)
-            if not change(doc):
-                return doc, False
-            try:
-                result = self._call(
-                    "saving a deposit",
-                    partial(self.client.put_document, db=self.db, doc_id=deposit_id, document=doc),
-                )
-            except Exception as exc:
-                if _status_of(exc) == 409:
-                    continue
-                raise
-            doc["_rev"] = result["rev"]
-            return doc, True
-        raise ServiceUnavailable(
-            "The deposit is being changed by several writers at once; try again.", code="write_conflict"
-        )
-
-    def delete(self, deposit_id: str) -> None:
-        """Delete the deposit (used only for a draft whose upload was refused)."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            doc = self.get(deposit_id)
-            try:
-                self._call(
-                    "deleting a deposit",
-                    partial(self.client.delete_document, db=self.db, doc_id=deposit_id, rev=doc["_rev"]),
-                )
-                return
-            except Exception as exc:
-                if _status_of(exc) == 409:
-                    continue
-                if _status_of(exc) == 404:
-                    return
-                raise
-
-    def find(
-        self,
-        selector: dict[str, Any],
-        sort: list[dict[str, str]] | None = None,
-        limit: int = 100,
-        fields: list[str] | None = None,
-        skip: int = 0,
-    ) -> list[dict[str, Any]]:
-        """Mango query on the deposits database."""
-        kwargs: dict[str, Any] = {"db": self.db, "selector": selector, "limit": limit}
-        if skip:
-            kwargs["skip"] = skip
-        if sort:
-            kwargs["sort"] = sort
-        if fields:
-            kwargs["fields"] = fields
-        result = self._call("searching deposits", lambda: self.client.post_find(**kwargs))
-        docs: list[dict[str, Any]] = result.get("docs", [])
-        return docs
-
-    def list_for(self, email: str | None, status: Status | None, limit: int) -> list[dict[str, Any]]:
-        """Newest first: one customer's deposits (email given) or everyone's, optionally one status."""
-        selector: dict[str, Any] = {"type": "deposit"}
-        if email is not None and status is not None:
-            selector.update({"email": email, "status": status, "created": {"$gt": None}})
-            sort = [{"email": "desc"}, {"status": "desc"}, {"created": "desc"}]
-        elif email is not None:
-            selector.update({"email": email, "created": {"$gt": None}})
-            sort = [{"email": "desc"}, {"created": "desc"}]
-        elif status is not None:
-            selector.update({"status": status, "created": {"$gt": None}})
-            sort = [{"status": "desc"}, {"created": "desc"}]
-        else:
-            selector.update({"created": {"$gt": None}})
-            sort = [{"created": "desc"}]
-        return self.find(selector, sort=sort, limit=limit)
-
-    def note_image(self, deposit_id: str, hex_hash: str) -> None:
-        """Index the deposit's image hash (an `image-<deposit id>` document in the claims database, which the
-        duplicates view reads); written once, so a re-run changes nothing."""
-        doc_id = f"image-{deposit_id}"
-        document = {
-            "_id": doc_id,
-            "type": "image",
-            "deposit_id": deposit_id,
-            "hex": hex_hash,
-            "bands": duplicates.bands(hex_hash),
-            "at": iso(utc_now()),
-        }
-        try:
-            self._call(
-                "indexing the check image",
-                partial(self.client.put_document, db=self.claims_db, doc_id=doc_id, document=document),
-            )
-        except Exception as exc:
-            if _status_of(exc) != 409:  # already indexed by an earlier run of this deposit
-                raise
-
-    def image_candidates(self, keys: Iterable[str]) -> list[tuple[str, str]]:
-        """(deposit id, image hash) of the deposits whose image shares a band with `keys` (the view)."""
-        wanted = sorted(set(keys))
-        try:
-            result = self._call(
-                "looking for the same check image",
-                partial(
-                    self.client.post_view,
-                    db=self.claims_db,
-                    ddoc=duplicates.VIEW_DDOC,
-                    view=duplicates.VIEW_NAME,
-                    keys=wanted,
-                ),
-            )
-        except Exception as exc:
-            if _status_of(exc) == 404:
-                raise ConfigurationError(
-                    "The duplicates view is missing from the claims database; run the provisioning "
-                    "(python -m openchecks.provision) again."
-                ) from None
-            raise
-        out: list[tuple[str, str]] = []
-        for row in result.get("rows", []):
-            value = row.get("value")
-            if isinstance(value, list) and len(value) == 2:
-                out.append((str(value[1]), str(value[0])))
-        return out
-
-    def statuses(self, deposit_ids: Iterable[str]) -> dict[str, str]:
-        """The current status of each existing deposit of `deposit_ids` (one request)."""
-        ids = sorted(set(deposit_ids))
-        if not ids:
-            return {}
-        result = self._call(
-            "reading deposits",
-            partial(self.client.post_all_docs, db=self.db, keys=ids, include_docs=True),
-        )
-        out: dict[str, str] = {}
-        for row in result.get("rows", []):
-            doc = row.get("doc")
-            if isinstance(doc, dict) and isinstance(doc.get("status"), str):
-                out[str(row.get("id"))] = doc["status"]
-        return out
-
-    # claims ---------------------------------------------------------------------------------------------
-
-    def claim_check(self, key: str, deposit_id: str) -> str:
-        """Claim check `key` for `deposit_id`; return the id of the deposit that owns the claim (this one when
-        the claim is new or was already ours)."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            try:
-                self._call(
-                    "claiming a check",
-                    lambda: self.client.put_document(
-                        db=self.claims_db,
-                        doc_id=key,
-                        document={
-                            "_id": key,
-                            "type": "claim",
-                            "deposit_id": deposit_id,
-                            "at": iso(utc_now()),
-                        },
-                    ),
-                )
-                return deposit_id
-            except Exception as exc:
-                if _status_of(exc) != 409:
-                    raise
-            try:
-                existing = self._call(
-                    "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
-                )
-            except Exception as exc:
-                if _status_of(exc) == 404:
-                    continue  # released between our PUT and GET: try again
-                raise
-            return str(existing.get("deposit_id", ""))
-        raise ServiceUnavailable("Could not claim the check; try again.", code="write_conflict")
-
-    def release_check(self, key: str, deposit_id: str) -> None:
-        """Drop the claim on `key` if `deposit_id` holds it (a rejected check may be deposited again)."""
-        try:
-            existing = self._call(
-                "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
-            )
-        except Exception as exc:
-            if _status_of(exc) == 404:
-                return
-            raise
-        if existing.get("deposit_id") != deposit_id:
-            return
-        try:
-            self._call(
-                "releasing a check claim",
-                lambda: self.client.delete_document(db=self.claims_db, doc_id=key, rev=existing["_rev"]),
-            )
-        except Exception as exc:
-            if _status_of(exc) not in (404, 409):
-                raise
-
-
-# ------------------------------------------------------------------------------------------ state changes
 
 
 def mark_uploaded(
@@ -576,19 +103,6 @@ def _release_day(store: DepositStore, doc: Mapping[str, Any]) -> None:
     from openchecks.ledger import release_deposit
 
     release_deposit(store, doc)
-
-
-def same_reviewer(doc: Mapping[str, Any], reviewer: str) -> bool:
-    """Whether `reviewer` is the customer who made the deposit (emails compared without case)."""
-    return str(doc.get("email", "")).strip().lower() == reviewer.strip().lower()
-
-
-def refuse_own(doc: Mapping[str, Any], reviewer: str) -> None:
-    """Four eyes: a reviewer never acts on their own deposit."""
-    if same_reviewer(doc, reviewer):
-        raise Forbidden(
-            "You made this deposit yourself, so another reviewer must decide on it.", code="own_deposit"
-        )
 
 
 def _duplicate_checks(
@@ -649,10 +163,10 @@ def record_outcome(
             return False
         doc["reasons"] = outcome.reasons
         if reading is not None:
-            _write_fields(doc, {"reading": dict(reading)})
-        _write_fields(doc, outcome.fields)
+            write_fields(doc, {"reading": dict(reading)})
+        write_fields(doc, outcome.fields)
         doc["steps"] = {**doc.get("steps", {}), **dict(steps)}
-        _write_fields(doc, dict(extra or {}))
+        write_fields(doc, dict(extra or {}))
         doc.pop("last_error", None)
         set_status(doc, outcome.status, by, now, reason=", ".join(outcome.reasons) or None)
         return True
@@ -717,32 +231,6 @@ def note_failure(
         return True
 
     store.update(deposit_id, change)
-
-
-def correct_fields(fields: Any) -> dict[str, str]:
-    """Validate a reviewer's corrections: any of routing (9 digits, ABA checksum), account, check_number."""
-    from openchecks.micr.aba import routing_checksum_ok
-
-    if not isinstance(fields, dict) or not fields:
-        raise BadRequest('Send the corrected fields, e.g. {"routing": "063100277"}.', code="invalid_fields")
-    out: dict[str, str] = {}
-    for name, value in fields.items():
-        if name not in ("routing", "account", "check_number"):
-            raise BadRequest(
-                f"The field {str(name)[:40]!r} cannot be corrected; use routing, account or check_number.",
-                code="invalid_fields",
-            )
-        text = value.strip() if isinstance(value, str) else ""
-        if name == "routing" and not (ROUTING_RE.match(text) and routing_checksum_ok(text)):
-            raise BadRequest(
-                "The routing number must be 9 digits with a valid ABA checksum.", code="invalid_routing"
-            )
-        if name == "account" and not ACCOUNT_RE.match(text):
-            raise BadRequest("The account number must be 4 to 17 digits.", code="invalid_account")
-        if name == "check_number" and not SERIAL_RE.match(text):
-            raise BadRequest("The check number must be 1 to 15 digits.", code="invalid_check_number")
-        out[name] = text
-    return out
 
 
 REVIEW_ACTIONS = ("approve", "reject", "correct", "override")
@@ -902,7 +390,7 @@ def _apply_corrections(
 ) -> None:
     """A reviewer's corrected fields: the deposit stays under review, or is a duplicate when the corrected
     check is claimed by another deposit."""
-    _write_fields(doc, {"reading": {**doc.get("reading", {}), **corrections}})
+    write_fields(doc, {"reading": {**doc.get("reading", {}), **corrections}})
     doc.setdefault("corrected", {}).update(corrections)
     if new_key is not None:
         doc["check_key"] = new_key
@@ -940,58 +428,3 @@ def retry_failed(
         return True
 
     return store.update(deposit_id, change)[0]
-
-
-# What only a reviewer sees of a deposit: other deposits' ids (possibly another customer's).
-REVIEWER_ONLY = ("duplicate_of", "possible_duplicate_of", "override")
-
-
-# What public_view copies from the document when present.
-PUBLIC_KEYS = (
-    "email",
-    "contact_email",
-    "to_account",
-    "amount",
-    "amount_cents",
-    "currency",
-    "status",
-    "created",
-    "updated",
-    "reasons",
-    "reading",
-    "history",
-    "steps",
-    "attempts",
-    "last_error",
-    "duplicate_of",
-    "possible_duplicate_of",
-    "override",
-    "reviews",
-    "corrected",
-    "archive",
-    "export",
-    "messages",
-    "amount_read",
-    "quality",
-    "back_quality",
-    "quality_report",
-    "endorsement",
-    "geometry",
-)
-
-
-def public_view(doc: Mapping[str, Any], reviewer: bool = False) -> dict[str, Any]:
-    """What the API returns for a deposit, without CouchDB internals: everything a customer may see (no
-    other deposit's id), and for a reviewer also which deposits it duplicates."""
-    out: dict[str, Any] = {"id": doc["_id"]}
-    for name in PUBLIC_KEYS:
-        if name in REVIEWER_ONLY and not reviewer:
-            continue
-        if name in doc:
-            out[name] = doc[name]
-    image = doc.get("image") or {}
-    out["image"] = {k: image[k] for k in ("content_type", "size", "width", "height") if k in image}
-    back = doc.get("back_image") or {}
-    if back.get("etag"):
-        out["back_image"] = {k: back[k] for k in ("content_type", "size", "width", "height") if k in back}
-    return out

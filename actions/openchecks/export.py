@@ -36,19 +36,10 @@ from functools import partial
 from typing import Any, BinaryIO, Literal, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from openchecks.deposits import (
-    ACCEPTED,
-    EXPORTED,
-    DepositStore,
-    _status_of,
-    database_call,
-    iso,
-    set_status,
-    utc_now,
-)
-from openchecks.documents import DepositDoc, ExportInfo
+from openchecks.documents import ACCEPTED, EXPORTED, DepositDoc, ExportInfo, iso, set_status, utc_now
 from openchecks.errors import ConfigurationError, Conflict, NotFound, OpenChecksError, ServiceUnavailable
 from openchecks.services import DocumentClient
+from openchecks.store import DepositStore, database_call, status_of
 
 ExportState = Literal["claiming", "claimed", "written", "done", "empty", "rolled_back", "failed"]
 UNFINISHED: tuple[ExportState, ...] = ("claiming", "claimed", "written")
@@ -211,7 +202,7 @@ class ExportStore:
                 "reading an export", lambda: self.client.get_document(db=self.db, doc_id=export_id)
             )
         except Exception as exc:
-            if _status_of(exc) == 404:
+            if status_of(exc) == 404:
                 raise NotFound("There is no export with that id.", code="export_not_found") from None
             raise
         return doc
@@ -223,7 +214,7 @@ class ExportStore:
                 partial(self.client.put_document, db=self.db, doc_id=doc["_id"], document=dict(doc)),
             )
         except Exception as exc:
-            if _status_of(exc) == 409:
+            if status_of(exc) == 409:
                 raise Conflict("An export with that id already exists.", code="export_exists") from None
             raise
         stored = ExportDoc(**doc)
@@ -238,7 +229,7 @@ class ExportStore:
                 partial(self.client.put_document, db=self.db, doc_id=doc["_id"], document=dict(doc)),
             )
         except Exception as exc:
-            if _status_of(exc) == 409:
+            if status_of(exc) == 409:
                 raise Conflict("The export was changed by another run.", code="export_changed") from None
             raise
         doc["_rev"] = result["rev"]

@@ -25,20 +25,18 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Literal, TypedDict, cast
 
-from openchecks.deposits import (
+from openchecks.documents import (
     ACCEPTED,
     DUPLICATE,
     EXPORTED,
-    MAX_WRITE_ATTEMPTS,
     NEEDS_REVIEW,
     PROCESSING,
     RECEIVED,
-    DepositStore,
-    _status_of,
     iso,
     utc_now,
 )
 from openchecks.errors import ServiceUnavailable
+from openchecks.store import MAX_WRITE_ATTEMPTS, DepositStore, status_of
 
 EntryState = Literal["held", "accepted"]
 Outcome = Literal["held", "accepted", "already", "over_limit"]
@@ -136,7 +134,7 @@ class Ledger:
                 partial(self.client.get_document, db=self.db, doc_id=ledger_id(email, day)),
             )
         except Exception as exc:
-            if _status_of(exc) == 404:
+            if status_of(exc) == 404:
                 return None
             raise
         return doc
@@ -186,7 +184,7 @@ class Ledger:
                     partial(self.client.put_document, db=self.db, doc_id=current["_id"], document=current),
                 )
             except Exception as exc:
-                if _status_of(exc) == 409:
+                if status_of(exc) == 409:
                     continue  # another request changed (or created) the ledger first: decide again
                 raise
             return outcome

@@ -22,7 +22,8 @@ from typing import Any
 import requests
 
 from openchecks.config import AppConfig, Settings
-from openchecks.deposits import ID_RE, format_cents, iso, utc_now
+from openchecks.documents import iso, utc_now
+from openchecks.fields import ID_RE, format_cents
 from openchecks.runtime import ActionContext, log
 
 SENDGRID_URL = "https://api.sendgrid.com/v3/mail/send"

@@ -20,21 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from openchecks import images
-from openchecks.deposits import (
-    FAILED,
-    PROCESSING,
-    RECEIVED,
-    REJECTED,
-    DepositStore,
-    iso,
-    mark_uploaded,
-    set_status,
-    utc_now,
-)
-from openchecks.documents import DepositDoc
+from openchecks.deposits import mark_uploaded
+from openchecks.documents import FAILED, PROCESSING, RECEIVED, REJECTED, DepositDoc, iso, set_status, utc_now
 from openchecks.errors import OpenChecksError, TooLarge, UnsupportedMedia
 from openchecks.ledger import release_deposit
 from openchecks.runtime import ActionContext, log
+from openchecks.store import DepositStore
 
 BATCH = 50
 

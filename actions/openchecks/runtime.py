@@ -21,12 +21,14 @@ from typing import Any
 
 from openchecks.clients import cloudant_client, cos_client
 from openchecks.config import AppConfig, Settings, load_app_config
-from openchecks.deposits import DepositStore, iso, note_failure, utc_now
+from openchecks.deposits import note_failure
+from openchecks.documents import iso, utc_now
 from openchecks.errors import OpenChecksError, ServiceUnavailable
 from openchecks.imagecache import ImageCache, image_cache
 from openchecks.retry import retried
 from openchecks.services import DocumentClient, ObjectClient
 from openchecks.storage import Storage
+from openchecks.store import DepositStore
 
 # True until this process has run one activation: the first run in a container is the cold one.
 # Nothing names the container in a result: results reach web answers and deposit documents (issue 13); the

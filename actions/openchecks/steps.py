@@ -44,18 +44,10 @@ from openchecks.check.read import (
     straighten_side,
 )
 from openchecks.config import AppConfig
-from openchecks.deposits import (
-    ACCEPTED,
-    NEEDS_REVIEW,
-    PROCESSING,
-    REJECTED,
-    Decision,
-    as_status,
-    check_deposit_id,
-    format_cents,
-    record_outcome,
-)
+from openchecks.deposits import record_outcome
+from openchecks.documents import ACCEPTED, NEEDS_REVIEW, PROCESSING, REJECTED, Decision, as_status
 from openchecks.errors import BadRequest, Conflict, NotFound, TooLarge, UnsupportedMedia
+from openchecks.fields import check_deposit_id, format_cents
 from openchecks.runtime import ActionContext
 
 # Keys a step copies from its input to its output (everything else stays behind, including parameters).

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from openchecks.clients import cloudant_client, cos_client, reset_client_caches
 from openchecks.config import Settings
-from openchecks.deposits import ACCEPTED, DepositStore, new_deposit
-from openchecks.documents import DepositDoc
+from openchecks.documents import ACCEPTED, DepositDoc, new_deposit
 from openchecks.errors import ServiceUnavailable
 from openchecks.export import EXPORTED, ExportConfig, ExportDoc, Exporter, ExportStore
 from openchecks.provision import EXPORT_INDEXES, ensure_indexes
 from openchecks.storage import Storage
+from openchecks.store import DepositStore
 from openchecks.x9.reader import Record, iter_records
 from openchecks.x9.validate import validate_bytes
 

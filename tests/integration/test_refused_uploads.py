@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openchecks.deposits import utc_now
+from openchecks.documents import utc_now
 from openchecks.images import MAX_IMAGE_BYTES
 from openchecks.recovery import find_new_checks
 from openchecks.runtime import ActionContext

@@ -13,7 +13,7 @@ import requests
 from openchecks import tokens
 from openchecks.api import Api, Request
 from openchecks.config import AppConfig, Settings
-from openchecks.deposits import DepositStore
+from openchecks.store import DepositStore
 
 from tests.fixtures.fakes import FakeCloudant, Result
 

@@ -32,11 +32,11 @@ from typing import Any
 import pytest
 from openchecks import tokens
 from openchecks.api import handle_web
-from openchecks.deposits import DUPLICATE, PROCESSING, RECEIVED, DepositStore, iso, utc_now
-from openchecks.documents import DepositDoc
+from openchecks.documents import DUPLICATE, PROCESSING, RECEIVED, DepositDoc, iso, utc_now
 from openchecks.ledger import Ledger
 from openchecks.recovery import find_new_checks
 from openchecks.runtime import ActionContext
+from openchecks.store import DepositStore
 from PIL import Image, ImageDraw
 
 from tests.fixtures.fakes import FakeCloudant, FakeS3

@@ -7,24 +7,26 @@ from typing import get_args
 
 import pytest
 from openchecks.config import AppConfig, Settings
-from openchecks.deposits import (
+from openchecks.deposits import dup_key
+from openchecks.documents import (
     ACCEPTED,
     NEEDS_REVIEW,
     RECEIVED,
     STATUSES,
     Status,
     as_status,
-    check_deposit_id,
-    correct_fields,
-    dup_key,
     new_deposit,
-    parse_account,
-    parse_amount,
-    parse_content_type,
     public_view,
     set_status,
 )
 from openchecks.errors import BadRequest, ConfigurationError, NotFound
+from openchecks.fields import (
+    check_deposit_id,
+    correct_fields,
+    parse_account,
+    parse_amount,
+    parse_content_type,
+)
 from openchecks.steps import decide
 
 

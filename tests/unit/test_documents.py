@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import get_args, get_type_hints
 
-from openchecks import api, deposits, steps
+from openchecks import api, documents, steps
 from openchecks.documents import DepositDoc, HistoryEntry, ImageBlock, MicrReading, Reading, Status
 from openchecks.micr.reader import CheckReading
 
@@ -13,7 +13,7 @@ KEYS = set(get_type_hints(DepositDoc))
 
 
 def test_a_new_deposit_has_only_declared_keys() -> None:
-    doc = deposits.new_deposit(
+    doc = documents.new_deposit(
         "a@example.com",
         "12345678",
         100,
@@ -28,15 +28,15 @@ def test_a_new_deposit_has_only_declared_keys() -> None:
 
 
 def test_every_key_shown_or_recorded_is_declared() -> None:
-    assert set(deposits.PUBLIC_KEYS) <= KEYS
+    assert set(documents.PUBLIC_KEYS) <= KEYS
     assert set(steps.RECORDED) <= KEYS
     assert set(api.CUSTOMER_HIDDEN) <= KEYS
-    assert set(deposits.REVIEWER_ONLY) <= KEYS
+    assert set(documents.REVIEWER_ONLY) <= KEYS
 
 
 def test_the_history_status_is_the_deposit_status() -> None:
     assert get_type_hints(HistoryEntry)["status"] == Status
-    assert set(get_args(Status)) == set(deposits.STATUSES)
+    assert set(get_args(Status)) == set(documents.STATUSES)
 
 
 def test_the_micr_reading_is_what_the_reader_returns_key_for_key() -> None:

@@ -15,25 +15,22 @@ from typing import Any
 import pytest
 from openchecks import duplicates
 from openchecks.config import AppConfig, Settings
-from openchecks.deposits import (
+from openchecks.deposits import dup_key, record_outcome, retry_failed, review
+from openchecks.documents import (
     ACCEPTED,
     DUPLICATE,
     NEEDS_REVIEW,
     PROCESSING,
     REJECTED,
     Decision,
-    DepositStore,
     Status,
-    dup_key,
     new_deposit,
     public_view,
-    record_outcome,
-    retry_failed,
-    review,
     set_status,
 )
 from openchecks.errors import BadRequest, Conflict, Forbidden
 from openchecks.ledger import Ledger, accept_in, ledger_id, release_in, reserve_in, total_cents
+from openchecks.store import DepositStore
 from PIL import Image
 
 from tests.conftest import require_shared_data

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from openchecks.config import Settings
-from openchecks.deposits import ACCEPTED, DepositStore, Status, new_deposit
+from openchecks.documents import ACCEPTED, Status, new_deposit
 from openchecks.errors import ConfigurationError, ServiceUnavailable
 from openchecks.export import (
     EXPORTED,
@@ -27,6 +27,7 @@ from openchecks.export import (
     on_us_fields,
 )
 from openchecks.storage import Storage
+from openchecks.store import DepositStore
 from openchecks.x9.reader import iter_records
 from openchecks.x9.validate import validate_bytes
 from PIL import Image, ImageDraw

@@ -1,0 +1,287 @@
+"""The `deposits` and check-claims databases: every read and write of a deposit document goes through
+`DepositStore` (a Cloudant client as `openchecks.services.DocumentClient`, so the unit tier runs it on
+`tests/fixtures/fakes.FakeCloudant`). Writes are read-modify-write on the current `_rev`; a 409 re-reads
+and re-applies the change; a check is claimed by exactly one deposit through a claim document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from openchecks import duplicates
+from openchecks.config import Settings
+from openchecks.documents import DepositDoc, Status, iso, utc_now
+from openchecks.errors import (
+    ConfigurationError,
+    Conflict,
+    NotFound,
+    OpenChecksError,
+    ServiceUnavailable,
+)
+from openchecks.fields import check_deposit_id
+from openchecks.retry import retried
+from openchecks.services import DocumentClient
+
+MAX_WRITE_ATTEMPTS = 8
+
+
+def status_of(exc: Exception) -> int | None:
+    """The HTTP status of an ibmcloudant ApiException (None for anything else)."""
+    code = getattr(exc, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def database_call(database: str, what: str, fn: Callable[[], Any]) -> Any:
+    """`fn()`'s Cloudant result; a 4xx goes to the caller as it is, anything else unexpected becomes a 503
+    naming the `database` ("deposit", "exports") and `what` was being done. Transient failures are retried
+    within the caller's deadline (`openchecks.retry`)."""
+    try:
+        return retried(lambda: fn().get_result())
+    except OpenChecksError:
+        raise
+    except Exception as exc:
+        status = status_of(exc)
+        if status is not None and 400 <= status < 500:
+            raise
+        raise ServiceUnavailable(
+            f"The {database} database did not answer while {what}; try again in a minute.",
+            code="database_unavailable",
+        ) from exc
+
+
+class DepositStore:
+    """Reads and writes deposits and check claims through a CloudantV1 client."""
+
+    def __init__(self, client: DocumentClient, settings: Settings) -> None:
+        self.client = client
+        self.db = settings.deposits_db
+        self.claims_db = settings.claims_db
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        return database_call("deposit", what, fn)
+
+    def get(self, deposit_id: str) -> DepositDoc:
+        """The deposit document; NotFound when there is none."""
+        check_deposit_id(deposit_id)
+        try:
+            doc: DepositDoc = self._call(
+                "reading a deposit", lambda: self.client.get_document(db=self.db, doc_id=deposit_id)
+            )
+        except Exception as exc:
+            if status_of(exc) == 404:
+                raise NotFound("There is no deposit with that id.", code="deposit_not_found") from None
+            raise
+        return doc
+
+    def create(self, doc: DepositDoc) -> DepositDoc:
+        """Store a new document; returns it with its `_rev` (as `get` would read it). Conflict if the id
+        exists."""
+        try:
+            result = self._call(
+                "creating a deposit",
+                lambda: self.client.put_document(db=self.db, doc_id=doc["_id"], document=doc),
+            )
+        except Exception as exc:
+            if status_of(exc) == 409:
+                raise Conflict("A deposit with that id already exists.", code="deposit_exists") from None
+            raise
+        stored: DepositDoc = {**doc, "_rev": result["rev"]}
+        return stored
+
+    def update(self, deposit_id: str, change: Callable[[DepositDoc], bool]) -> tuple[DepositDoc, bool]:
+        """Apply `change` (which mutates the doc and returns whether it changed anything) to the current
+        document and store it; on 409 re-read and re-apply. Returns (document, changed)."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            doc = self.get(deposit_id)
+            if not change(doc):
+                return doc, False
+            try:
+                result = self._call(
+                    "saving a deposit",
+                    partial(self.client.put_document, db=self.db, doc_id=deposit_id, document=doc),
+                )
+            except Exception as exc:
+                if status_of(exc) == 409:
+                    continue
+                raise
+            doc["_rev"] = result["rev"]
+            return doc, True
+        raise ServiceUnavailable(
+            "The deposit is being changed by several writers at once; try again.", code="write_conflict"
+        )
+
+    def delete(self, deposit_id: str) -> None:
+        """Delete the deposit (used only for a draft whose upload was refused)."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            doc = self.get(deposit_id)
+            try:
+                self._call(
+                    "deleting a deposit",
+                    partial(self.client.delete_document, db=self.db, doc_id=deposit_id, rev=doc["_rev"]),
+                )
+                return
+            except Exception as exc:
+                if status_of(exc) == 409:
+                    continue
+                if status_of(exc) == 404:
+                    return
+                raise
+
+    def find(
+        self,
+        selector: dict[str, Any],
+        sort: list[dict[str, str]] | None = None,
+        limit: int = 100,
+        fields: list[str] | None = None,
+        skip: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Mango query on the deposits database."""
+        kwargs: dict[str, Any] = {"db": self.db, "selector": selector, "limit": limit}
+        if skip:
+            kwargs["skip"] = skip
+        if sort:
+            kwargs["sort"] = sort
+        if fields:
+            kwargs["fields"] = fields
+        result = self._call("searching deposits", lambda: self.client.post_find(**kwargs))
+        docs: list[dict[str, Any]] = result.get("docs", [])
+        return docs
+
+    def list_for(self, email: str | None, status: Status | None, limit: int) -> list[dict[str, Any]]:
+        """Newest first: one customer's deposits (email given) or everyone's, optionally one status."""
+        selector: dict[str, Any] = {"type": "deposit"}
+        if email is not None and status is not None:
+            selector.update({"email": email, "status": status, "created": {"$gt": None}})
+            sort = [{"email": "desc"}, {"status": "desc"}, {"created": "desc"}]
+        elif email is not None:
+            selector.update({"email": email, "created": {"$gt": None}})
+            sort = [{"email": "desc"}, {"created": "desc"}]
+        elif status is not None:
+            selector.update({"status": status, "created": {"$gt": None}})
+            sort = [{"status": "desc"}, {"created": "desc"}]
+        else:
+            selector.update({"created": {"$gt": None}})
+            sort = [{"created": "desc"}]
+        return self.find(selector, sort=sort, limit=limit)
+
+    def note_image(self, deposit_id: str, hex_hash: str) -> None:
+        """Index the deposit's image hash (an `image-<deposit id>` document in the claims database, which the
+        duplicates view reads); written once, so a re-run changes nothing."""
+        doc_id = f"image-{deposit_id}"
+        document = {
+            "_id": doc_id,
+            "type": "image",
+            "deposit_id": deposit_id,
+            "hex": hex_hash,
+            "bands": duplicates.bands(hex_hash),
+            "at": iso(utc_now()),
+        }
+        try:
+            self._call(
+                "indexing the check image",
+                partial(self.client.put_document, db=self.claims_db, doc_id=doc_id, document=document),
+            )
+        except Exception as exc:
+            if status_of(exc) != 409:  # already indexed by an earlier run of this deposit
+                raise
+
+    def image_candidates(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """(deposit id, image hash) of the deposits whose image shares a band with `keys` (the view)."""
+        wanted = sorted(set(keys))
+        try:
+            result = self._call(
+                "looking for the same check image",
+                partial(
+                    self.client.post_view,
+                    db=self.claims_db,
+                    ddoc=duplicates.VIEW_DDOC,
+                    view=duplicates.VIEW_NAME,
+                    keys=wanted,
+                ),
+            )
+        except Exception as exc:
+            if status_of(exc) == 404:
+                raise ConfigurationError(
+                    "The duplicates view is missing from the claims database; run the provisioning "
+                    "(python -m openchecks.provision) again."
+                ) from None
+            raise
+        out: list[tuple[str, str]] = []
+        for row in result.get("rows", []):
+            value = row.get("value")
+            if isinstance(value, list) and len(value) == 2:
+                out.append((str(value[1]), str(value[0])))
+        return out
+
+    def statuses(self, deposit_ids: Iterable[str]) -> dict[str, str]:
+        """The current status of each existing deposit of `deposit_ids` (one request)."""
+        ids = sorted(set(deposit_ids))
+        if not ids:
+            return {}
+        result = self._call(
+            "reading deposits",
+            partial(self.client.post_all_docs, db=self.db, keys=ids, include_docs=True),
+        )
+        out: dict[str, str] = {}
+        for row in result.get("rows", []):
+            doc = row.get("doc")
+            if isinstance(doc, dict) and isinstance(doc.get("status"), str):
+                out[str(row.get("id"))] = doc["status"]
+        return out
+
+    # claims ---------------------------------------------------------------------------------------------
+
+    def claim_check(self, key: str, deposit_id: str) -> str:
+        """Claim check `key` for `deposit_id`; return the id of the deposit that owns the claim (this one when
+        the claim is new or was already ours)."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self._call(
+                    "claiming a check",
+                    lambda: self.client.put_document(
+                        db=self.claims_db,
+                        doc_id=key,
+                        document={
+                            "_id": key,
+                            "type": "claim",
+                            "deposit_id": deposit_id,
+                            "at": iso(utc_now()),
+                        },
+                    ),
+                )
+                return deposit_id
+            except Exception as exc:
+                if status_of(exc) != 409:
+                    raise
+            try:
+                existing = self._call(
+                    "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
+                )
+            except Exception as exc:
+                if status_of(exc) == 404:
+                    continue  # released between our PUT and GET: try again
+                raise
+            return str(existing.get("deposit_id", ""))
+        raise ServiceUnavailable("Could not claim the check; try again.", code="write_conflict")
+
+    def release_check(self, key: str, deposit_id: str) -> None:
+        """Drop the claim on `key` if `deposit_id` holds it (a rejected check may be deposited again)."""
+        try:
+            existing = self._call(
+                "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
+            )
+        except Exception as exc:
+            if status_of(exc) == 404:
+                return
+            raise
+        if existing.get("deposit_id") != deposit_id:
+            return
+        try:
+            self._call(
+                "releasing a check claim",
+                lambda: self.client.delete_document(db=self.claims_db, doc_id=key, rev=existing["_rev"]),
+            )
+        except Exception as exc:
+            if status_of(exc) not in (404, 409):
+                raise
