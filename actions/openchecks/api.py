@@ -517,7 +517,7 @@ class Api:
                 refuse()
             raise
         doc, changed = mark_uploaded(
-            self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded
+            self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded, current=doc
         )
         # Only the confirmation that moved the deposit to `processing` starts the pipeline: concurrent or
         # repeated confirmations answer with its state and start nothing.

@@ -22,6 +22,7 @@ Guarantees a caller may rely on:
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import uuid
@@ -337,11 +338,24 @@ class DepositStore:
         stored: DepositDoc = {**doc, "_rev": result["rev"]}
         return stored
 
-    def update(self, deposit_id: str, change: Callable[[DepositDoc], bool]) -> tuple[DepositDoc, bool]:
+    def update(
+        self,
+        deposit_id: str,
+        change: Callable[[DepositDoc], bool],
+        current: Mapping[str, Any] | None = None,
+    ) -> tuple[DepositDoc, bool]:
         """Apply `change` (which mutates the doc and returns whether it changed anything) to the current
-        document and store it; on 409 re-read and re-apply. Returns (document, changed)."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            doc = self.get(deposit_id)
+        document and store it; on 409 re-read and re-apply. Returns (document, changed).
+
+        `current`: the document as the caller just read it (with its `_rev`); the first attempt applies
+        `change` to a copy of it instead of reading again. The write is a compare-and-set on that `_rev`,
+        so a document changed since then is a 409 and is re-read as before. Only a change that declines
+        (returns False) on `current` answers from it without reading again: the caller read it itself."""
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            if attempt == 0 and current is not None and current.get("_rev"):
+                doc = cast(DepositDoc, copy.deepcopy(dict(current)))
+            else:
+                doc = self.get(deposit_id)
             if not change(doc):
                 return doc, False
             try:
@@ -545,9 +559,10 @@ def mark_uploaded(
     by: str,
     now: datetime | None = None,
     back_image: ImageBlock | None = None,
+    current: Mapping[str, Any] | None = None,
 ) -> tuple[DepositDoc, bool]:
     """`received` -> `processing` with the images' ETag/size/type (the back's when it was uploaded).
-    Already processing: no change."""
+    Already processing: no change. `current`: the document as the caller read it (`DepositStore.update`)."""
 
     def change(doc: DepositDoc) -> bool:
         if doc["status"] != RECEIVED:
@@ -559,7 +574,7 @@ def mark_uploaded(
         set_status(doc, PROCESSING, by, now)
         return True
 
-    return store.update(deposit_id, change)
+    return store.update(deposit_id, change, current)
 
 
 def _accept_within_limit(store: DepositStore, doc: Mapping[str, Any], config: AppConfig) -> bool:
@@ -635,11 +650,15 @@ def record_outcome(
     now: datetime | None = None,
     extra: Mapping[str, Any] | None = None,
     image_hash: str | None = None,
+    current: DepositDoc | None = None,
 ) -> tuple[DepositDoc, bool]:
     """Write the pipeline's outcome: duplicate checks, limits, status, reasons, reading and step timings.
 
-    Returns (document, changed). A deposit that is not `processing` is returned unchanged."""
-    current = store.get(deposit_id)
+    Returns (document, changed). A deposit that is not `processing` is returned unchanged. `current`: the
+    document as the caller just read it (else it is read here); the write is a compare-and-set on its
+    `_rev` (`DepositStore.update`), so a deposit changed since is read again."""
+    if current is None:
+        current = store.get(deposit_id)
     if current["status"] != PROCESSING:
         return current, False
     outcome = _pipeline_outcome(store, current, decision, reading, config, image_hash)
@@ -657,7 +676,7 @@ def record_outcome(
         set_status(doc, outcome.status, by, now, reason=", ".join(outcome.reasons) or None)
         return True
 
-    return store.update(deposit_id, change)
+    return store.update(deposit_id, change, current)
 
 
 @dataclass
