@@ -319,7 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="distinct synthetic checks, reused in turn (0, the default: one per deposit, no duplicates)",
     )
-    parser.add_argument("--customers", type=int, default=20, help="customer identities the clients use")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=50,
+        help="customer identities the clients use (50: 200 distinct checks stay under the daily limit)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--stale-after", type=int, default=120, help="stale_after_seconds for the sweep")
     parser.add_argument("--settle-timeout", type=float, default=1800.0)
