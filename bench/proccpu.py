@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+PREWARMED = "container (prewarmed, no code yet)"
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -85,7 +86,7 @@ def stack_classifier(repo: Path) -> Callable[[int, list[str]], str]:
             try:
                 code = (Path(os.readlink(f"/proc/{pid}/cwd")) / "__main__.py").read_bytes()
             except OSError:
-                return "container (prewarmed or unknown)"
+                return PREWARMED
             return f"container {names.get(hashlib.sha256(code).hexdigest(), 'other')}"
         for needle, role in (
             ("pouchdb-server", "pouchdb-server"),
@@ -136,6 +137,9 @@ class CpuSampler:
                 # a process first seen after the start began during the run: it counts from zero
                 self._first[key] = info[2] if not self._started else 0.0
                 self._reaped_first[key] = info[3] if not self._started else 0.0
+            elif self._role[key] == PREWARMED:
+                # a prewarmed container gets its action's code when it is first used
+                self._role[key] = self.classify(pid, _cmdline(pid))
             self._last[key] = info[2]
             self._reaped_last[key] = info[3]
 
