@@ -5,15 +5,19 @@
 It starts its own local stack (`python -m infra.stack up` on free ports in a temp dir; never the fixed
 ports), provisions and deploys manifest.yaml (every rule active, the alarm included), then each client
 creates a deposit, PUTs both sides to their presigned URLs and confirms it, paced so that all N are
-submitted over `--seconds`. Images: `--distinct` synthetic whole checks (tests/fixtures/checks.py: a printed
-amount, an endorsed back, both photographed hand-held), reused round-robin, so later copies of a check end
-as `duplicate`. It waits until every deposit is in a final
+submitted over `--seconds`. Images: synthetic whole checks (tests/fixtures/checks.py: a printed amount, an
+endorsed back, both photographed hand-held), one distinct check per deposit by default (kept on disk, see
+`synthetic_checks`); `--distinct K` reuses K of them round-robin, so later copies of a check end as
+`duplicate` (reported in the outcomes). It waits until every deposit is in a final
 status (running find-new-checks, as the alarm would, whenever the platform is idle and deposits are stuck).
 
 Reported: deposits recorded (exactly N documents, each with one outcome), deposits/s (N over the time from
 the first create to the last final status), p50/p99 from upload (PUT done) to final status (the outcome's
 history timestamp), API call latency p50/p99, containers the platform started (GET /local/stats), and the
-cold-start share of the primitive activations (an `initTime` annotation means a cold start).
+cold-start share of the primitive activations (an `initTime` annotation means a cold start), and the CPU
+seconds per deposit of every process of the stack from /proc (bench/proccpu.py: each service, each action's
+containers, the benchmark client apart) with the 2-core throughput they imply (2 / stack CPU s per deposit)
+and the load average before and after: on a shared machine CPU per deposit is the figure that holds.
 
 `--compare` first runs the same load on a stack with the platform's scheduling as it was before the load
 work (`BASELINE`: 16 background workers, strict FIFO queue, no interactive reserve; and Tesseract at normal
@@ -41,6 +45,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "actions")]
 
+from bench.proccpu import CpuSampler, stack_classifier  # noqa: E402
 from tests.fixtures.app import FINAL, App, deploy_app  # noqa: E402
 from tests.fixtures.stack import LocalStack, start_stack  # noqa: E402
 
@@ -57,14 +62,36 @@ class Check:
     amount: str
 
 
+# The configuration's default largest single check: the API refuses a bigger one (400 over_item_limit).
+ITEM_LIMIT = 50_000.0
+CHECK_CACHE = Path(tempfile.gettempdir()) / "openchecks-bench-checks"
+
+
 def synthetic_checks(count: int, seed: int) -> list[Check]:
-    """`count` distinct synthetic whole checks (both sides as JPEG) with their declared amounts."""
+    """`count` distinct synthetic whole checks (both sides as JPEG) with their declared amounts, numbers
+    seed * 1000 on, skipping any declared over ITEM_LIMIT; kept in CHECK_CACHE by number (one costs about
+    0.8 s of CPU to make, and the same number makes the same check)."""
     from tests.fixtures.checks import synthetic_check
 
-    out = []
-    for i in range(count):
-        check = synthetic_check(seed * 1000 + i)
-        out.append(Check(check.front, check.back, check.declared))
+    CHECK_CACHE.mkdir(exist_ok=True)
+    out: list[Check] = []
+    number = seed * 1000 - 1
+    while len(out) < count:
+        number += 1
+        path = CHECK_CACHE / f"{number}.json"
+        try:
+            saved = json.loads(path.read_text())
+            check = Check(bytes.fromhex(saved["front"]), bytes.fromhex(saved["back"]), saved["amount"])
+        except (OSError, ValueError, KeyError):
+            made = synthetic_check(number)
+            check = Check(made.front, made.back, made.declared)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(
+                json.dumps({"front": check.front.hex(), "back": check.back.hex(), "amount": check.amount})
+            )
+            tmp.replace(path)
+        if float(check.amount) <= ITEM_LIMIT:
+            out.append(check)
     return out
 
 
@@ -89,6 +116,10 @@ def outcome_time(doc: dict[str, Any]) -> float | None:
         if entry.get("status") in FINAL:
             return epoch(entry["at"])
     return None
+
+
+def supervisor_pid(stack: LocalStack) -> int:
+    return int((stack.data_dir / "run" / "supervisor.pid").read_text().split()[0])
 
 
 def stats(stack: LocalStack) -> dict[str, Any]:
@@ -201,15 +232,20 @@ def _run(args: argparse.Namespace, app_env: dict[str, str] | None) -> dict[str, 
         stack = start_stack(Path(tmp) / "stack")
         try:
             app = deploy_app(stack, Path(tmp), stale_after_seconds=args.stale_after, extra_env=app_env)
-            images = synthetic_checks(args.distinct, args.seed)
+            images = synthetic_checks(args.distinct or args.deposits, args.seed)
             before = stats(stack)
             since_ms = int(time.time() * 1000)
             submitter = Submitter(app, images, args.customers)
+            sampler = CpuSampler([supervisor_pid(stack)], stack_classifier(REPO))
+            load_before = os.getloadavg()
+            sampler.start()
             start = submitter.run(args.deposits, args.clients, args.seconds)
             submitted = time.time()
             ids = list(submitter.records)
             docs = app.settle(ids, timeout=args.settle_timeout, sweep_after=20)
             settled = time.time()
+            usage = sampler.stop()
+            load_after = os.getloadavg()
             after = stats(stack)
             cold, total = cold_share(app, since_ms)
             mine = [d for d in app.deposit_docs().values() if str(d.get("email", "")).startswith("load-")]
@@ -230,8 +266,20 @@ def _run(args: argparse.Namespace, app_env: dict[str, str] | None) -> dict[str, 
         if done is not None:
             latencies.append(done - submitter.records[deposit_id]["uploaded"])
             last_final = max(last_final, done)
+    recorded = max(len(latencies), 1)
+    stack_cpu = sum(usage["cpu"].values())
     return {
         "deposits": args.deposits,
+        "distinct_checks": min(args.distinct or args.deposits, args.deposits),
+        "load_average_1min": [round(load_before[0], 2), round(load_after[0], 2)],
+        "cpu_s_by_process": usage["cpu"],
+        "cpu_s_per_deposit_by_process": {
+            role: round(value / recorded, 4) for role, value in usage["cpu"].items() if value
+        },
+        "cpu_s_reaped_children": usage["reaped"],
+        "stack_cpu_s_per_deposit": round(stack_cpu / recorded, 4),
+        "bench_client_cpu_s_per_deposit": round(usage["own"]["bench client"] / recorded, 4),
+        "implied_2core_deposits_per_second": round(2 * recorded / max(stack_cpu, 1e-9), 2),
         "clients": args.clients,
         "submitted": len(ids),
         "submit_errors": submitter.errors[:10],
@@ -265,8 +313,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deposits", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0, help="submit the deposits over this long")
-    parser.add_argument("--distinct", type=int, default=24, help="distinct synthetic checks, reused in turn")
-    parser.add_argument("--customers", type=int, default=20, help="customer identities the clients use")
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=0,
+        help="distinct synthetic checks, reused in turn (0, the default: one per deposit, no duplicates)",
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=50,
+        help="customer identities the clients use (50: 200 distinct checks stay under the daily limit)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--stale-after", type=int, default=120, help="stale_after_seconds for the sweep")
     parser.add_argument("--settle-timeout", type=float, default=1800.0)
@@ -309,7 +367,12 @@ def summary(result: dict[str, Any]) -> str:
         f"API call p50 {result['api_call_p50_ms']} ms, p99 {result['api_call_p99_ms']} ms\n"
         f"containers started {result['containers_started']}, warm hand-offs {result['warm_handoffs']}, "
         f"cold-start share {result['cold_start_share']} "
-        f"({result['cold_activations']}/{result['activations']} activations)"
+        f"({result['cold_activations']}/{result['activations']} activations)\n"
+        f"{result['distinct_checks']} distinct checks; load average {result['load_average_1min']}; "
+        f"stack CPU {result['stack_cpu_s_per_deposit']} s per deposit (implied on 2 cores: "
+        f"{result['implied_2core_deposits_per_second']} deposits/s), bench client "
+        f"{result['bench_client_cpu_s_per_deposit']} s; by process: "
+        + ", ".join(f"{k} {v}" for k, v in result["cpu_s_per_deposit_by_process"].items())
     )
 
 

@@ -51,6 +51,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -494,26 +495,35 @@ class Api:
             self.ctx.store().delete(doc["_id"])
             release_deposit(self.ctx.store(), doc)
 
-        try:
-            uploaded = self._validated(image, info)
-        except OpenChecksError as exc:
-            if exc.status < 500:
-                refuse()
-            raise
-        if back_info is None and self.ctx.app_config().require_back:
-            raise Conflict(
-                "The back of the check has not arrived yet: PUT a photo of the endorsed back to the "
-                "back_upload_url first, then confirm.",
-                code="back_upload_missing",
-            )
-        try:
-            back_uploaded = self._validated(back, back_info, "back_") if back_info is not None else None
-        except OpenChecksError as exc:
-            if exc.status < 500:
-                refuse()
-            raise
+        # The back is downloaded and decoded in a second thread while the front is (the S3 read and the
+        # JPEG decoder release the GIL); the answers keep their order: the front's error first, then a
+        # missing back, then the back's error. Only reads run early: nothing is written before both ended.
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            back_read: Future[ImageBlock] | None = None
+            if back_info is not None:
+                back_read = reader.submit(self._validated, back, back_info, "back_")
+            try:
+                uploaded = self._validated(image, info)
+            except OpenChecksError as exc:
+                if exc.status < 500:
+                    if back_read is not None:
+                        wait([back_read])
+                    refuse()
+                raise
+            if back_info is None and self.ctx.app_config().require_back:
+                raise Conflict(
+                    "The back of the check has not arrived yet: PUT a photo of the endorsed back to the "
+                    "back_upload_url first, then confirm.",
+                    code="back_upload_missing",
+                )
+            try:
+                back_uploaded = back_read.result() if back_read is not None else None
+            except OpenChecksError as exc:
+                if exc.status < 500:
+                    refuse()
+                raise
         doc, changed = mark_uploaded(
-            self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded
+            self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded, current=doc
         )
         # Only the confirmation that moved the deposit to `processing` starts the pipeline: concurrent or
         # repeated confirmations answer with its state and start nothing.

@@ -72,9 +72,10 @@ def mark_uploaded(
     by: str,
     now: datetime | None = None,
     back_image: ImageBlock | None = None,
+    current: Mapping[str, Any] | None = None,
 ) -> tuple[DepositDoc, bool]:
     """`received` -> `processing` with the images' ETag/size/type (the back's when it was uploaded).
-    Already processing: no change."""
+    Already processing: no change. `current`: the document as the caller read it (`DepositStore.update`)."""
 
     def change(doc: DepositDoc) -> bool:
         if doc["status"] != RECEIVED:
@@ -86,7 +87,7 @@ def mark_uploaded(
         set_status(doc, PROCESSING, by, now)
         return True
 
-    return store.update(deposit_id, change)
+    return store.update(deposit_id, change, current)
 
 
 def _accept_within_limit(store: DepositStore, doc: Mapping[str, Any], config: AppConfig) -> bool:
@@ -149,11 +150,15 @@ def record_outcome(
     now: datetime | None = None,
     extra: Mapping[str, Any] | None = None,
     image_hash: str | None = None,
+    current: DepositDoc | None = None,
 ) -> tuple[DepositDoc, bool]:
     """Write the pipeline's outcome: duplicate checks, limits, status, reasons, reading and step timings.
 
-    Returns (document, changed). A deposit that is not `processing` is returned unchanged."""
-    current = store.get(deposit_id)
+    Returns (document, changed). A deposit that is not `processing` is returned unchanged. `current`: the
+    document as the caller just read it (else it is read here); the write is a compare-and-set on its
+    `_rev` (`DepositStore.update`), so a deposit changed since is read again."""
+    if current is None:
+        current = store.get(deposit_id)
     if current["status"] != PROCESSING:
         return current, False
     outcome = _pipeline_outcome(store, current, decision, reading, config, image_hash)
@@ -171,7 +176,7 @@ def record_outcome(
         set_status(doc, outcome.status, by, now, reason=", ".join(outcome.reasons) or None)
         return True
 
-    return store.update(deposit_id, change)
+    return store.update(deposit_id, change, current)
 
 
 @dataclass

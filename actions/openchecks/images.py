@@ -99,13 +99,15 @@ def load_image(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
-            transposed = ImageOps.exif_transpose(image)
+            # In place: the decoded image is ours alone, and without an orientation tag the copy that
+            # exif_transpose returns otherwise is a second full-size image for nothing.
+            ImageOps.exif_transpose(image, in_place=True)
     except Exception as exc:  # a damaged file can fail anywhere in a decoder or in the EXIF parser
         raise UnsupportedMedia(
             "The image file is damaged or incomplete (it could not be decoded); upload it again.",
             code="image_corrupt",
         ) from exc
-    return transposed if transposed is not None else image
+    return image
 
 
 def decode(data: bytes) -> tuple[ImageInfo, Image.Image]:

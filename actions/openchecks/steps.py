@@ -522,6 +522,7 @@ def record_deposit(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any
         config,
         extra=extra,
         image_hash=image_hash,
+        current=current,
     )
     if changed and doc["status"] == REJECTED and outcome.get("discard"):
         from openchecks.recovery import discard_uploads

@@ -5,9 +5,10 @@ and re-applies the change; a check is claimed by exactly one deposit through a c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import copy
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from openchecks import duplicates
 from openchecks.config import Settings
@@ -89,11 +90,24 @@ class DepositStore:
         stored: DepositDoc = {**doc, "_rev": result["rev"]}
         return stored
 
-    def update(self, deposit_id: str, change: Callable[[DepositDoc], bool]) -> tuple[DepositDoc, bool]:
+    def update(
+        self,
+        deposit_id: str,
+        change: Callable[[DepositDoc], bool],
+        current: Mapping[str, Any] | None = None,
+    ) -> tuple[DepositDoc, bool]:
         """Apply `change` (which mutates the doc and returns whether it changed anything) to the current
-        document and store it; on 409 re-read and re-apply. Returns (document, changed)."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            doc = self.get(deposit_id)
+        document and store it; on 409 re-read and re-apply. Returns (document, changed).
+
+        `current`: the document as the caller just read it (with its `_rev`); the first attempt applies
+        `change` to a copy of it instead of reading again. The write is a compare-and-set on that `_rev`,
+        so a document changed since then is a 409 and is re-read as before. Only a change that declines
+        (returns False) on `current` answers from it without reading again: the caller read it itself."""
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            if attempt == 0 and current is not None and current.get("_rev"):
+                doc = cast(DepositDoc, copy.deepcopy(dict(current)))
+            else:
+                doc = self.get(deposit_id)
             if not change(doc):
                 return doc, False
             try:

@@ -266,6 +266,33 @@ def test_two_updates_racing_on_one_deposit_are_both_applied(world: World) -> Non
     assert stored["_rev"].startswith("3-")
 
 
+def test_an_update_from_the_callers_read_saves_a_read_and_a_stale_one_is_read_again(world: World) -> None:
+    deposit_id = world.create()["id"]
+    store = world.store()
+    current = store.get(deposit_id)
+    kept = json.loads(json.dumps(current))
+    reads: list[str] = []
+    world.couch.on_call = lambda name: reads.append(name) if name == "get" else None
+
+    doc, changed = store.update(deposit_id, lambda d: d.update({"messages": ["first"]}) or True, current)
+    assert changed and reads == [] and doc["_rev"].startswith("2-")
+    assert current == kept  # the caller's document is not changed: the change ran on a copy
+
+    # `current` is now stale (rev 1): the write is a 409, the document is read again, the change re-applied
+    seen: list[list[str]] = []
+
+    def change(d: DepositDoc) -> bool:
+        seen.append(list(d.get("messages") or []))
+        d["reasons"] = ["second"]
+        return True
+
+    doc, changed = store.update(deposit_id, change, current)
+    assert changed and reads == ["get"] and seen == [[], ["first"]]
+    stored = world.doc(deposit_id)
+    assert (stored["messages"], stored["reasons"]) == (["first"], ["second"])
+    assert stored["_rev"].startswith("3-")
+
+
 # ---------------------------------------------------------------------------------------- claims
 
 
