@@ -20,6 +20,11 @@ _LONGEST_FIRST = (
     "tests/integration/test_faults.py",
     "tests/browser/test_ui_stack.py",
     "tests/integration/test_feeds.py",
+    # the unit tier's longest (its readers on rendered checks), so that `-m unit` also ends together
+    "tests/unit/test_check_quality.py",
+    "tests/unit/test_check_endorsement.py",
+    "tests/unit/test_check_geometry.py",
+    "tests/unit/test_micr_recognize.py",
 )
 
 

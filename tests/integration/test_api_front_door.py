@@ -73,7 +73,9 @@ class Forwarder:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Pipe)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        forever = {"poll_interval": 0.02}  # a quick shutdown at the end of the test
+        serve = threading.Thread(target=self.server.serve_forever, kwargs=forever, daemon=True)
+        serve.start()
 
     def down(self) -> None:
         if self.server is not None:

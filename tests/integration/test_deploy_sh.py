@@ -80,7 +80,7 @@ def recorder() -> Iterator[str]:
     """A fake API host on a free port that records requests; yields its URL."""
     Recorder.calls = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

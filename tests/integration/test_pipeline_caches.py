@@ -146,7 +146,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
 def test_firing_the_trigger_and_invoking_the_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
     server = HTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         monkeypatch.setenv("__OW_API_HOST", f"http://127.0.0.1:{server.server_port}")

@@ -61,7 +61,9 @@ class Release:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/released"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        forever = {"poll_interval": 0.02}  # a quick shutdown at the end of the test
+        serve = threading.Thread(target=self.server.serve_forever, kwargs=forever, daemon=True)
+        serve.start()
 
     def release(self) -> None:
         self.released.set()

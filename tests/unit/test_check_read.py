@@ -1,7 +1,7 @@
 """The whole-check read and decision (openchecks.check.read) with fake readers: what each outcome needs.
 
-The same decisions are exercised with the real readers in tests/unit/test_check_read_real.py and through the
-pipeline in tests/integration/test_pipeline_whole_check.py."""
+The same decisions are exercised with the real readers in tests/accuracy/test_whole_check_read.py and
+through the pipeline in tests/integration/test_pipeline_whole_check.py."""
 
 from __future__ import annotations
 

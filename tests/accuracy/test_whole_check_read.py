@@ -14,7 +14,7 @@ from openchecks.micr import recognize
 
 from tests.fixtures.checks import synthetic_check
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.accuracy
 
 KEYS = {
     "micr",
