@@ -236,6 +236,25 @@ def notes(tally: Tally) -> None:
             wrong += got is not None and got != want
         sweep.append(f"{crnn_min}: {read} read, {wrong} wrong")
     print(f"- tune set ({len(tally.tune_reads)} fronts), chosen by CRNN_MIN: " + "; ".join(sweep))
+    # The same for the two readings' agreement (AGREE_MIN) and the words alone (LEGAL_MIN), with the
+    # confidence of every wrong reading by its source: what a calibration on unseen hands needs.
+    wrong_by: dict[str, list[float]] = {}
+    for reads, want in tally.tune_reads:
+        voted = amt.decide(reads)
+        if voted.cents is not None and voted.cents != want:
+            wrong_by.setdefault(str(voted.source), []).append(voted.confidence)
+    print(f"- tune set, wrong readings' confidences by source: {wrong_by or 'none'}")
+    sweeps = (("agree_min", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)), ("legal_min", (0.9, 0.92, 0.95, 0.98)))
+    for name, values in sweeps:
+        row = []
+        for value in values:
+            read = wrong = 0
+            for reads, want in tally.tune_reads:
+                got = amt.decide(reads, **{name: value}).cents
+                read += got is not None
+                wrong += got is not None and got != want
+            row.append(f"{value}: {read} read, {wrong} wrong")
+        print(f"- tune set, chosen by {name.upper()}: " + "; ".join(row))
 
 
 def synthetic(

@@ -99,7 +99,10 @@ def test_tesseract_letters_that_look_like_digits() -> None:
 
 
 def test_vote_agreement_reads_the_amount() -> None:
-    assert vote(104200, 0.3, 104200, 0.2) == (104200, "both", pytest.approx(1 - 0.7 * 0.8))
+    assert vote(104200, 0.5, 104200, 0.4) == (104200, "both", pytest.approx(1 - 0.5 * 0.6))
+    # Two weak readings that agree are read only from AGREE_MIN up (0.5: 1 - 0.7 x 0.8 = 0.44 is not).
+    assert vote(104200, 0.3, 104200, 0.2)[:2] == (None, None)
+    assert vote(104200, 0.3, 104200, 0.2, agree_min=0.4) == (104200, "both", pytest.approx(0.44))
 
 
 def test_vote_one_reading_counts_only_above_its_threshold() -> None:
