@@ -18,8 +18,10 @@ from openchecks.check.amount_crnn import (
     normalise,
     read_line,
 )
-from openchecks.micr.synth import FONTS, fonts, make_front
+from openchecks.micr.synth import make_front
 from PIL import Image, ImageOps
+
+from tests.conftest import require_fonts
 
 pytestmark = pytest.mark.unit
 
@@ -120,8 +122,7 @@ def test_a_blank_crop_reads_nothing() -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_reads_an_amount_in_a_held_out_printed_font(seed: int) -> None:
     """The numpy forward pass on a front whose font the network never saw: the figures read exactly."""
-    if len(fonts("printed", "held_out")) < len(FONTS["printed"]["held_out"]):
-        pytest.skip("needs the printed held_out fonts: install infra/apt-dev-packages.txt")
+    require_fonts("printed", "held_out")
     front, truth = make_front(random.Random(seed), style="printed", split="held_out")
     crops = prepare_crops(np.asarray(ImageOps.grayscale(front)), 200)
     assert crops.courtesy is not None
