@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from openchecks.documents import ACCEPTED, EXPORTED, DepositDoc, ExportInfo, iso, set_status, utc_now
 from openchecks.errors import ConfigurationError, Conflict, NotFound, OpenChecksError, ServiceUnavailable
 from openchecks.services import DocumentClient
-from openchecks.store import DepositStore, database_call, status_of
+from openchecks.store import DepositStore, database_call, read_document, status_of
 
 ExportState = Literal["claiming", "claimed", "written", "done", "empty", "rolled_back", "failed"]
 UNFINISHED: tuple[ExportState, ...] = ("claiming", "claimed", "written")
@@ -191,20 +191,16 @@ class ExportStore:
         return database_call("exports", what, fn)
 
     def get(self, export_id: str) -> ExportDoc:
+        missing = NotFound("There is no export with that id.", code="export_not_found")
         if (
             not isinstance(export_id, str)
             or not export_id.startswith(EXPORT_ID_PREFIX)
             or len(export_id) > 80
         ):
-            raise NotFound("There is no export with that id.", code="export_not_found")
-        try:
-            doc: ExportDoc = self._call(
-                "reading an export", lambda: self.client.get_document(db=self.db, doc_id=export_id)
-            )
-        except Exception as exc:
-            if status_of(exc) == 404:
-                raise NotFound("There is no export with that id.", code="export_not_found") from None
-            raise
+            raise missing
+        doc: ExportDoc = read_document(
+            self.client, "exports", self.db, export_id, missing, "reading an export"
+        )
         return doc
 
     def create(self, doc: ExportDoc) -> ExportDoc:

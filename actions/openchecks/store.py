@@ -51,6 +51,18 @@ def database_call(database: str, what: str, fn: Callable[[], Any]) -> Any:
         ) from exc
 
 
+def read_document(
+    client: DocumentClient, database: str, db: str, doc_id: str, missing: NotFound, what: str
+) -> Any:
+    """Document `doc_id` of `db` through `database_call`; `missing` is raised on a 404."""
+    try:
+        return database_call(database, what, lambda: client.get_document(db=db, doc_id=doc_id))
+    except Exception as exc:
+        if status_of(exc) == 404:
+            raise missing from None
+        raise
+
+
 class DepositStore:
     """Reads and writes deposits and check claims through a CloudantV1 client."""
 
@@ -65,14 +77,10 @@ class DepositStore:
     def get(self, deposit_id: str) -> DepositDoc:
         """The deposit document; NotFound when there is none."""
         check_deposit_id(deposit_id)
-        try:
-            doc: DepositDoc = self._call(
-                "reading a deposit", lambda: self.client.get_document(db=self.db, doc_id=deposit_id)
-            )
-        except Exception as exc:
-            if status_of(exc) == 404:
-                raise NotFound("There is no deposit with that id.", code="deposit_not_found") from None
-            raise
+        missing = NotFound("There is no deposit with that id.", code="deposit_not_found")
+        doc: DepositDoc = read_document(
+            self.client, "deposit", self.db, deposit_id, missing, "reading a deposit"
+        )
         return doc
 
     def create(self, doc: DepositDoc) -> DepositDoc:
