@@ -86,3 +86,30 @@ def test_the_micr_band_ranks_first_on_a_drawn_check(angle: float) -> None:
 
 def test_a_blank_page_has_no_band() -> None:
     assert find_micr_bands(Image.new("RGB", (900, 400), (235, 235, 230))) == []
+
+
+@pytest.mark.parametrize("reduce", [False, True])
+def test_skew_scores_without_rotating_rank_angles_as_rotating_does(reduce: bool) -> None:
+    from openchecks.micr.locate import _Ink, _profile_sharpness_rotated
+
+    rng = np.random.default_rng(7)
+    page = Image.new("L", (600, 300), 0)
+    draw = ImageDraw.Draw(page)
+    for row in range(30, 280, 37):
+        for x in range(int(rng.integers(5, 40)), 590, 19):
+            draw.rectangle((x, row, x + 10, row + 14), fill=255)
+    mask = page.rotate(2.3, resample=Image.Resampling.NEAREST, fillcolor=0)
+    if reduce:
+        mask = mask.reduce(2)  # graded values: the scores weigh each pixel by its value
+    angles = [float(a) for a in np.arange(-7.0, 7.01, 0.5)]
+    ink = _Ink.of(mask)
+    fast = np.array([ink.sharpness(a) for a in angles])
+    slow = np.array([_profile_sharpness_rotated(mask, a) for a in angles])
+    assert int(np.argmax(fast)) == int(np.argmax(slow))
+    assert np.corrcoef(fast, slow)[0, 1] > 0.99
+
+
+def test_an_empty_mask_scores_zero() -> None:
+    from openchecks.micr.locate import _Ink
+
+    assert _Ink.of(Image.new("L", (50, 20), 0)).sharpness(3.0) == 0.0

@@ -2,13 +2,14 @@
 
 Works on camera photos as well as scans: the lighting is flattened against a blurred background estimate, the
 skew is found by a projection profile (the angle at which ink rows are sharpest), and every row of text that
-could be a MICR line is returned as a candidate, most likely first. Only numpy and Pillow are used.
+could be a MICR line is returned as a candidate, most likely first. Uses numpy, Pillow and OpenCV.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
@@ -48,23 +49,82 @@ def flatten_lighting(gray: Image.Image) -> np.ndarray:
     return np.asarray(np.minimum(arr / bg, 1.0), dtype=np.float32)
 
 
-def _profile_sharpness(mask: Image.Image, angle: float) -> float:
+def _profile_sharpness_rotated(mask: Image.Image, angle: float) -> float:
+    """The reference score: `mask` rotated by PIL, its row sums' squared differences summed."""
     rows = np.asarray(mask.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0), dtype=np.float32)
     profile = rows.sum(axis=1)
     return float(np.square(np.diff(profile)).sum())
 
 
+@dataclass(frozen=True)
+class _Ink:
+    """The ink pixels of a mask as coordinates about its centre (float32), with their values as weights
+    (None when every ink pixel has the same value: the scores then differ by a constant factor only)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray | None
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, mask: Image.Image) -> _Ink:
+        arr = np.asarray(mask)
+        flat = arr.ravel()
+        index = np.flatnonzero(flat)
+        values = flat[index]
+        ys, xs = np.divmod(index, arr.shape[1])
+        uniform = values.size == 0 or bool((values == values[0]).all())
+        return cls(
+            x=xs.astype(np.float32) + np.float32(0.5 - mask.width / 2),
+            y=ys.astype(np.float32) + np.float32(0.5 - mask.height / 2),
+            weight=None if uniform else values.astype(np.float64),
+            width=mask.width,
+            height=mask.height,
+        )
+
+    def sharpness(self, angle: float) -> float:
+        """`_profile_sharpness_rotated` without rotating the image: each ink pixel is carried to the row it
+        lands on when the mask is turned `angle` degrees counter-clockwise about its centre (PIL's
+        `rotate`, frame kept, pixels turned out of it dropped) and the rows are summed by a bincount."""
+        if self.x.size == 0:
+            return 0.0
+        a = np.deg2rad(angle)
+        sin, cos = np.float32(np.sin(a)), np.float32(np.cos(a))
+        half_w, half_h = np.float32(self.width / 2), np.float32(self.height / 2)
+        yo = self.y * cos
+        yo -= self.x * sin
+        yo += half_h
+        np.floor(yo, out=yo)
+        xo = self.x * cos
+        xo += self.y * sin
+        xo += half_w
+        keep = (yo >= 0) & (yo < self.height) & (xo >= 0) & (xo < self.width)
+        weight = None if self.weight is None else self.weight[keep]
+        profile = np.bincount(yo[keep].astype(np.intp), weights=weight, minlength=self.height)
+        step = np.diff(profile.astype(np.float64))
+        return float(np.dot(step, step))
+
+
+def _profile_sharpness(mask: Image.Image, angle: float) -> float:
+    return _Ink.of(mask).sharpness(angle)
+
+
 def estimate_skew(
     mask: Image.Image, limit: float = MAX_SKEW, step: float = 0.5, refine: bool = True
 ) -> float:
-    """The rotation (degrees, counter-clockwise) that makes the ink rows of `mask` horizontal."""
-    coarse_mask = mask.reduce(2) if refine and mask.width >= 400 else mask
+    """The rotation (degrees, counter-clockwise) that makes the ink rows of `mask` horizontal.
+
+    Each angle is scored from the mask's ink pixels alone (`_Ink.sharpness`): the same projection profile
+    as rotating the mask, at a few per cent of the CPU (no image is rotated)."""
+    coarse_ink = _Ink.of(mask.reduce(2) if refine and mask.width >= 400 else mask)
     coarse = np.arange(-limit, limit + 1e-6, step)
-    best = float(max(coarse, key=lambda a: _profile_sharpness(coarse_mask, float(a))))
+    best = float(max(coarse, key=lambda a: coarse_ink.sharpness(float(a))))
     if not refine:
         return best
+    ink = _Ink.of(mask)
     fine = np.arange(best - step, best + step + 1e-6, step / 5)
-    return float(max(fine, key=lambda a: _profile_sharpness(mask, float(a))))
+    return float(max(fine, key=lambda a: ink.sharpness(float(a))))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -85,20 +145,19 @@ class _Row:
 
 
 def _long_runs(ink: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """The pixels of `ink` that belong to a straight run of at least `length` pixels along `axis`."""
-    grid = ink if axis == 0 else ink.T
-    n = grid.shape[0]
+    """The pixels of `ink` that belong to a straight run of at least `length` pixels along `axis`: the
+    morphological opening by a line of `length` pixels (every full window of ink, united), outside the
+    image counted as paper."""
+    n = ink.shape[axis]
     if length < 2 or n < length:
         return np.zeros_like(ink)
-    counts = np.zeros((n + 1, grid.shape[1]), dtype=np.int32)
-    np.cumsum(grid, axis=0, dtype=np.int32, out=counts[1:])
-    starts = np.zeros((n + 1, grid.shape[1]), dtype=np.int32)
-    starts[1 : n - length + 2] = (counts[length:] - counts[:-length]) == length
-    # A pixel is covered when a full window starts at most `length` - 1 positions above it.
-    cum = np.cumsum(starts, axis=0, dtype=np.int32)
-    lo = np.maximum(np.arange(1, n + 1) - length, 0)
-    covered = (cum[1:] - cum[lo]) > 0
-    return np.asarray(covered if axis == 0 else covered.T)
+    kernel = np.ones((length, 1) if axis == 0 else (1, length), dtype=np.uint8)
+    # The erosion marks where a window starts (anchor first), the dilation covers it (anchor last).
+    first, last = (0, 0), ((0, length - 1) if axis == 0 else (length - 1, 0))
+    paper = cv2.BORDER_CONSTANT
+    starts = cv2.erode(ink.astype(np.uint8), kernel, anchor=first, borderType=paper, borderValue=0)
+    covered = cv2.dilate(starts, kernel, anchor=last, borderType=paper, borderValue=0)
+    return np.asarray(covered, dtype=bool)
 
 
 def remove_rules(ink: np.ndarray) -> np.ndarray:
