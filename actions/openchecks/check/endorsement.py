@@ -21,10 +21,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from openchecks.cvthreads import cv2
 from openchecks.micr import recognize
 
 DEFAULT_PHRASES: tuple[str, ...] = (

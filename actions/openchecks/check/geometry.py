@@ -26,10 +26,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 from PIL import Image
 
+from openchecks.cvthreads import cv2
 from openchecks.micr.locate import estimate_skew
 
 ANALYSIS_WIDTH = 480

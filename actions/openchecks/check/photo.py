@@ -20,9 +20,10 @@ import random
 from dataclasses import dataclass, replace
 from typing import Literal
 
-import cv2
 import numpy as np
 from PIL import Image
+
+from openchecks.cvthreads import cv2
 
 Corners = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
 DefectKind = Literal["dark", "light", "blurred", "small", "cut_off", "streaks", "piggyback", "skewed"]

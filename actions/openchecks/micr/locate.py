@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
+
+from openchecks.cvthreads import cv2
 
 # Width at which the page is analysed; the crops themselves come from the full-resolution image.
 ANALYSIS_WIDTH = 1000
