@@ -208,3 +208,16 @@ def test_paper_bright_specks_of_a_grainy_table_are_not_a_second_check() -> None:
     report = quality.assess(front, found, DEFAULTS)
     assert found.found and found.outside_paper <= DEFAULTS.max_outside_paper, report.metrics
     assert report.failed == [], report.metrics
+
+
+def test_grey_for_metrics_is_the_601_grey_to_within_one_level() -> None:
+    from openchecks.check.quality import grey_for_metrics
+
+    rng = np.random.default_rng(11)
+    rgb = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    reference = np.round(rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])).clip(0, 255)
+    grey = grey_for_metrics(Image.fromarray(rgb), width=120)
+    assert grey.dtype == np.uint8 and grey.shape == (90, 120)
+    assert np.abs(grey.astype(np.float64) - reference).max() <= 1
+    grey_image = Image.fromarray(rgb[..., 1])  # a grey input keeps its levels exactly
+    assert np.array_equal(grey_for_metrics(grey_image, width=120), rgb[..., 1])
