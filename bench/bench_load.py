@@ -17,7 +17,10 @@ history timestamp), API call latency p50/p99, containers the platform started (G
 cold-start share of the primitive activations (an `initTime` annotation means a cold start), and the CPU
 seconds per deposit of every process of the stack from /proc (bench/proccpu.py: each service, each action's
 containers, the benchmark client apart) with the 2-core throughput they imply (2 / stack CPU s per deposit)
-and the load average before and after: on a shared machine CPU per deposit is the figure that holds.
+and the load average before and after: on a shared machine CPU per deposit is the figure that holds. Per
+pipeline step, the CPU inside its activations (`_meta.cpu_ms` in each deposit's `steps`): per deposit in all,
+the median of the warm activations, and the cold ones' count and median; what a step's containers spent
+beyond that sum went outside activations (interpreter start, imports, idle threads).
 
 `--compare` first runs the same load on a stack with the platform's scheduling as it was before the load
 work (`BASELINE`: 16 background workers, strict FIFO queue, no interactive reserve; and Tesseract at normal
@@ -116,6 +119,27 @@ def outcome_time(doc: dict[str, Any]) -> float | None:
         if entry.get("status") in FINAL:
             return epoch(entry["at"])
     return None
+
+
+def activation_cpu(docs: Any, recorded: int) -> dict[str, dict[str, float]]:
+    """Per pipeline step, from each final deposit's `steps[step]._meta.cpu_ms` (the process CPU during the
+    activation, every thread): per deposit in all, the median of warm activations, and the cold ones' count
+    and median. The container's CPU beyond that sum is spent outside activations (its start, the imports)."""
+    by_step: dict[str, dict[str, list[float]]] = {}
+    for doc in docs:
+        for step, meta in dict((doc or {}).get("steps") or {}).items():
+            if isinstance(meta, dict) and isinstance(meta.get("cpu_ms"), int | float):
+                entry = by_step.setdefault(step, {"warm": [], "cold": []})
+                entry["cold" if meta.get("cold") else "warm"].append(float(meta["cpu_ms"]) / 1000)
+    out: dict[str, dict[str, float]] = {}
+    for step, entry in sorted(by_step.items()):
+        out[step] = {
+            "per_deposit": round(sum(entry["warm"] + entry["cold"]) / recorded, 4),
+            "warm_median": round(percentile(entry["warm"], 0.5), 4),
+            "cold": len(entry["cold"]),
+            "cold_median": round(percentile(entry["cold"], 0.5), 4),
+        }
+    return out
 
 
 def supervisor_pid(stack: LocalStack) -> int:
@@ -267,6 +291,7 @@ def _run(args: argparse.Namespace, app_env: dict[str, str] | None) -> dict[str, 
             latencies.append(done - submitter.records[deposit_id]["uploaded"])
             last_final = max(last_final, done)
     recorded = max(len(latencies), 1)
+    step_cpu = activation_cpu(docs.values(), recorded)
     stack_cpu = sum(usage["cpu"].values())
     return {
         "deposits": args.deposits,
@@ -278,6 +303,7 @@ def _run(args: argparse.Namespace, app_env: dict[str, str] | None) -> dict[str, 
         },
         "cpu_s_reaped_children": usage["reaped"],
         "stack_cpu_s_per_deposit": round(stack_cpu / recorded, 4),
+        "activation_cpu_s": step_cpu,
         "bench_client_cpu_s_per_deposit": round(usage["own"]["bench client"] / recorded, 4),
         "implied_2core_deposits_per_second": round(2 * recorded / max(stack_cpu, 1e-9), 2),
         "clients": args.clients,
@@ -373,6 +399,11 @@ def summary(result: dict[str, Any]) -> str:
         f"{result['implied_2core_deposits_per_second']} deposits/s), bench client "
         f"{result['bench_client_cpu_s_per_deposit']} s; by process: "
         + ", ".join(f"{k} {v}" for k, v in result["cpu_s_per_deposit_by_process"].items())
+        + "\nCPU s inside activations (per deposit; warm median; cold count, median): "
+        + ", ".join(
+            f"{step} {v['per_deposit']} ({v['warm_median']}; {v['cold']}, {v['cold_median']})"
+            for step, v in result.get("activation_cpu_s", {}).items()
+        )
     )
 
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image
 
 MICR_SYMBOLS = "⑆⑇⑈⑉"  # transit, amount, on-us, dash (U+2446..U+2449)
 NON_DIGITS = re.compile(r"[\s\-" + MICR_SYMBOLS + r"]")
@@ -100,7 +100,11 @@ def item_key(routing: Any, serial: Any, amount_cents: Any) -> str | None:
 def image_hash(image: Image.Image) -> str | None:
     """The pHash of a straightened check as 64 hex digits: the signs, against their median, of the 16x16
     lowest frequencies of the DCT of its 64x64 grey image. None for an image with no contrast."""
+    # Imported here: every action imports this module (through openchecks.deposits), and only ocr-check
+    # hashes an image; numpy alone costs a cold container about 0.14 s of CPU.
     import cv2
+    import numpy as np
+    from PIL import Image
 
     grey = image.convert("L").resize((HASH_SIDE, HASH_SIDE), Image.Resampling.BOX)
     pixels = np.asarray(grey, dtype=np.float32)

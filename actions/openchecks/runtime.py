@@ -5,9 +5,10 @@ records for each whether the warm-container cache hit. Clients given to it (`doc
 `openchecks.services.DocumentClient` / `ObjectClient`, such as the unit tier's in-memory fakes) are used
 instead of building them; the `clients` cache flag is then "hit".
 
-`run_step` wraps an action body: it times it, adds
-`"_meta": {"cold", "cache", "ms", ...}` to the result, and turns any failure into an OpenWhisk application
-error `{"error": ..., "code": ...}` without secrets (the deposit stays `processing`, so the poller retries).
+`run_step` wraps an action body: it times it, adds `"_meta": {"cold", "cache", "ms", "cpu_ms", ...}` to
+the result (`cpu_ms`: the process's CPU during the activation, every thread), and turns any failure into an
+OpenWhisk application error `{"error": ..., "code": ...}` without secrets (the deposit stays `processing`,
+so the poller retries).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class ActionContext:
             self.settings = Settings.from_params({**args, "disable_caches": True})
         self.cache: dict[str, str] = {}
         self.started = time.perf_counter()
+        # CPU of the whole process (every thread: the archiver, Tesseract's workers) during the activation;
+        # a container runs one activation at a time, so it is the activation's own.
+        self.cpu_started = time.process_time()
         self.started_at = iso(utc_now())
         self.cold = _take_cold()
         self._store: DepositStore | None = None
@@ -157,6 +161,7 @@ class ActionContext:
             "cache": dict(self.cache),
             "image_lookups": dict(self.image_lookups),
             "ms": round((time.perf_counter() - self.started) * 1000, 1),
+            "cpu_ms": round((time.process_time() - self.cpu_started) * 1000, 1),
             "activation_id": os.environ.get("__OW_ACTIVATION_ID", ""),
             "started_at": self.started_at,
             "at": iso(utc_now()),

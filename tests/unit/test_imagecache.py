@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from openchecks import imagecache
 from openchecks.imagecache import ImageCache
 
 
@@ -67,3 +69,41 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
     for i in range(5):
         cache.put("b", f"k{i}", "e", b"z" * 10)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+class CountingCache(ImageCache):
+    """An ImageCache that counts its directory scans."""
+
+    scans = 0
+
+    def entries(self) -> list[tuple[Path, int, int]]:
+        self.scans += 1
+        return super().entries()
+
+
+def test_stores_within_the_bound_scan_the_directory_once(tmp_path: Path) -> None:
+    cache = CountingCache(tmp_path, max_bytes=1000)
+    for i in range(5):
+        cache.put("b", f"k{i}", "e", b"z" * 100)
+    assert cache.scans == 1  # the first store learns the directory's total; the others add to it
+    cache.put("b", "k0", "e", b"z" * 300)  # a replaced entry counts its new size only
+    cache.put("b", "k5", "e", b"z" * 400)  # 1100 bytes: over the bound, so a scan and an eviction
+    assert cache.scans == 2
+    assert cache.total_bytes() <= 900  # down to the low-water mark, room for the next stores
+    assert cache.get("b", "k5", "e") is not None
+    assert cache.get("b", "k0", "e") is not None
+
+
+def test_a_file_another_process_stored_is_counted_at_the_next_rescan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imagecache, "RESCAN_EVERY", 2)
+    mine = ImageCache(tmp_path, max_bytes=1000)
+    other = ImageCache(tmp_path, max_bytes=1000)
+    mine.put("b", "a", "e", b"a" * 400)
+    other.put("b", "b", "e", b"b" * 400)
+    mine.put("b", "c", "e", b"c" * 100)  # mine believes 500 bytes; there are 900
+    mine.put("b", "d", "e", b"d" * 150)  # the second store since its scan: it scans, 1050 is over
+    assert mine.total_bytes() <= 1000
+    assert mine.get("b", "a", "e") is None  # the least recently used went
+    assert mine.get("b", "d", "e") is not None

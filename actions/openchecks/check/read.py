@@ -31,12 +31,16 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 
 from openchecks.config import AppConfig
-from openchecks.micr.recognize import SharedRun
+
+if TYPE_CHECKING:
+    # At run time imported where it is used: parse-check and the other steps import this module for the
+    # decision, and recognize brings numpy (about 0.14 s of CPU in a cold container).
+    from openchecks.micr.recognize import SharedRun
 
 Status = Literal["accepted", "needs_review", "rejected"]
 DEFAULT_DPI = 200
@@ -263,6 +267,8 @@ def read_both(
     the back read at the same time as the front."""
     # The amount and the endorsement each start with a Tesseract `eng` run: one process for both saves a
     # start-up (about 0.07 s of CPU: the model and its dictionary loaded once).
+    from openchecks.micr.recognize import SharedRun
+
     shared = SharedRun(parties=2) if back else None
 
     def back_of() -> dict[str, Any]:
