@@ -449,4 +449,8 @@ def test_provisioning_twice_creates_everything_once(world: World) -> None:
     assert not any(again["databases"].values()) and not any(again["buckets"].values())
     assert again["config_created"] is False and again["indexes"] == first["indexes"]
     assert world.couch.dbs[settings.claims_db]["_design/duplicates"]["_rev"].startswith("1-")  # not rewritten
+    # The notification feed's filter (openchecks.notify.FILTER), also written once.
+    notify_ddoc = world.couch.dbs[settings.deposits_db]["_design/notify"]
+    assert notify_ddoc["_rev"].startswith("1-") and "outcomes" in notify_ddoc["filters"]
+    assert first["filters"] == again["filters"] == ["notify/outcomes"]
     assert set(world.s3.cors) == {settings.bucket_incoming, settings.bucket_archive}
