@@ -158,6 +158,15 @@ def provision(
     for db in (settings.deposits_db, settings.claims_db, settings.notifications_db, settings.config_db):
         report["databases"][db] = ensure_database(cloudant, db)
     report["databases"][settings.exports_db] = ensure_database(cloudant, settings.exports_db)
+    if report["databases"][settings.deposits_db]:
+        # A new deposits database: no deposit predates the ledgers, so none needs seeding (openchecks.ledger).
+        from datetime import timedelta
+
+        from openchecks.documents import iso, utc_now
+        from openchecks.ledger import start_epoch
+
+        yesterday = iso(utc_now() - timedelta(days=1))[:10]
+        report["ledger_epoch"] = yesterday if start_epoch(cloudant, settings.claims_db, yesterday) else None
     report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
     report["indexes"] += ensure_indexes(cloudant, settings.exports_db, EXPORT_INDEXES)
     report["views"] = ensure_views(cloudant, settings.claims_db)
