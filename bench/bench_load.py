@@ -165,6 +165,69 @@ def cold_share(app: App, since_ms: int) -> tuple[int, int]:
     return cold, total
 
 
+def app_requests(app: App, since_ms: int) -> dict[str, dict[str, int]]:
+    """The Cloudant and COS requests the actions sent since `since_ms`, by action and then by method and
+    kind of path: the sum of every primitive activation's `_meta.requests` (openchecks.reqcount; a web
+    action's `_meta` is in its answer's body; sequences and triggers are left out)."""
+    out: dict[str, dict[str, int]] = {}
+    skip = 0
+    while True:
+        page = app.stack.wsk.get(
+            app.stack.ns_url("activations"),
+            params={"limit": "200", "skip": str(skip), "since": str(since_ms), "docs": "true"},
+            timeout=60,
+        ).json()
+        for record in page:
+            annotations = {a["key"]: a["value"] for a in record.get("annotations", [])}
+            if annotations.get("kind") in (None, "sequence"):
+                continue  # a sequence's result is its last step's: counted there
+            result = (record.get("response") or {}).get("result") or {}
+            body = result.get("body") if isinstance(result.get("body"), dict) else result
+            meta = body.get("_meta") if isinstance(body, dict) else None
+            counted = meta.get("requests") if isinstance(meta, dict) else None
+            if not isinstance(counted, dict):
+                continue
+            mine = out.setdefault(str(record.get("name", "?")), {})
+            for key, value in counted.items():
+                mine[key] = mine.get(key, 0) + int(value)
+        if len(page) < 200:
+            return out
+        skip += 200
+
+
+def couchdb_requests(stack: LocalStack, since: float, until: float) -> dict[str, int]:
+    """Every request pouchdb-server logged from `since` to `until` (epoch s, whole seconds), whoever sent it
+    (the actions, the feed provider's changes reader, the supervisor's health probes, this benchmark), by
+    method and kind of path (openchecks.reqcount.path_kind)."""
+    from email.utils import parsedate_to_datetime
+
+    from openchecks.reqcount import path_kind
+
+    out: dict[str, int] = {}
+    try:
+        lines = (stack.data_dir / "couchdb" / "log.txt").read_text(errors="replace").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        # [Thu, 03 Dec 2026 14:59:01 GMT] [info] [<0.000.0>] 127.0.0.1 - - GET /deposits/dep-1 200
+        if not line.startswith("[") or " - - " not in line:
+            continue
+        try:
+            at = parsedate_to_datetime(line[1 : line.index("]")]).timestamp()
+        except (ValueError, TypeError):
+            continue
+        if not int(since) <= at <= until:
+            continue
+        method, _, rest = line.split(" - - ", 1)[1].partition(" ")
+        key = f"{method} {path_kind(rest.split(' ', 1)[0])}"
+        out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def per_deposit(counts: dict[str, int], deposits: int) -> dict[str, float]:
+    return {k: round(v / max(deposits, 1), 2) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
 def _older(app: App, since_ms: int) -> list[dict[str, Any]]:
     """Activations beyond the first 1000 (App.activations pages up to 1000)."""
     out: list[dict[str, Any]] = []
@@ -272,6 +335,8 @@ def _run(args: argparse.Namespace, app_env: dict[str, str] | None) -> dict[str, 
             load_after = os.getloadavg()
             after = stats(stack)
             cold, total = cold_share(app, since_ms)
+            by_action = app_requests(app, since_ms)
+            couch_log = couchdb_requests(stack, since_ms / 1000, settled)
             mine = [d for d in app.deposit_docs().values() if str(d.get("email", "")).startswith("load-")]
         finally:
             stack.cli("stop")
@@ -292,6 +357,10 @@ def _run(args: argparse.Namespace, app_env: dict[str, str] | None) -> dict[str, 
             last_final = max(last_final, done)
     recorded = max(len(latencies), 1)
     step_cpu = activation_cpu(docs.values(), recorded)
+    app_total: dict[str, int] = {}
+    for counted in by_action.values():
+        for key, value in counted.items():
+            app_total[key] = app_total.get(key, 0) + value
     stack_cpu = sum(usage["cpu"].values())
     return {
         "deposits": args.deposits,
@@ -329,6 +398,13 @@ def _run(args: argparse.Namespace, app_env: dict[str, str] | None) -> dict[str, 
         "activations": total,
         "cold_activations": cold,
         "cold_start_share": round(cold / total, 3) if total else 0.0,
+        "app_requests_per_deposit": round(sum(app_total.values()) / recorded, 2),
+        "app_requests_per_deposit_by_kind": per_deposit(app_total, recorded),
+        "app_requests_per_deposit_by_action": {
+            name: round(sum(c.values()) / recorded, 2) for name, c in sorted(by_action.items())
+        },
+        "couchdb_log_requests_per_deposit": round(sum(couch_log.values()) / recorded, 2),
+        "couchdb_log_requests_per_deposit_by_kind": per_deposit(couch_log, recorded),
     }
 
 
@@ -404,6 +480,14 @@ def summary(result: dict[str, Any]) -> str:
             f"{step} {v['per_deposit']} ({v['warm_median']}; {v['cold']}, {v['cold_median']})"
             for step, v in result.get("activation_cpu_s", {}).items()
         )
+        + f"\nCloudant and COS requests per deposit sent by the actions: "
+        f"{result['app_requests_per_deposit']} ("
+        + ", ".join(f"{k} {v}" for k, v in result["app_requests_per_deposit_by_action"].items())
+        + "); by kind: "
+        + ", ".join(f"{k} {v}" for k, v in result["app_requests_per_deposit_by_kind"].items())
+        + f"\nCouchDB requests per deposit in pouchdb-server's log (every caller): "
+        f"{result['couchdb_log_requests_per_deposit']}; by kind: "
+        + ", ".join(f"{k} {v}" for k, v in result["couchdb_log_requests_per_deposit_by_kind"].items())
     )
 
 

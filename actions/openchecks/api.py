@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import json
 import os
 import re
@@ -479,13 +480,6 @@ class Api:
         storage = self.ctx.storage()
         image = doc["image"]
         back = doc.get("back_image") or {}
-        info = storage.head(image["bucket"], image["key"])
-        if info is None:
-            raise Conflict(
-                "The image has not arrived yet: PUT it to the upload_url first, then confirm.",
-                code="upload_missing",
-            )
-        back_info = storage.head(back["bucket"], back["key"]) if back.get("key") else None
 
         def refuse() -> None:
             # Nothing is kept from a refused upload: neither the objects nor the draft deposit.
@@ -495,26 +489,27 @@ class Api:
             self.ctx.store().delete(doc["_id"])
             release_deposit(self.ctx.store(), doc)
 
-        # The back is downloaded and decoded in a second thread while the front is (the S3 read and the
-        # JPEG decoder release the GIL); the answers keep their order: the front's error first, then a
-        # missing back, then the back's error. Only reads run early: nothing is written before both ended.
+        # Each side is one GET (its ETag, size and bytes in one answer; no HEAD first). The back is read and
+        # decoded in a second thread while the front is (the S3 read and the JPEG decoder release the GIL);
+        # the answers keep their order: a missing front first, then the front's error, then a missing back,
+        # then the back's error. Only reads run early: nothing is written before both ended.
         with ThreadPoolExecutor(max_workers=1) as reader:
-            back_read: Future[ImageBlock] | None = None
-            if back_info is not None:
-                back_read = reader.submit(self._validated, back, back_info, "back_")
+            back_read: Future[ImageBlock | None] | None = None
+            if back.get("key"):
+                # In this request's context: its retry deadline (openchecks.retry) holds in the thread too.
+                back_read = reader.submit(contextvars.copy_context().run, self._validated, back, "back_")
             try:
-                uploaded = self._validated(image, info)
+                uploaded = self._validated(image)
             except OpenChecksError as exc:
                 if exc.status < 500:
                     if back_read is not None:
                         wait([back_read])
                     refuse()
                 raise
-            if back_info is None and self.ctx.app_config().require_back:
+            if uploaded is None:
                 raise Conflict(
-                    "The back of the check has not arrived yet: PUT a photo of the endorsed back to the "
-                    "back_upload_url first, then confirm.",
-                    code="back_upload_missing",
+                    "The image has not arrived yet: PUT it to the upload_url first, then confirm.",
+                    code="upload_missing",
                 )
             try:
                 back_uploaded = back_read.result() if back_read is not None else None
@@ -522,6 +517,12 @@ class Api:
                 if exc.status < 500:
                     refuse()
                 raise
+            if back_uploaded is None and self.ctx.app_config().require_back:
+                raise Conflict(
+                    "The back of the check has not arrived yet: PUT a photo of the endorsed back to the "
+                    "back_upload_url first, then confirm.",
+                    code="back_upload_missing",
+                )
         doc, changed = mark_uploaded(
             self.ctx.store(), doc["_id"], uploaded, claims.email, back_image=back_uploaded, current=doc
         )
@@ -538,13 +539,15 @@ class Api:
             },
         )
 
-    def _validated(self, image: Mapping[str, Any], info: Any, prefix: str = "") -> ImageBlock:
-        """Check one uploaded side (size, type, pixel count, a full decode); raises with the side named."""
+    def _validated(self, image: Mapping[str, Any], prefix: str = "") -> ImageBlock | None:
+        """Read and check one uploaded side (size, type, pixel count, a full decode): None when it has not
+        been uploaded; raises with the side named."""
         try:
+            read = self.ctx.storage().read(image["bucket"], image["key"], images.MAX_IMAGE_BYTES)
+            if read is None:
+                return None
+            info, data = read
             images.check_size(info.size)
-            data = self.ctx.storage().get(
-                image["bucket"], image["key"], etag=info.etag, max_bytes=images.MAX_IMAGE_BYTES
-            )
             checked = images.validate_image(data)
         except OpenChecksError as exc:
             if prefix and exc.status < 500:

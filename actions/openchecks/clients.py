@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from openchecks import reqcount
 from openchecks.config import Settings
 from openchecks.errors import ConfigurationError
 
@@ -60,6 +61,7 @@ def cloudant_client(settings: Settings) -> tuple[Any, bool]:
     client.set_service_url(settings.cloudant_url.rstrip("/"))
     client.set_enable_gzip_compression(False)
     client.set_http_config({"timeout": (CONNECT_TIMEOUT, READ_TIMEOUT)})
+    reqcount.hook_cloudant(client)
     if not settings.disable_caches:
         _CLOUDANT[key] = client
     return client, False
@@ -91,8 +93,9 @@ def build_cos_client(settings: Settings, endpoint: str) -> Any:
     from ibm_botocore.client import Config
 
     s3_config = {"addressing_style": "path"}
+    client: Any
     if settings.cos_access_key_id:
-        return ibm_boto3.client(
+        client = ibm_boto3.client(
             "s3",
             endpoint_url=endpoint,
             region_name=settings.cos_region,
@@ -106,9 +109,11 @@ def build_cos_client(settings: Settings, endpoint: str) -> Any:
                 retries={"max_attempts": 2},
             ),
         )
+        reqcount.hook_s3(client)
+        return client
     if settings.cos_apikey:
         settings.require("cos_instance_id")
-        return ibm_boto3.client(
+        client = ibm_boto3.client(
             "s3",
             endpoint_url=endpoint,
             region_name=settings.cos_region,
@@ -123,6 +128,8 @@ def build_cos_client(settings: Settings, endpoint: str) -> Any:
                 retries={"max_attempts": 2},
             ),
         )
+        reqcount.hook_s3(client)
+        return client
     raise ConfigurationError(
         "No COS credentials are configured; set cos_access_key_id and cos_secret_access_key (HMAC keys, "
         "needed for browser uploads) or cos_apikey and cos_instance_id."

@@ -199,6 +199,7 @@ class AppConfig:
     # long before it counts as lost and the deposit is retried anyway (a platform restart drops queued runs).
     run_lost_after_seconds: int = 900
     upload_grace_seconds: int = 3600  # a deposit never uploaded is closed after this
+    # Outcome statuses only: the notification feed's filter passes no change into received or processing.
     notify_statuses: tuple[str, ...] = ("accepted", "needs_review", "duplicate", "rejected", "failed")
     notify_from: str = "openchecks@example.com"
     # The whole check (issue 15). Both sides must be uploaded; the back must carry a restrictive endorsement.

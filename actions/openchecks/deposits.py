@@ -121,15 +121,14 @@ def _duplicate_checks(
     if reading:
         routing, serial = reading.get("routing"), reading.get("check_number")
         key = duplicates.claim_key(routing, reading.get("account"), serial)
-        if key is not None:
-            owner = store.claim_check(key, deposit_id)
         item = duplicates.item_key(routing, serial, current["amount_cents"])
-        if item is not None:
-            item_owner = store.claim_check(item, deposit_id)
-            if item_owner not in (deposit_id, owner):
-                possible.append(item_owner)
+    # Both claims and the image's index entry in one request (DepositStore.claim_checks).
+    owners = store.claim_checks([k for k in (key, item) if k is not None], deposit_id, image_hash)
+    if key is not None:
+        owner = owners[key]
+    if item is not None and owners[item] not in (deposit_id, owner):
+        possible.append(owners[item])
     if image_hash:
-        store.note_image(deposit_id, image_hash)
         candidates = store.image_candidates(duplicates.bands(image_hash))
         matches = [other for other, _bits in duplicates.near(image_hash, candidates, deposit_id)]
         live = store.statuses(matches)

@@ -1,9 +1,14 @@
 """`notify-customer`: when a deposit reaches an outcome, tell the customer once.
 
 Input is the deposit document (the Cloudant `read` action turns each change into it) or a change event
-with an `id`. A notification is an outbox document in the `notifications` database whose id is derived from
-the deposit and the history entry that set its status, so repeated changes never notify twice. When SMTP or
-SendGrid is configured the message is also sent, and the outbox document records the result.
+with an `id`. The `deposit-changed` trigger's feed names the filter `notify/outcomes` (FILTER, made by
+`openchecks.provision`): only a change that leaves a deposit in a status other than `received` and
+`processing` fires it, so the draft and its confirmation (two of a deposit's three changes) start no
+activation and no read; `notify_statuses` therefore names outcome statuses only.
+
+A notification is an outbox document in the `notifications` database whose id is derived from the deposit
+and the history entry that set its status, so repeated changes never notify twice. When SMTP or SendGrid is
+configured the message is also sent, and the outbox document records the result.
 
 SMTP is always encrypted when the server can: port 465 is TLS from the start, any other port upgrades with
 STARTTLS when the server offers it. Either way the server's certificate and name are verified against the
@@ -27,6 +32,16 @@ from openchecks.fields import ID_RE, format_cents
 from openchecks.runtime import ActionContext, log
 
 SENDGRID_URL = "https://api.sendgrid.com/v3/mail/send"
+
+# The changes-feed filter of the deposits database (CouchDB/Cloudant design document `filters`): deposits in a
+# status worth telling the customer about; a deleted draft (no type) and the steps before an outcome pass
+# nothing. Which of those statuses are notified is the configuration's `notify_statuses`.
+FILTER_DDOC = "notify"
+FILTER_NAME = "outcomes"
+FILTER_JS = (
+    "function (doc, req) { return doc.type === 'deposit' && typeof doc.status === 'string' && "
+    "doc.status !== 'received' && doc.status !== 'processing'; }"
+)
 
 MESSAGES = {
     "accepted": "Your deposit has been accepted.",

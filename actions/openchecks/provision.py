@@ -1,5 +1,6 @@
-"""Create what the app needs on any target, idempotently: databases, Mango indexes, the configuration
-document, and the buckets with the CORS rule browser uploads need.
+"""Create what the app needs on any target, idempotently: databases, Mango indexes, the duplicates view,
+the notification feed's filter, the configuration document, and the buckets with the CORS rule browser
+uploads need.
 
     python -m openchecks.provision --env FILE [--json]
 
@@ -83,32 +84,47 @@ def ensure_indexes(
     return names
 
 
-def ensure_views(client: DocumentClient, db: str) -> list[str]:
-    """Create or update the duplicates view on `db` (openchecks.duplicates); returns the view names."""
+def ensure_design(client: DocumentClient, db: str, ddoc: str, part: str, value: dict[str, Any]) -> None:
+    """Make `_design/<ddoc>` of `db` hold `value` under `part` ("views", "filters"), keeping the rest of it
+    (a concurrent writer's 409 re-reads)."""
     from ibmcloudant.cloudant_v1 import DesignDocument
 
-    from openchecks.duplicates import VIEW_DDOC, VIEW_MAP, VIEW_NAME
-
-    views = {VIEW_NAME: {"map": VIEW_MAP}}
     for _ in range(5):
         try:
-            current: dict[str, Any] = client.get_design_document(db=db, ddoc=VIEW_DDOC).get_result()
+            current: dict[str, Any] = client.get_design_document(db=db, ddoc=ddoc).get_result()
         except Exception as exc:
             if _code(exc) != 404:
                 raise
             current = {}
-        if current.get("views") == views:
-            return [VIEW_NAME]
-        wanted = {**current, "_id": f"_design/{VIEW_DDOC}", "language": "javascript", "views": views}
+        if current.get(part) == value:
+            return
+        wanted = {**current, "_id": f"_design/{ddoc}", "language": "javascript", part: value}
         try:
             client.put_design_document(
-                db=db, ddoc=VIEW_DDOC, design_document=DesignDocument.from_dict(wanted)
+                db=db, ddoc=ddoc, design_document=DesignDocument.from_dict(wanted)
             ).get_result()
-            return [VIEW_NAME]
+            return
         except Exception as exc:
             if _code(exc) != 409:
                 raise
-    raise OpenChecksError("Could not write the duplicates view: it kept changing.", code="write_conflict")
+    raise OpenChecksError(f"Could not write _design/{ddoc}: it kept changing.", code="write_conflict")
+
+
+def ensure_views(client: DocumentClient, db: str) -> list[str]:
+    """Create or update the duplicates view on `db` (openchecks.duplicates); returns the view names."""
+    from openchecks.duplicates import VIEW_DDOC, VIEW_MAP, VIEW_NAME
+
+    ensure_design(client, db, VIEW_DDOC, "views", {VIEW_NAME: {"map": VIEW_MAP}})
+    return [VIEW_NAME]
+
+
+def ensure_filters(client: DocumentClient, db: str) -> list[str]:
+    """Create or update the changes-feed filter of the deposits database `db` that the `deposit-changed`
+    trigger names (openchecks.notify.FILTER: only changes into a status a customer may be told about)."""
+    from openchecks.notify import FILTER_DDOC, FILTER_JS, FILTER_NAME
+
+    ensure_design(client, db, FILTER_DDOC, "filters", {FILTER_NAME: FILTER_JS})
+    return [f"{FILTER_DDOC}/{FILTER_NAME}"]
 
 
 def ensure_config(client: DocumentClient, settings: Settings, config: AppConfig | None = None) -> bool:
@@ -142,9 +158,19 @@ def provision(
     for db in (settings.deposits_db, settings.claims_db, settings.notifications_db, settings.config_db):
         report["databases"][db] = ensure_database(cloudant, db)
     report["databases"][settings.exports_db] = ensure_database(cloudant, settings.exports_db)
+    if report["databases"][settings.deposits_db]:
+        # A new deposits database: no deposit predates the ledgers, so none needs seeding (openchecks.ledger).
+        from datetime import timedelta
+
+        from openchecks.documents import iso, utc_now
+        from openchecks.ledger import start_epoch
+
+        yesterday = iso(utc_now() - timedelta(days=1))[:10]
+        report["ledger_epoch"] = yesterday if start_epoch(cloudant, settings.claims_db, yesterday) else None
     report["indexes"] = ensure_indexes(cloudant, settings.deposits_db)
     report["indexes"] += ensure_indexes(cloudant, settings.exports_db, EXPORT_INDEXES)
     report["views"] = ensure_views(cloudant, settings.claims_db)
+    report["filters"] = ensure_filters(cloudant, settings.deposits_db)
     report["config_created"] = ensure_config(cloudant, settings, config)
     storage = Storage(cos, settings)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] or ["*"]

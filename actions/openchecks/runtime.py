@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from openchecks import reqcount
 from openchecks.clients import cloudant_client, cos_client
 from openchecks.config import AppConfig, Settings, load_app_config
 from openchecks.deposits import note_failure
@@ -66,6 +67,7 @@ class ActionContext:
         self.cpu_started = time.process_time()
         self.started_at = iso(utc_now())
         self.cold = _take_cold()
+        reqcount.reset()  # one activation at a time per container: count this one's requests
         self._store: DepositStore | None = None
         self._storage: Storage | None = None
         self._config: AppConfig | None = None
@@ -154,7 +156,8 @@ class ActionContext:
         )
 
     def meta(self) -> dict[str, Any]:
-        """The `_meta` block: cold start, cache outcomes, elapsed ms and the activation id."""
+        """The `_meta` block: cold start, cache outcomes, elapsed ms, the activation id and the Cloudant and
+        COS requests sent so far (`openchecks.reqcount`)."""
         return {
             "step": self.step,
             "cold": self.cold,
@@ -166,6 +169,7 @@ class ActionContext:
             "started_at": self.started_at,
             "at": iso(utc_now()),
             "caches_disabled": self.settings.disable_caches,
+            "requests": reqcount.snapshot(),
         }
 
 

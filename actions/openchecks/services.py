@@ -30,6 +30,8 @@ class DocumentClient(Protocol):
 
     def delete_document(self, *, db: str, doc_id: str, rev: str) -> DocumentResult: ...
 
+    def post_bulk_docs(self, *, db: str, bulk_docs: Mapping[str, Any]) -> DocumentResult: ...
+
     def post_find(
         self,
         *,

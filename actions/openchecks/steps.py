@@ -3,10 +3,11 @@
 They pass references (deposit id, buckets, keys, ETags) and readings, never image bytes. Each step adds its
 `_meta` under `steps` so `record-deposit` stores every step's timing, cold/warm and cache outcome.
 
-- `fetch-image` is the cheap gate: the deposit is still `processing` and each uploaded side (front, and the
-  back when there is one) still exists with the ETag the API validated, within the size limit.
+- `fetch-image` is the cheap gate: the deposit is still `processing`; it passes on each uploaded side's
+  bucket, key and the ETag the API validated (front, and the back when there is one), and asks COS nothing.
 - `ocr-check` does all the image work in one container, so the image cache can hit: it downloads each side
-  once into the container's temp directory (`openchecks.imagecache`), decodes and validates it, straightens
+  (by its validated ETag: If-Match, so a replaced or deleted upload is rejected) once into the container's
+  temp directory (`openchecks.imagecache`), decodes and validates it, straightens
   it (the back to the front's size; the straightened image is cached too), archives the straightened image
   (`images.front`/`images.back`) and the UI's copies in a background thread, runs the quality tests on both
   sides, and, when both pass, reads the MICR line and the amount on the front and the endorsement on the
@@ -149,7 +150,10 @@ def _rejected(exc: UnsupportedMedia | TooLarge | Conflict | NotFound, side: str)
 
 
 def fetch_image(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
-    """The gate: a `processing` deposit whose uploads are still the ones the API validated."""
+    """The gate: a `processing` deposit, and its sides' references (bucket, key and the ETag the API
+    validated) for ocr-check. It sends no request to COS: ocr-check reads each side by that ETag (If-Match,
+    or its cached copy of exactly that version), so an upload replaced or deleted since is refused there,
+    before anything is read from it."""
     out = carry(args)
     deposit_id = _deposit_id(args)
     doc = ctx.store().get(deposit_id)
@@ -167,21 +171,6 @@ def fetch_image(ctx: ActionContext, args: Mapping[str, Any]) -> dict[str, Any]:
             "declared_cents": doc.get("amount_cents"),
         }
     )
-    storage = ctx.storage()
-    for side, ref in sides.items():
-        try:
-            info = storage.head(ref["bucket"], ref["key"])
-            if info is None:
-                raise NotFound("The uploaded image is gone; deposit the check again.", code="image_not_found")
-            if info.etag != ref["etag"].strip('"'):
-                raise Conflict(
-                    "The image was replaced after it was checked; deposit the check again.",
-                    code="image_changed",
-                )
-            images.check_size(info.size)
-        except (UnsupportedMedia, TooLarge, Conflict, NotFound) as exc:
-            out["outcome"] = _rejected(exc, side)
-            return out
     return out
 
 

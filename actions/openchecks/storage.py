@@ -124,6 +124,30 @@ class Storage:
             )
         return data
 
+    def read(self, bucket: str, key: str, max_bytes: int) -> tuple[ObjectInfo, bytes] | None:
+        """One GET for what `head` and `get` give together: the object's ETag, size and type with its bytes
+        (the same version: one answer), or None when it does not exist. An object over `max_bytes`, or an
+        empty one, is not downloaded: its info comes with no bytes, and the caller's size check refuses it."""
+        check_key(key)
+        try:
+            resp = retried(lambda: self.client.get_object(Bucket=bucket, Key=key))
+            info = ObjectInfo(
+                bucket=bucket,
+                key=key,
+                etag=str(resp.get("ETag", "")).strip('"'),
+                size=int(resp.get("ContentLength", 0)),
+                content_type=str(resp.get("ContentType", "")),
+            )
+            if not 0 < info.size <= max_bytes:
+                resp["Body"].close()
+                return info, b""
+            data: bytes = resp["Body"].read()
+        except Exception as exc:
+            if _is_missing(exc):
+                return None
+            raise self._unavailable("reading an upload", exc) from exc
+        return info, data
+
     def put(self, bucket: str, key: str, data: bytes, content_type: str) -> str:
         """Store `data` (overwriting) and return the new ETag."""
         check_key(key)

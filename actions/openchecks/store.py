@@ -6,7 +6,7 @@ and re-applies the change; a check is claimed by exactly one deposit through a c
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, cast
 
@@ -187,26 +187,18 @@ class DepositStore:
             sort = [{"created": "desc"}]
         return self.find(selector, sort=sort, limit=limit)
 
-    def note_image(self, deposit_id: str, hex_hash: str) -> None:
-        """Index the deposit's image hash (an `image-<deposit id>` document in the claims database, which the
-        duplicates view reads); written once, so a re-run changes nothing."""
-        doc_id = f"image-{deposit_id}"
-        document = {
-            "_id": doc_id,
+    @staticmethod
+    def _image_doc(deposit_id: str, hex_hash: str) -> dict[str, Any]:
+        """The deposit's image hash as an `image-<deposit id>` document of the claims database, which the
+        duplicates view reads; written once, so a re-run changes nothing."""
+        return {
+            "_id": f"image-{deposit_id}",
             "type": "image",
             "deposit_id": deposit_id,
             "hex": hex_hash,
             "bands": duplicates.bands(hex_hash),
             "at": iso(utc_now()),
         }
-        try:
-            self._call(
-                "indexing the check image",
-                partial(self.client.put_document, db=self.claims_db, doc_id=doc_id, document=document),
-            )
-        except Exception as exc:
-            if status_of(exc) != 409:  # already indexed by an earlier run of this deposit
-                raise
 
     def image_candidates(self, keys: Iterable[str]) -> list[tuple[str, str]]:
         """(deposit id, image hash) of the deposits whose image shares a band with `keys` (the view)."""
@@ -286,6 +278,52 @@ class DepositStore:
                 raise
             return str(existing.get("deposit_id", ""))
         raise ServiceUnavailable("Could not claim the check; try again.", code="write_conflict")
+
+    def claim_checks(
+        self, keys: Sequence[str], deposit_id: str, image_hash: str | None = None
+    ) -> dict[str, str]:
+        """`claim_check` for each of `keys` and, with `image_hash`, the image's index entry (`_image_doc`),
+        in one `_bulk_docs` request (CouchDB writes each document on its own and answers for each: a new
+        claim is ours, a conflict is an existing claim, whose owner is then read; an image entry already
+        there is an earlier run's). Returns each key's owner (this deposit when the claim is new or was
+        already ours)."""
+        docs: list[dict[str, Any]] = [
+            {"_id": key, "type": "claim", "deposit_id": deposit_id, "at": iso(utc_now())} for key in keys
+        ]
+        if image_hash:
+            docs.append(self._image_doc(deposit_id, image_hash))
+        if not docs:
+            return {}
+        results = self._call(
+            "claiming a check",
+            partial(self.client.post_bulk_docs, db=self.claims_db, bulk_docs={"docs": docs}),
+        )
+        answers = {str(r.get("id")): r for r in results if isinstance(r, Mapping)}
+        owners: dict[str, str] = {}
+        for doc in docs:
+            answer = answers.get(doc["_id"], {})
+            if answer.get("error") is None and answer.get("rev"):
+                owners[doc["_id"]] = deposit_id
+            elif answer.get("error") != "conflict":
+                raise ServiceUnavailable(
+                    "The deposit database did not store a check claim; try again in a minute.",
+                    code="database_unavailable",
+                )
+            elif doc["type"] == "claim":  # claimed before (by us on a retried request, or by another)
+                owners[doc["_id"]] = self._claim_owner(doc["_id"], deposit_id)
+        return {key: owners[key] for key in keys}
+
+    def _claim_owner(self, key: str, deposit_id: str) -> str:
+        """The deposit that holds the existing claim `key` (claimed afresh if it was released meanwhile)."""
+        try:
+            existing = self._call(
+                "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
+            )
+        except Exception as exc:
+            if status_of(exc) == 404:
+                return self.claim_check(key, deposit_id)
+            raise
+        return str(existing.get("deposit_id", ""))
 
     def release_check(self, key: str, deposit_id: str) -> None:
         """Drop the claim on `key` if `deposit_id` holds it (a rejected check may be deposited again)."""

@@ -215,3 +215,21 @@ def test_four_eyes_through_the_api(app: dict[str, Any]) -> None:
     status, answer = call_api(app, "post", copy_url, sam, release)
     assert status == 200 and answer["status"] == "accepted" and answer["override"]["of"] == own["deposit_id"]
     assert get_doc(app, copy["deposit_id"])["check_key"] == "check-063100277-3661702511-1278"
+
+
+def test_claims_in_one_bulk_request_keep_the_first_owner(app: dict[str, Any]) -> None:
+    """DepositStore.claim_checks on the real server: one `_bulk_docs` writes the claims and the image's index
+    entry; an existing claim (another deposit's, or ours from a retried run) answers with its owner."""
+    from openchecks.runtime import ActionContext
+
+    store = ActionContext(app, "record-deposit").store()
+    image = "8fb68fb3ccb6858d73aa7046d24db951681825d40b77369685bacd2987055aaf"
+    first = store.claim_checks(["check-1-2-3", "item-1-3-100"], "dep-aaaa", image)
+    assert first == {"check-1-2-3": "dep-aaaa", "item-1-3-100": "dep-aaaa"}
+    assert store.claim_checks(["check-1-2-3", "item-1-3-100"], "dep-aaaa", image) == first  # a re-run
+    other = store.claim_checks(["check-1-2-3", "item-9-9-100"], "dep-bbbb", None)
+    assert other == {"check-1-2-3": "dep-aaaa", "item-9-9-100": "dep-bbbb"}
+    claims = f"{app['cloudant_url']}/{app['claims_db']}"
+    indexed = requests.get(f"{claims}/image-dep-aaaa", timeout=10).json()
+    assert indexed["hex"] == image and indexed["_rev"].startswith("1-")  # written once
+    assert set(store.image_candidates(indexed["bands"])) == {("dep-aaaa", image)}

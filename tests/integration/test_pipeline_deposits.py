@@ -277,11 +277,12 @@ def test_confirming_before_uploading_is_a_clear_conflict(app: dict[str, Any]) ->
 
 def test_a_failing_step_leaves_the_deposit_retryable(app: dict[str, Any]) -> None:
     payload = deposit(app, token("alice@example.com"), png_bytes())
-    broken = {"fetch_image": {"cos_endpoint": "http://127.0.0.1:9"}}
-    result = run_sequence(app, payload, reading=READING, overrides=broken)
+    # ocr-check is the step that reads the uploads from COS (fetch-image asks COS nothing).
+    broken = {"ocr_check": {"cos_endpoint": "http://127.0.0.1:9"}}
+    result = run_sequence(app, payload, overrides=broken)
     assert result["code"] == "storage_unavailable" and "error" in result
     doc = get_doc(app, payload["deposit_id"])
-    assert doc["status"] == "processing" and doc["last_error"]["step"] == "fetch-image"
+    assert doc["status"] == "processing" and doc["last_error"]["step"] == "ocr-check"
     assert run_sequence(app, payload, reading=READING)["status"] == "accepted"
     assert "last_error" not in get_doc(app, payload["deposit_id"])
 
@@ -314,7 +315,8 @@ def test_an_image_replaced_after_confirmation_is_rejected_not_read(app: dict[str
         assert call_api(app, "post", f"/deposits/{created['id']}/uploaded", alice, fired=fired)[0] == 202
         # The presigned URL is replayed (it has not expired yet) with other bytes.
         assert upload(created, png_bytes(color=(0, 0, 0)), side).status_code == 200
-        result = run_sequence(app, {"deposit_id": created["id"], "attempt": 1}, reading=READING)
+        # The real ocr-check: it reads each side by the ETag the API validated, before any reading.
+        result = run_sequence(app, {"deposit_id": created["id"], "attempt": 1})
         assert result["status"] == "rejected"
         doc = get_doc(app, created["id"])
         assert doc["reasons"] == [reason] and "reading" not in doc

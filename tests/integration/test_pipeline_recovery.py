@@ -56,12 +56,13 @@ def test_a_dropped_trigger_is_recovered_and_processed_once(app: dict[str, Any]) 
 
 def test_attempts_are_bounded_then_failed_with_the_reason(app: dict[str, Any]) -> None:
     payload = deposit(app, token("alice@example.com"), png_bytes())
-    broken = {"fetch_image": {"cos_endpoint": "http://127.0.0.1:9"}}
-    assert "error" in run_sequence(app, payload, reading=READING, overrides=broken)
+    # ocr-check is the step that reads the uploads from COS (fetch-image asks COS nothing).
+    broken = {"ocr_check": {"cos_endpoint": "http://127.0.0.1:9"}}
+    assert "error" in run_sequence(app, payload, overrides=broken)
     for minutes in (10, 20):
         report, started = sweep(app, minutes)
         assert report["retried"] == [payload["deposit_id"]]
-        assert "error" in run_sequence(app, started[0], reading=READING, overrides=broken)
+        assert "error" in run_sequence(app, started[0], overrides=broken)
     report, started = sweep(app, 30)
     assert report["failed"] == [payload["deposit_id"]] and started == []
     doc = get_doc(app, payload["deposit_id"])

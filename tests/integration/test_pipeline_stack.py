@@ -38,6 +38,7 @@ def _start_deposit(app: App, headers: dict[str, str], check: SyntheticCheck) -> 
 
 def test_deposits_flow_through_the_deployed_pipeline(deployed: App) -> None:
     app = deployed
+    since_ms = int(time.time() * 1000)
     check = synthetic_check(4)  # a good check: printed amount, endorsed back, photographed
     alice = app.headers("alice@example.com")
     deposit_id = _start_deposit(app, alice, check)
@@ -83,6 +84,10 @@ def test_deposits_flow_through_the_deployed_pipeline(deployed: App) -> None:
             break
         time.sleep(1)
     assert {(deposit_id, "accepted"), (again, "duplicate")} <= statuses
+    # The feed's filter (openchecks.notify.FILTER) fires it for outcomes only: of each deposit's three
+    # changes (draft, processing, outcome) only the outcome starts notify-customer.
+    ran = [a for a in app.activations(since_ms) if a.get("name") == "notify-customer"]
+    assert len(ran) == 2, [a.get("response", {}).get("result") for a in ran]
 
 
 def test_a_dropped_trigger_is_recovered_by_find_new_checks(deployed: App) -> None:

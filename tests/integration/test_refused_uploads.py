@@ -87,9 +87,9 @@ def test_a_deposit_never_completed_loses_what_was_uploaded(app: dict[str, Any]) 
     assert doc["status"] == "failed" and stored(app, doc) == []
 
 
-def test_an_upload_the_gate_refuses_is_deleted(app: dict[str, Any]) -> None:
-    """The front replaced after the API validated it (a replayed presigned URL): fetch-image refuses it,
-    record-deposit records `rejected` and deletes both uploads."""
+def test_an_upload_replaced_after_it_was_validated_is_refused_and_deleted(app: dict[str, Any]) -> None:
+    """The front replaced after the API validated it (a replayed presigned URL): ocr-check reads it by the
+    validated ETag (If-Match) and refuses it, record-deposit records `rejected` and deletes both uploads."""
     alice = token("alice@example.com")
     _, created = call_api(app, "post", "/deposits", alice, BODY)
     assert (
@@ -99,7 +99,7 @@ def test_an_upload_the_gate_refuses_is_deleted(app: dict[str, Any]) -> None:
     assert call_api(app, "post", f"/deposits/{created['id']}/uploaded", alice, fired=fired)[0] == 202
     assert upload(created, OVERSIZED).status_code == 200
     payload = {k: v for k, v in fired[0].items() if k != "trigger"}
-    assert run_sequence(app, payload, reading=READING)["status"] == "rejected"
+    assert run_sequence(app, payload)["status"] == "rejected"
     doc = get_doc(app, created["id"])
     assert doc["reasons"] in (["image_changed"], ["image_too_large"])
     assert stored(app, doc) == []

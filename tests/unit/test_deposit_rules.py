@@ -157,9 +157,14 @@ def test_create_upload_confirm_fires_the_pipeline_once(world: World) -> None:
     status, body = world.confirm(deposit_id)
     assert (status, body["code"]) == (409, "upload_missing") and world.fired == []
     world.upload(created)
+    s3_calls: list[str] = []
+    world.s3.on_call = s3_calls.append
     status, body = world.confirm(deposit_id)
     assert status == 202 and body["queued"] is True and body["status"] == PROCESSING
     assert world.fired == [("check-uploaded", {"deposit_id": deposit_id, "attempt": 1})]
+    # Each side is one GET: its ETag, size and bytes in one answer, no HEAD first.
+    assert s3_calls == ["get_object", "get_object"]
+    world.s3.on_call = lambda name: None
     doc = world.doc(deposit_id)
     assert doc["status"] == PROCESSING and doc["image"]["etag"] == FakeS3.etag(FRONT).strip('"')
     status, body = world.confirm(deposit_id)  # a repeated confirmation starts nothing
@@ -449,4 +454,8 @@ def test_provisioning_twice_creates_everything_once(world: World) -> None:
     assert not any(again["databases"].values()) and not any(again["buckets"].values())
     assert again["config_created"] is False and again["indexes"] == first["indexes"]
     assert world.couch.dbs[settings.claims_db]["_design/duplicates"]["_rev"].startswith("1-")  # not rewritten
+    # The notification feed's filter (openchecks.notify.FILTER), also written once.
+    notify_ddoc = world.couch.dbs[settings.deposits_db]["_design/notify"]
+    assert notify_ddoc["_rev"].startswith("1-") and "outcomes" in notify_ddoc["filters"]
+    assert first["filters"] == again["filters"] == ["notify/outcomes"]
     assert set(world.s3.cors) == {settings.bucket_incoming, settings.bucket_archive}

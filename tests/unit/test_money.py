@@ -366,3 +366,43 @@ def test_a_rejected_review_releases_its_hold() -> None:
     review(s, deposit_id, "reject", None, "not endorsed", "sam@bank.example")
     doc = s.get(deposit_id)
     assert Ledger(s).total(doc["email"], doc["day"]) == 0
+
+
+def test_a_new_ledger_after_the_epoch_starts_empty_without_a_query() -> None:
+    """`ledger-epoch`: the first ledger change writes today; days after it cannot have deposits from before
+    the ledger, so their new ledgers are not seeded (no `_find`); the epoch is read once per client."""
+    from openchecks.documents import utc_now
+
+    s = store()
+    couch = s.client
+    assert isinstance(couch, FakeCloudant)
+    today = utc_now().strftime("%Y-%m-%d")
+    calls: list[str] = []
+    couch.on_call = calls.append
+    assert Ledger(s).reserve("carol@example.com", today, "dep-1", 100, 1_000) == "held"
+    assert calls.count("find") == 1 and couch.dbs[s.claims_db]["ledger-epoch"]["since"] == today
+    calls.clear()
+    assert Ledger(s).reserve("carol@example.com", "2099-01-01", "dep-2", 100, 1_000) == "held"
+    assert calls == ["get", "put"]  # the ledger's read (404) and write: no epoch read, no query
+    # A day up to the epoch is still seeded from its deposits.
+    assert Ledger(s).total("dan@example.com", "2026-01-01") == 0 and calls.count("find") == 1
+
+
+def test_provisioning_a_new_deposits_database_starts_the_epoch_the_day_before() -> None:
+    from openchecks.documents import utc_now
+    from openchecks.provision import provision
+
+    from tests.fixtures.fakes import FakeS3
+
+    couch, s3 = FakeCloudant(), FakeS3()
+    settings = Settings.from_params({"cos_access_key_id": "k", "cos_secret_access_key": "s"})
+    first = provision(settings, couch, s3)
+    epoch = couch.dbs[settings.claims_db]["ledger-epoch"]
+    assert first["ledger_epoch"] == epoch["since"] < utc_now().strftime("%Y-%m-%d")
+    again = provision(settings, couch, s3)
+    assert "ledger_epoch" not in again and couch.dbs[settings.claims_db]["ledger-epoch"] == epoch
+    s = DepositStore(couch, settings)
+    calls: list[str] = []
+    couch.on_call = calls.append
+    assert Ledger(s).reserve("erin@example.com", utc_now().strftime("%Y-%m-%d"), "d", 1, 10) == "held"
+    assert "find" not in calls
