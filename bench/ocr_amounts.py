@@ -223,7 +223,7 @@ def notes(tally: Tally) -> None:
     print(f"- chosen: wrong reads by set/style/source {tally.wrong_by_source or 'none'}")
     print(
         f"- thresholds in use: COURTESY_MIN {amt.COURTESY_MIN}, LEGAL_MIN {amt.LEGAL_MIN}, "
-        f"AGREE_MIN {amt.AGREE_MIN}, CRNN_MIN {amt.CRNN_MIN}"
+        f"AGREE_MIN {amt.AGREE_MIN}, AGREE_MARGIN {amt.AGREE_MARGIN}, CRNN_MIN {amt.CRNN_MIN}"
     )
     # What CRNN_MIN (the CRNN alone reading the figures) would give on the tune set: the vote re-run on the
     # same reads (no reader runs again), so the threshold is chosen on the tune fonts only.
@@ -244,7 +244,11 @@ def notes(tally: Tally) -> None:
         if voted.cents is not None and voted.cents != want:
             wrong_by.setdefault(str(voted.source), []).append(voted.confidence)
     print(f"- tune set, wrong readings' confidences by source: {wrong_by or 'none'}")
-    sweeps = (("agree_min", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)), ("legal_min", (0.9, 0.92, 0.95, 0.98)))
+    sweeps = (
+        ("agree_min", (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+        ("legal_min", (0.9, 0.92, 0.95, 0.98)),
+        ("agree_margin", (0.02, 0.055, 0.1, 9.0)),
+    )
     for name, values in sweeps:
         row = []
         for value in values:

@@ -7,12 +7,14 @@ import random
 import numpy as np
 import pytest
 from openchecks.check.amount import (
+    AGREE_MARGIN,
     Candidate,
     best_courtesy,
     courtesy_candidate,
     courtesy_hypotheses,
     joint_reading,
     parse_figures,
+    spelt_better,
     vote,
 )
 from openchecks.check.amount_glyphs import GlyphRead, beam, components, remove_rules, segment
@@ -188,3 +190,15 @@ def test_fraction_and_contradiction() -> None:
     assert not contradicts(words, 572829, {542829, 572929})
     # ... while garbled words contradict nothing.
     assert not contradicts("scat, Ls OLE LE ACOIS terre CES", 1200042, {1100042, 200042})
+
+
+def test_an_agreement_whose_words_spell_a_near_miss_better_is_not_read() -> None:
+    # A held-out hand's line as Tesseract read it: the words say sixty-one thousand, the figures 41,490.
+    text = "S|XT Y-oNe THOUSAND FOUK HUNDRED NINETY AND 00/100 DoLLAKS"
+    assert spelt_better(text, 4_149_000, "both", AGREE_MARGIN) == (None, None)
+    assert spelt_better(text, 6_149_000, "both", AGREE_MARGIN) == (6_149_000, "both")
+    # Only agreements are judged so; too few letters judge nothing.
+    assert spelt_better(text, 4_149_000, "courtesy", AGREE_MARGIN) == (4_149_000, "courtesy")
+    assert spelt_better("Sxty 00/100", 4_149_000, "both", AGREE_MARGIN) == (4_149_000, "both")
+    # A slip that spells no near miss better stays read.
+    assert spelt_better("Seventy-two and 00/100", 7_200, "both", AGREE_MARGIN) == (7_200, "both")
