@@ -19,8 +19,9 @@ How the suite drives the system (and why):
   flight), then confirmed by CONFIRMERS client threads that retry on connection errors and 5xx (a client
   does that when the service is down); the fault is injected after INJECT_AFTER confirmations, so at
   least BATCH - INJECT_AFTER deposits are certainly not final when it hits (asserted).
-- Most images are a blank card (read fast, ends `needs_review`); CHECKS real synthetic checks ride along
-  in every batch, so claims and duplicates are exercised: across all batches no check is accepted twice.
+- Most images are a blank card (read fast; most end `rejected` by a quality test, the rest
+  `needs_review`); CHECKS real synthetic checks ride along in every batch, so claims and duplicates are
+  exercised: across all batches no check is accepted twice.
 Each fault's figures go to the `fault_rows` table printed at the end (pytest -s) for the README.
 """
 
