@@ -254,30 +254,34 @@ class DepositStore:
                 self._call(
                     "claiming a check",
                     lambda: self.client.put_document(
-                        db=self.claims_db,
-                        doc_id=key,
-                        document={
-                            "_id": key,
-                            "type": "claim",
-                            "deposit_id": deposit_id,
-                            "at": iso(utc_now()),
-                        },
+                        db=self.claims_db, doc_id=key, document=self._claim_doc(key, deposit_id)
                     ),
                 )
                 return deposit_id
             except Exception as exc:
                 if status_of(exc) != 409:
                     raise
-            try:
-                existing = self._call(
-                    "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
-                )
-            except Exception as exc:
-                if status_of(exc) == 404:
-                    continue  # released between our PUT and GET: try again
-                raise
+            existing = self._read_claim(key)
+            if existing is None:
+                continue  # released between our PUT and GET: try again
             return str(existing.get("deposit_id", ""))
         raise ServiceUnavailable("Could not claim the check; try again.", code="write_conflict")
+
+    @staticmethod
+    def _claim_doc(key: str, deposit_id: str) -> dict[str, Any]:
+        """The claim document of check (or item) `key` for `deposit_id`."""
+        return {"_id": key, "type": "claim", "deposit_id": deposit_id, "at": iso(utc_now())}
+
+    def _read_claim(self, key: str) -> Any:
+        """The existing claim `key`, or None when there is none."""
+        try:
+            return self._call(
+                "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
+            )
+        except Exception as exc:
+            if status_of(exc) == 404:
+                return None
+            raise
 
     def claim_checks(
         self, keys: Sequence[str], deposit_id: str, image_hash: str | None = None
@@ -287,9 +291,7 @@ class DepositStore:
         claim is ours, a conflict is an existing claim, whose owner is then read; an image entry already
         there is an earlier run's). Returns each key's owner (this deposit when the claim is new or was
         already ours)."""
-        docs: list[dict[str, Any]] = [
-            {"_id": key, "type": "claim", "deposit_id": deposit_id, "at": iso(utc_now())} for key in keys
-        ]
+        docs = [self._claim_doc(key, deposit_id) for key in keys]
         if image_hash:
             docs.append(self._image_doc(deposit_id, image_hash))
         if not docs:
@@ -315,27 +317,15 @@ class DepositStore:
 
     def _claim_owner(self, key: str, deposit_id: str) -> str:
         """The deposit that holds the existing claim `key` (claimed afresh if it was released meanwhile)."""
-        try:
-            existing = self._call(
-                "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
-            )
-        except Exception as exc:
-            if status_of(exc) == 404:
-                return self.claim_check(key, deposit_id)
-            raise
+        existing = self._read_claim(key)
+        if existing is None:
+            return self.claim_check(key, deposit_id)
         return str(existing.get("deposit_id", ""))
 
     def release_check(self, key: str, deposit_id: str) -> None:
         """Drop the claim on `key` if `deposit_id` holds it (a rejected check may be deposited again)."""
-        try:
-            existing = self._call(
-                "reading a check claim", lambda: self.client.get_document(db=self.claims_db, doc_id=key)
-            )
-        except Exception as exc:
-            if status_of(exc) == 404:
-                return
-            raise
-        if existing.get("deposit_id") != deposit_id:
+        existing = self._read_claim(key)
+        if existing is None or existing.get("deposit_id") != deposit_id:
             return
         try:
             self._call(
