@@ -38,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -156,7 +156,7 @@ def stats(stack: LocalStack) -> dict[str, Any]:
 def cold_share(app: App, since_ms: int) -> tuple[int, int]:
     """(cold, total) over the primitive activations since `since_ms` (sequences and triggers excluded)."""
     cold = total = 0
-    for record in app.activations(since_ms, docs=False) + _older(app, since_ms):
+    for record in activation_pages(app, since_ms, docs=False):
         annotations = {a["key"]: a["value"] for a in record.get("annotations", [])}
         if annotations.get("kind") in (None, "sequence") or "limits" not in annotations:
             continue
@@ -170,29 +170,20 @@ def app_requests(app: App, since_ms: int) -> dict[str, dict[str, int]]:
     kind of path: the sum of every primitive activation's `_meta.requests` (openchecks.reqcount; a web
     action's `_meta` is in its answer's body; sequences and triggers are left out)."""
     out: dict[str, dict[str, int]] = {}
-    skip = 0
-    while True:
-        page = app.stack.wsk.get(
-            app.stack.ns_url("activations"),
-            params={"limit": "200", "skip": str(skip), "since": str(since_ms), "docs": "true"},
-            timeout=60,
-        ).json()
-        for record in page:
-            annotations = {a["key"]: a["value"] for a in record.get("annotations", [])}
-            if annotations.get("kind") in (None, "sequence"):
-                continue  # a sequence's result is its last step's: counted there
-            result = (record.get("response") or {}).get("result") or {}
-            body = result.get("body") if isinstance(result.get("body"), dict) else result
-            meta = body.get("_meta") if isinstance(body, dict) else None
-            counted = meta.get("requests") if isinstance(meta, dict) else None
-            if not isinstance(counted, dict):
-                continue
-            mine = out.setdefault(str(record.get("name", "?")), {})
-            for key, value in counted.items():
-                mine[key] = mine.get(key, 0) + int(value)
-        if len(page) < 200:
-            return out
-        skip += 200
+    for record in activation_pages(app, since_ms, docs=True):
+        annotations = {a["key"]: a["value"] for a in record.get("annotations", [])}
+        if annotations.get("kind") in (None, "sequence"):
+            continue  # a sequence's result is its last step's: counted there
+        result = (record.get("response") or {}).get("result") or {}
+        body = result.get("body") if isinstance(result.get("body"), dict) else result
+        meta = body.get("_meta") if isinstance(body, dict) else None
+        counted = meta.get("requests") if isinstance(meta, dict) else None
+        if not isinstance(counted, dict):
+            continue
+        mine = out.setdefault(str(record.get("name", "?")), {})
+        for key, value in counted.items():
+            mine[key] = mine.get(key, 0) + int(value)
+    return out
 
 
 def couchdb_requests(stack: LocalStack, since: float, until: float) -> dict[str, int]:
@@ -228,19 +219,19 @@ def per_deposit(counts: dict[str, int], deposits: int) -> dict[str, float]:
     return {k: round(v / max(deposits, 1), 2) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
 
 
-def _older(app: App, since_ms: int) -> list[dict[str, Any]]:
-    """Activations beyond the first 1000 (App.activations pages up to 1000)."""
-    out: list[dict[str, Any]] = []
-    skip = 1000
+def activation_pages(app: App, since_ms: int, docs: bool) -> Iterator[dict[str, Any]]:
+    """Every activation record since `since_ms`, newest first, 200 a request (with their results when
+    `docs`; App.activations stops at 1000)."""
+    skip = 0
     while True:
         page = app.stack.wsk.get(
             app.stack.ns_url("activations"),
-            params={"limit": "200", "skip": str(skip), "since": str(since_ms), "docs": "false"},
+            params={"limit": "200", "skip": str(skip), "since": str(since_ms), "docs": str(docs).lower()},
             timeout=60,
         ).json()
-        out.extend(page)
+        yield from page
         if len(page) < 200:
-            return out
+            return
         skip += 200
 
 
