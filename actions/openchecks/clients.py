@@ -109,9 +109,7 @@ def build_cos_client(settings: Settings, endpoint: str) -> Any:
                 retries={"max_attempts": 2},
             ),
         )
-        reqcount.hook_s3(client)
-        return client
-    if settings.cos_apikey:
+    elif settings.cos_apikey:
         settings.require("cos_instance_id")
         client = ibm_boto3.client(
             "s3",
@@ -128,12 +126,13 @@ def build_cos_client(settings: Settings, endpoint: str) -> Any:
                 retries={"max_attempts": 2},
             ),
         )
-        reqcount.hook_s3(client)
-        return client
-    raise ConfigurationError(
-        "No COS credentials are configured; set cos_access_key_id and cos_secret_access_key (HMAC keys, "
-        "needed for browser uploads) or cos_apikey and cos_instance_id."
-    )
+    else:
+        raise ConfigurationError(
+            "No COS credentials are configured; set cos_access_key_id and cos_secret_access_key (HMAC keys, "
+            "needed for browser uploads) or cos_apikey and cos_instance_id."
+        )
+    reqcount.hook_s3(client)
+    return client
 
 
 def reset_client_caches() -> None:
