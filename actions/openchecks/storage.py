@@ -7,6 +7,7 @@ are scoped to one key and one Content-Type and expire quickly; they need HMAC cr
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,17 @@ def check_key(key: str) -> str:
     return key
 
 
+def _object_info(bucket: str, key: str, resp: Mapping[str, Any]) -> ObjectInfo:
+    """The ETag, size and type of a HEAD or GET answer."""
+    return ObjectInfo(
+        bucket=bucket,
+        key=key,
+        etag=str(resp.get("ETag", "")).strip('"'),
+        size=int(resp.get("ContentLength", 0)),
+        content_type=str(resp.get("ContentType", "")),
+    )
+
+
 class Storage:
     """COS operations on one client. Transient failures are retried within the caller's deadline
     (`openchecks.retry`); then they raise ServiceUnavailable `storage_unavailable`."""
@@ -77,13 +89,7 @@ class Storage:
             if _is_missing(exc):
                 return None
             raise self._unavailable("checking an upload", exc) from exc
-        return ObjectInfo(
-            bucket=bucket,
-            key=key,
-            etag=str(resp.get("ETag", "")).strip('"'),
-            size=int(resp.get("ContentLength", 0)),
-            content_type=str(resp.get("ContentType", "")),
-        )
+        return _object_info(bucket, key, resp)
 
     def get(self, bucket: str, key: str, etag: str | None = None, max_bytes: int | None = None) -> bytes:
         """The object's bytes. With `etag`, the object must still be that version (else Conflict
@@ -131,13 +137,7 @@ class Storage:
         check_key(key)
         try:
             resp = retried(lambda: self.client.get_object(Bucket=bucket, Key=key))
-            info = ObjectInfo(
-                bucket=bucket,
-                key=key,
-                etag=str(resp.get("ETag", "")).strip('"'),
-                size=int(resp.get("ContentLength", 0)),
-                content_type=str(resp.get("ContentType", "")),
-            )
+            info = _object_info(bucket, key, resp)
             if not 0 < info.size <= max_bytes:
                 resp["Body"].close()
                 return info, b""
