@@ -179,7 +179,7 @@ class Ledger:
                         self.client.put_document,
                         db=self.db,
                         doc_id=EPOCH_ID,
-                        document={"_id": EPOCH_ID, "type": "ledger-epoch", "since": today},
+                        document=_epoch_doc(today),
                     ),
                 )
                 known[self.db] = today
@@ -269,13 +269,16 @@ class Ledger:
         return total_cents(doc if doc is not None else self._seeded(email, day))
 
 
+def _epoch_doc(since: str) -> dict[str, str]:
+    """The `ledger-epoch` document naming the UTC day `since`."""
+    return {"_id": EPOCH_ID, "type": "ledger-epoch", "since": since}
+
+
 def start_epoch(client: Any, db: str, since: str) -> bool:
     """Write the epoch `since` (a UTC day) unless there is one: the provisioning of a new deposits database
     (no deposit can predate its ledger) names the day before it. False when an epoch was there already."""
     try:
-        client.put_document(
-            db=db, doc_id=EPOCH_ID, document={"_id": EPOCH_ID, "type": "ledger-epoch", "since": since}
-        ).get_result()
+        client.put_document(db=db, doc_id=EPOCH_ID, document=_epoch_doc(since)).get_result()
     except Exception as exc:
         if status_of(exc) == 409:
             return False
