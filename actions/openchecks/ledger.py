@@ -172,21 +172,10 @@ class Ledger:
                 if status_of(exc) != 404:
                     raise
             today = iso(utc_now())[:10]
-            try:
-                self._call(
-                    "writing the ledger's epoch",
-                    partial(
-                        self.client.put_document,
-                        db=self.db,
-                        doc_id=EPOCH_ID,
-                        document=_epoch_doc(today),
-                    ),
-                )
+            if start_epoch(self.client, self.db, today, partial(self._call, "writing the ledger's epoch")):
                 known[self.db] = today
                 return today
-            except Exception as exc:
-                if status_of(exc) != 409:  # another first change wrote it: read it
-                    raise
+            # another first change wrote it meanwhile: read it
         raise ServiceUnavailable("Could not read the ledger's epoch; try again.", code="write_conflict")
 
     def _seeded(self, email: str, day: str) -> LedgerDoc:
@@ -274,11 +263,16 @@ def _epoch_doc(since: str) -> dict[str, str]:
     return {"_id": EPOCH_ID, "type": "ledger-epoch", "since": since}
 
 
-def start_epoch(client: Any, db: str, since: str) -> bool:
+def start_epoch(
+    client: Any, db: str, since: str, call: Callable[[Callable[[], Any]], Any] | None = None
+) -> bool:
     """Write the epoch `since` (a UTC day) unless there is one: the provisioning of a new deposits database
-    (no deposit can predate its ledger) names the day before it. False when an epoch was there already."""
+    (no deposit can predate its ledger) names the day before it, the first ledger change of a deployment
+    without one names today. False when an epoch was there already (a 409). `call` runs the request (the
+    store's retrying caller); without it the request runs once."""
+    put = partial(client.put_document, db=db, doc_id=EPOCH_ID, document=_epoch_doc(since))
     try:
-        client.put_document(db=db, doc_id=EPOCH_ID, document=_epoch_doc(since)).get_result()
+        call(put) if call is not None else put().get_result()
     except Exception as exc:
         if status_of(exc) == 409:
             return False

@@ -388,6 +388,26 @@ def test_a_new_ledger_after_the_epoch_starts_empty_without_a_query() -> None:
     assert Ledger(s).total("dan@example.com", "2026-01-01") == 0 and calls.count("find") == 1
 
 
+def test_an_epoch_written_by_another_first_change_meanwhile_is_read_and_kept() -> None:
+    """Two first ledger changes race: the one whose epoch write gets a 409 reads the other's day."""
+    s = store()
+    couch = s.client
+    assert isinstance(couch, FakeCloudant)
+
+    def other_writer_first(name: str) -> None:
+        if name == "put" and "ledger-epoch" not in couch.dbs.get(s.claims_db, {}):
+            couch.on_call = lambda name: None
+            couch.put_document(
+                db=s.claims_db,
+                doc_id="ledger-epoch",
+                document={"type": "ledger-epoch", "since": "2026-01-02"},
+            )
+
+    couch.on_call = other_writer_first
+    assert Ledger(s).epoch() == "2026-01-02"
+    assert couch.dbs[s.claims_db]["ledger-epoch"]["since"] == "2026-01-02"
+
+
 def test_provisioning_a_new_deposits_database_starts_the_epoch_the_day_before() -> None:
     from openchecks.documents import utc_now
     from openchecks.provision import provision
