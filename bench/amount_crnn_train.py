@@ -4,11 +4,14 @@
     nice -n 10 .venv/bin/python bench/amount_crnn_train.py --samples 20000 --epochs 10
 
 Courtesy amounts are drawn in tuning material only, never in the held-out fonts of `openchecks.micr.synth`:
-about half in its *tuning* fonts (handwritten and printed), 30% written by procedural hands (`hand_layer`:
+35% in its *tuning* fonts (handwritten and printed), 30% written by procedural hands (`hand_layer`:
 every character as pen strokes through jittered points, with its own slant, width, pen, broad nib, pressure,
-spacing, baseline wobble and joins per amount, so the network sees hands no font has) and 20% in installed
-faces outside both splits (`EXTRA_FONTS`: Purisa, more Comic Neue and dkg faces, printed sans and mono
-faces). Each is drawn in the `$` box at 150-300 dpi, with augmentation: glyph by glyph with random scale,
+spacing, baseline wobble and joins per amount, so the network sees hands no font has) and 35% in installed
+faces outside both splits (`EXTRA_FONTS`: Purisa, more Comic Neue and dkg faces, 19 more hands from Debian's
+font packages (school cursive, pencil, pen, brush, marker and felt-tip hands, a secretary hand, scripts; the
+Latin figures of Japanese handwriting fonts), printed sans, mono and typewriter faces; install them first
+with infra/apt-train-packages.txt, which infra/setup.sh leaves out: the script says how many it found).
+Each is drawn in the `$` box at 150-300 dpi, with augmentation: glyph by glyph with random scale,
 rotation, baseline (and a wobble) and spacing (touching glyphs), slant and width, stroke weight, elastic
 distortion, ink fading in blotches, blur, noise, ink colour, the box's rules left in partly, crops a little
 off; a quarter of the tuning fonts' samples are whole synthetic fronts cut by the reader's own
@@ -427,6 +430,27 @@ EXTRA_FONTS: dict[str, tuple[str, ...]] = {
         "ComicNeue-LightItalic.otf",
         "dkgIt.ttf",
         "dkgBI.ttf",
+        # Debian's other hands (infra/apt-dev-packages.txt): school cursive, pencil and pen, brush, marker,
+        # felt-tip, secretary hand, script; the Japanese hands are drawn for their Latin figures.
+        "Ecolier-court.ttf",
+        "KleeOne-Regular.ttf",
+        "KleeOne-SemiBold.ttf",
+        "setofont.ttf",
+        "kiloji.ttf",
+        "kiloji_b.ttf",
+        "kiloji_p.ttf",
+        "lobster.otf",
+        "LeckerliOne-Regular.ttf",
+        "Havana-Regular.otf",
+        "Joscelyn-Regular.otf",
+        "AoyagiKouzanT.ttf",
+        "YOzRCF.ttf",
+        "YOzRC_i.ttf",
+        "YOzBCF.ttf",
+        "YuseiMagic-Regular.ttf",
+        "Isabella.ttf",
+        "StayPuft.ttf",
+        "Z003-MediumItalic.otf",
     ),
     "printed": (
         "DejaVuSans-Oblique.ttf",
@@ -437,10 +461,17 @@ EXTRA_FONTS: dict[str, tuple[str, ...]] = {
         "LiberationSansNarrow-Regular.ttf",
         "LiberationMono-Bold.ttf",
         "FreeMonoBold.ttf",
+        "GNUTypewriter.ttf",
+        "FantasqueSansMono-Regular.otf",
+        "FantasqueSansMono-BoldItalic.otf",
+        "OpenDyslexic-Regular.otf",
+        "OpenDyslexic-Italic.otf",
+        "Tuffy.ttf",
+        "Tuffy_Bold_Italic.ttf",
     ),
 }
 HAND_SHARE = 0.3  # of the tuning samples, written by a procedural hand (`hand_layer`)
-EXTRA_SHARE = 0.2  # in one of EXTRA_FONTS
+EXTRA_SHARE = 0.35  # in one of EXTRA_FONTS
 
 
 def family(name: str) -> str:
@@ -638,6 +669,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rng = random.Random(args.seed)
     leave_out = frozenset(n for n in args.leave_out.split(",") if n)
+    wanted = sum(len(names) for names in EXTRA_FONTS.values())
+    found = len(extra_fonts(frozenset()))
+    print(f"{found} of the {wanted} EXTRA_FONTS installed (see infra/apt-train-packages.txt)", flush=True)
     data = dataset(rng, "tune", args.samples, args.front_share, leave_out)
     cut = int(0.95 * len(data))
     train_set, valid = data[:cut], data[cut:]
