@@ -9,13 +9,14 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from openchecks.documents import MicrReading
 from openchecks.micr.decide import MIN_CONFIDENCE, Decision, decide, field_confidences
-from openchecks.micr.locate import find_micr_bands
+from openchecks.micr.locate import iter_micr_bands
 from openchecks.micr.parse import MicrFields, parse_micr_line
 from openchecks.micr.recognize import Recognition, recognize_line
 
@@ -226,19 +227,22 @@ def read_check(
     """
     started = time.perf_counter()
     image = load_image(source)
-    bands = find_micr_bands(image, max_bands=CANDIDATE_BANDS)
+    # Each band is cut from the page when it is to be read (the first is nearly always the line).
+    located = iter_micr_bands(image, max_bands=CANDIDATE_BANDS)
+    bands = list(islice(located, 1))
     attempts: list[_Attempt] = []
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
         if bands:
             # The best-ranked band is nearly always the line, and its reading is nearly always certain: it
             # is read alone, and its verification readings only when it is accepted but not certain.
             attempts.append(_attempt(0, bands[0].image, "e13b", declared_amount, tessdata))
-        for first in range(1, len(bands), PARALLEL_READS):
-            if _any_accepted(attempts):
+        while bands and not _any_accepted(attempts):
+            batch = list(enumerate(islice(located, PARALLEL_READS), len(bands)))
+            if not batch:
                 break
-            batch = range(first, min(first + PARALLEL_READS, len(bands)))
+            bands += [band for _, band in batch]
             attempts += pool.map(
-                lambda i: _attempt(i, bands[i].image, "e13b", declared_amount, tessdata), batch
+                lambda item: _attempt(item[0], item[1].image, "e13b", declared_amount, tessdata), batch
             )
     accepted = next((a for a in attempts if a.decision.status == "accepted"), None)
     if accepted is not None:
