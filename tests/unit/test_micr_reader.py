@@ -148,3 +148,26 @@ def test_a_certain_line_costs_one_tesseract_run_and_an_uncertain_one_its_verific
     again = read_check(image, "5.00")
     assert (again.status, again.routing, again.micr) == ("accepted", routing, reading.micr)
     assert len(runs) == 2
+
+
+def test_only_an_accepted_e13b_reading_with_every_scored_digit_at_the_bar_is_certain() -> None:
+    text = "⑆063100277⑆003661702511⑈1278"
+    bar = reader.CERTAIN_CONFIDENCE
+    attempt = _accepted_attempt(text)
+
+    def with_reading(confidences: list[float], engine: str = "e13b") -> reader._Attempt:
+        recognition = recognize.Recognition(text, tuple(confidences), 0.0, engine)
+        return reader._Attempt(0, attempt.band, recognition, attempt.fields, attempt.decision)
+
+    assert reader._certain(attempt)
+    # one account digit just under the bar: verified as before
+    low = [99.0] * len(text)
+    low[text.index("3661")] = bar - 0.01
+    assert not reader._certain(with_reading(low))
+    # the symbols do not count, only the digits of routing, account and check number
+    assert reader._certain(with_reading([99.0 if ch.isdigit() else 10.0 for ch in text]))
+    # the legacy engine's confidences are on another scale: always verified
+    assert not reader._certain(with_reading([99.0] * len(text), "mcr2"))
+    # a reading that is not accepted is never certain
+    review = reader.Decision("needs_review", ["routing_checksum_failed"])
+    assert not reader._certain(reader._Attempt(0, attempt.band, attempt.recognition, attempt.fields, review))
