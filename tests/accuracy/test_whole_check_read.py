@@ -142,8 +142,8 @@ def test_a_good_check_costs_one_eng_and_one_e13b_tesseract_start_up(
     files: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The CPU per deposit: the amount and the endorsement share one Tesseract `eng` process and the MICR
-    line and its confirming readings one `e13b` process (each start-up costs about 0.07 s and 0.03 s of
-    CPU), with the same decision as before."""
+    line one `e13b` process (each start-up costs about 0.07 s and 0.03 s of CPU; this line is read certain,
+    so no verification reading follows), with the same decision as before."""
     from openchecks.check.read import read_whole_check
 
     front, back, check = files["good"]

@@ -102,7 +102,10 @@ def _accepted_attempt(text: str) -> reader._Attempt:
         # a verification that lost a symbol says nothing about the digits; the other one confirms
         (["2063100277⑆003661702511⑈1278", "⑆063100277⑆003661702511⑈1278"], "accepted"),
         # one confident reading of other digits is enough to stop an acceptance
-        (["⑆063100277⑆003661702511⑈1278", "⑆063100277⑆003661702517⑈1278"], "needs_review"),
+        (["⑆063100277⑆003661702517⑈1278", "⑆063100277⑆003661702511⑈1278"], "needs_review"),
+        (["2063100277⑆003661702511⑈1278", "⑆063100277⑆003661702517⑈1278"], "needs_review"),
+        # the first reading that keeps every field decides: a later one is not consulted
+        (["⑆063100277⑆003661702511⑈1278", "⑆063100277⑆003661702517⑈1278"], "accepted"),
         # nothing confirms the first reading
         (["2063100277⑆003661702511⑈1278", "88460684⑆69808"], "needs_review"),
     ],
@@ -115,14 +118,17 @@ def test_verification_readings_confirm_or_stop_an_acceptance(verifications: list
     assert ("readings_disagree" in verified.decision.reasons) == (status == "needs_review")
 
 
-def test_the_first_band_and_its_verifications_cost_one_tesseract_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An accepted check read from its best band: the line and both confirming readings in one Tesseract
-    process (one model load, not three)."""
+def test_a_certain_line_costs_one_tesseract_run_and_an_uncertain_one_its_verification(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An accepted check read from its best band with every digit at CERTAIN_CONFIDENCE (set to 95 here: this
+    line reads at 98.77 or more): one Tesseract run and no verification reading; with the bar out of reach:
+    the line, then the wide-margin reading that confirms it (the 48 px one is not read)."""
     require_models()
     rng = random.Random(12)
     routing = random_routing(rng)
     image = draw_check(rng, micr_line(rng, routing, "7730011", "2051", None), "2051", "5.00", 200)
-    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")  # the command (libtesseract keeps its models loaded)
+    monkeypatch.setenv("OPENCHECKS_TESSERACT_CLI", "1")  # the command: one run per reading, to count
     runs: list[list[str]] = []
     real = recognize.run_tesseract
 
@@ -131,7 +137,37 @@ def test_the_first_band_and_its_verifications_cost_one_tesseract_run(monkeypatch
         real(args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(recognize, "run_tesseract", counting)
+    monkeypatch.setattr(reader, "CERTAIN_CONFIDENCE", 95.0)
     reading = read_check(image, "5.00")
     assert reading.status == "accepted", reading.reasons
     assert reading.routing == routing
+    assert min(reading.field_confidence.values()) >= 95.0
     assert len(runs) == 1
+    runs.clear()
+    monkeypatch.setattr(reader, "CERTAIN_CONFIDENCE", 101.0)
+    again = read_check(image, "5.00")
+    assert (again.status, again.routing, again.micr) == ("accepted", routing, reading.micr)
+    assert len(runs) == 2
+
+
+def test_only_an_accepted_e13b_reading_with_every_scored_digit_at_the_bar_is_certain() -> None:
+    text = "⑆063100277⑆003661702511⑈1278"
+    bar = reader.CERTAIN_CONFIDENCE
+    attempt = _accepted_attempt(text)
+
+    def with_reading(confidences: list[float], engine: str = "e13b") -> reader._Attempt:
+        recognition = recognize.Recognition(text, tuple(confidences), 0.0, engine)
+        return reader._Attempt(0, attempt.band, recognition, attempt.fields, attempt.decision)
+
+    assert reader._certain(attempt)
+    # one account digit just under the bar: verified as before
+    low = [99.0] * len(text)
+    low[text.index("3661")] = bar - 0.01
+    assert not reader._certain(with_reading(low))
+    # the symbols do not count, only the digits of routing, account and check number
+    assert reader._certain(with_reading([99.0 if ch.isdigit() else 10.0 for ch in text]))
+    # the legacy engine's confidences are on another scale: always verified
+    assert not reader._certain(with_reading([99.0] * len(text), "mcr2"))
+    # a reading that is not accepted is never certain
+    review = reader.Decision("needs_review", ["routing_checksum_failed"])
+    assert not reader._certain(reader._Attempt(0, attempt.band, attempt.recognition, attempt.fields, review))

@@ -230,7 +230,8 @@ def read_front(
     The MICR line is read on the straightened check; when that reading is not accepted and the `photo` is
     given, the photo is read too (the MICR reader finds the line in a photo by itself, and a check scanned
     below 200 dpi reads better unscaled) and an accepted reading of it is used (`micr_source`: "photo").
-    Acceptance still needs the reader's own confirming readings, so this adds no risk of a wrong line."""
+    Acceptance still needs the reader's own rule (a certain reading or a confirming one), so this adds no
+    risk of a wrong line."""
 
     def amount_of() -> dict[str, Any] | None:
         with shared_ocr.joined() if shared_ocr is not None else nullcontext():

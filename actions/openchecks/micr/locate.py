@@ -7,6 +7,8 @@ could be a MICR line is returned as a candidate, most likely first. Uses numpy, 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,8 +215,38 @@ def _overlap(a: _Row, b: _Row) -> bool:
     )
 
 
-def find_micr_bands(image: Image.Image, max_bands: int = 5) -> list[Band]:
-    """Candidate MICR line crops from a check image, most likely first (at most `max_bands`)."""
+class _Levelled:
+    """The lighting-flattened page rotated level (`rotate(angle)`, BILINEAR, white fill), computed only
+    where a band is cut from it: `crop(box)` is that rotated page's crop, the same pixels as rotating the
+    whole page and cropping it (PIL's own affine matrix, moved to the box)."""
+
+    def __init__(self, flat: Image.Image, angle: float) -> None:
+        self.flat, self.angle = flat, angle
+        self.width, self.height = flat.size
+
+    def crop(self, box: tuple[int, int, int, int]) -> Image.Image:
+        left, top, right, bottom = box
+        if self.angle % 360.0 == 0:
+            return self.flat.crop(box)
+        # Image.rotate's matrix (expand=False, about the centre), then shifted by the box's corner.
+        a = -math.radians(self.angle)
+        cos, sin = round(math.cos(a), 15), round(math.sin(a), 15)
+        cx, cy = self.width / 2, self.height / 2
+        c = cos * -cx + sin * -cy + cx
+        f = -sin * -cx + cos * -cy + cy
+        matrix = (cos, sin, c + cos * left + sin * top, -sin, cos, f - sin * left + cos * top)
+        return self.flat.transform(
+            (right - left, bottom - top),
+            Image.Transform.AFFINE,
+            matrix,
+            Image.Resampling.BILINEAR,
+            fillcolor=255,
+        )
+
+
+def iter_micr_bands(image: Image.Image, max_bands: int = 5) -> Iterator[Band]:
+    """`find_micr_bands` one band at a time: a band is cut from the full-resolution page only when it is
+    asked for (the reader rarely needs more than the first)."""
     gray = ImageOps.grayscale(image) if image.mode != "L" else image
     scale = min(1.0, ANALYSIS_WIDTH / gray.width)
     small = (
@@ -235,21 +267,21 @@ def find_micr_bands(image: Image.Image, max_bands: int = 5) -> list[Band]:
             rows.append(row)
     rows = rows[:max_bands]
     if not rows:
-        return []
+        return
 
-    flat = flatten_lighting(gray)
-    full = Image.fromarray((flat * 255).astype(np.uint8)).rotate(
-        angle, resample=Image.Resampling.BILINEAR, fillcolor=255
-    )
-    bands = []
+    full = _Levelled(Image.fromarray((flatten_lighting(gray) * 255).astype(np.uint8)), angle)
     for row in rows:
         crop = _cut(full, row, scale)
         if crop is not None:
-            bands.append(Band(image=crop, angle=angle, row=row.bottom / levelled.shape[0], score=row.score))
-    return bands
+            yield Band(image=crop, angle=angle, row=row.bottom / levelled.shape[0], score=row.score)
 
 
-def _cut(full: Image.Image, row: _Row, scale: float) -> Image.Image | None:
+def find_micr_bands(image: Image.Image, max_bands: int = 5) -> list[Band]:
+    """Candidate MICR line crops from a check image, most likely first (at most `max_bands`)."""
+    return list(iter_micr_bands(image, max_bands))
+
+
+def _cut(full: _Levelled, row: _Row, scale: float) -> Image.Image | None:
     """The band `row` (analysis coordinates) cut from the full-resolution levelled page and scaled for OCR."""
     h = (row.bottom - row.top) / scale
     top = max(0, int(row.top / scale - h))

@@ -6,28 +6,40 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from openchecks.documents import MicrReading
 from openchecks.micr.decide import MIN_CONFIDENCE, Decision, decide, field_confidences
-from openchecks.micr.locate import find_micr_bands
+from openchecks.micr.locate import iter_micr_bands
 from openchecks.micr.parse import MicrFields, parse_micr_line
-from openchecks.micr.recognize import Recognition, recognize_line, recognize_lines
+from openchecks.micr.recognize import Recognition, recognize_line
 
 # Located bands read with e13b (the best one first, the rest in pairs) before mcr2 tries the best one.
 CANDIDATE_BANDS = 4
 PARALLEL_READS = 2
-# Further readings that must all agree before a line is accepted (empty disables them): the same model on
-# the band with wider side margins, and rescaled to 48 px. Each perturbation changes how the LSTM segments
-# the line; on 79 synthetic lines that e13b alone would accept, together they caught both confident misreads
-# (an inserted serial digit, a wrong account digit) and disagreed with 3 correct ones; e13b --psm 7 caught
-# both but disagreed with 7.
+# Verification readings of an accepted line that is not certain (see CERTAIN_CONFIDENCE), in order: the same
+# model on the band with wider side margins, then rescaled to 48 px. Each perturbation changes how the LSTM
+# segments the line; on 79 synthetic lines that e13b alone would accept, together they caught both confident
+# misreads (an inserted serial digit, a wrong account digit) and disagreed with 3 correct ones; e13b --psm 7
+# caught both but disagreed with 7. They are read one at a time and the first that keeps every field decides
+# (`_verify`): on the tuning data (below) the 48 px reading never read other digits where the wide-margin one
+# confirmed the line, and it decided alone only where the wide-margin reading lost a symbol.
 VERIFICATIONS: tuple[tuple[str, str], ...] = (("e13b", "padx16"), ("e13b", "h48"))
+# An accepted e13b reading whose every routing, account and serial digit was read at this confidence or more
+# is taken without verification readings (each a Tesseract pass of about 0.04 s of CPU). The model's
+# confidences top out near 99.0 and a correct line reads at 98.9 in the median. Set on the tuning data only:
+# 572 readings that `decide` accepted (micr.synth seed 201, 300 checks; tests/fixtures/checks.py seeds
+# 5000-5149 in the tuning fonts, straightened and as photographed; the 1,154 line crops in
+# ../shared/data/micr-lines), 14 of them wrong, every one in the serial field and at 98.15 or less: at 98.8,
+# 423 skip their verification and the decisions are today's but one more right line accepted (551 right, the
+# same 3 wrong that the verifications confirmed as well).
+CERTAIN_CONFIDENCE = 98.8
 # Decompression-bomb guard for images opened here (fetch-image applies the deployment's own limits).
 MAX_PIXELS = 40_000_000
 
@@ -131,20 +143,6 @@ class _Attempt:
     decision: Decision
 
 
-def _read_variants(
-    band: Image.Image, variants: Sequence[tuple[str, str]], tessdata: str | Path | None = None
-) -> list[Recognition]:
-    """`band` read once per (engine, preprocessing) in `variants`, in order: one Tesseract run per engine
-    (its model loaded once for all of that engine's readings; the same texts as a run per reading)."""
-    out: list[Recognition | None] = [None] * len(variants)
-    for engine in dict.fromkeys(engine for engine, _ in variants):
-        slots = [i for i, (name, _) in enumerate(variants) if name == engine]
-        read = recognize_lines([(band, variants[i][1]) for i in slots], engine, tessdata=tessdata)
-        for i, recognition in zip(slots, read, strict=True):
-            out[i] = recognition
-    return [recognition for recognition in out if recognition is not None]
-
-
 def _decided(
     order: int,
     band: Image.Image,
@@ -172,28 +170,36 @@ def _any_accepted(attempts: list[_Attempt]) -> bool:
 
 
 def _verify(
-    attempt: _Attempt, readings: Sequence[Recognition] | None, tessdata: str | Path | None = None
+    attempt: _Attempt, readings: Sequence[Recognition] | None = None, tessdata: str | Path | None = None
 ) -> _Attempt:
-    """Compare an accepted band with its verification readings; a disagreement on a scored field: review."""
-    if readings is None:
-        readings = _read_variants(attempt.band, VERIFICATIONS, tessdata)
+    """Confirm an accepted band by its verification readings (`readings`, else VERIFICATIONS read one at a
+    time): the first reading that keeps routing, account and check number decides, accepted if they are the
+    same, `readings_disagree` if not; when none keeps them all, nothing confirms the line: review too."""
     fields = attempt.fields
     wanted = (fields.routing, fields.account, fields.check_number)
-    agree = conflict = 0
-    for reading in readings:
+    pending: Iterator[Recognition] = (
+        iter(readings)
+        if readings is not None
+        else (recognize_line(attempt.band, engine, prep, tessdata=tessdata) for engine, prep in VERIFICATIONS)
+    )
+    for reading in pending:
         other = parse_micr_line(reading.text)
         got = (other.routing, other.account, other.check_number)
         if None in got:
             continue  # a reading that lost a symbol says nothing about the digits (e.g. a shrunk photo)
         if got == wanted:
-            agree += 1
-        else:
-            conflict += 1
-    # Accept only when some reading confirms the fields and none reads other digits.
-    if conflict or not agree:
-        decision = Decision("needs_review", [*attempt.decision.reasons, "readings_disagree"])
-        return _Attempt(attempt.order, attempt.band, attempt.recognition, attempt.fields, decision)
-    return attempt
+            return attempt
+        break
+    decision = Decision("needs_review", [*attempt.decision.reasons, "readings_disagree"])
+    return _Attempt(attempt.order, attempt.band, attempt.recognition, attempt.fields, decision)
+
+
+def _certain(attempt: _Attempt) -> bool:
+    """An accepted e13b reading so confident in every scored digit that it needs no verification."""
+    if attempt.decision.status != "accepted" or attempt.recognition.engine != "e13b":
+        return False
+    scores = field_confidences(attempt.fields, attempt.recognition.confidences)
+    return len(scores) == 3 and min(scores.values()) >= CERTAIN_CONFIDENCE
 
 
 def _rank(attempt: _Attempt) -> tuple[int, int, int, int, float]:
@@ -221,33 +227,33 @@ def read_check(
     """
     started = time.perf_counter()
     image = load_image(source)
-    bands = find_micr_bands(image, max_bands=CANDIDATE_BANDS)
+    # Each band is cut from the page when it is to be read (the first is nearly always the line).
+    located = iter_micr_bands(image, max_bands=CANDIDATE_BANDS)
+    bands = list(islice(located, 1))
     attempts: list[_Attempt] = []
-    verified: list[Recognition] | None = None
-    with ThreadPoolExecutor(max_workers=PARALLEL_READS + len(VERIFICATIONS)) as pool:
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
         if bands:
-            # The best-ranked band is nearly always the line: read it and its verification readings in one
-            # Tesseract run (one model load instead of three: about 0.05 s of CPU less per check).
-            band = bands[0].image
-            first_read, *verified = _read_variants(band, [("e13b", "raw"), *VERIFICATIONS], tessdata)
-            attempts.append(_decided(0, band, first_read, declared_amount))
-        for first in range(1, len(bands), PARALLEL_READS):
-            if _any_accepted(attempts):
+            # The best-ranked band is nearly always the line, and its reading is nearly always certain: it
+            # is read alone, and its verification readings only when it is accepted but not certain.
+            attempts.append(_attempt(0, bands[0].image, "e13b", declared_amount, tessdata))
+        while bands and not _any_accepted(attempts):
+            batch = list(enumerate(islice(located, PARALLEL_READS), len(bands)))
+            if not batch:
                 break
-            batch = range(first, min(first + PARALLEL_READS, len(bands)))
+            bands += [band for _, band in batch]
             attempts += pool.map(
-                lambda i: _attempt(i, bands[i].image, "e13b", declared_amount, tessdata), batch
+                lambda item: _attempt(item[0], item[1].image, "e13b", declared_amount, tessdata), batch
             )
     accepted = next((a for a in attempts if a.decision.status == "accepted"), None)
     if accepted is not None:
-        readings = verified if accepted is attempts[0] else None
-        attempts = [a for a in attempts if a is not accepted] + [_verify(accepted, readings, tessdata)]
+        if not _certain(accepted):
+            attempts = [a for a in attempts if a is not accepted] + [_verify(accepted, None, tessdata)]
     elif bands:
         # The legacy model reads some thin or outlined glyphs that the LSTM model does not.
         fallback = _attempt(0, bands[0].image, "mcr2", declared_amount, tessdata)
         if fallback.decision.status == "accepted":
             # e13b did not accept this band, so the fallback must still agree with the e13b readings.
-            fallback = _verify(fallback, verified, tessdata)
+            fallback = _verify(fallback, None, tessdata)
         attempts.append(fallback)
     if not attempts:
         decision = decide(None)
