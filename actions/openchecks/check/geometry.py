@@ -277,9 +277,10 @@ def region_solidity(mask: np.ndarray) -> float | None:
     return float(area / max(1.0, cv2.contourArea(cv2.convexHull(contour))))
 
 
-def _outside_paper(quad: np.ndarray, mask: np.ndarray) -> float:
+def _outside_paper(quad: np.ndarray, mask: np.ndarray, *more: np.ndarray) -> float:
     """Share of a ring just outside the quadrilateral (inside the frame) that is paper, less the share of
-    the rest of the frame that is (a light table looks like paper everywhere, a second check only near)."""
+    the rest of the frame that is (a light table looks like paper everywhere, a second check only near);
+    with `more` masks (of the same size), the largest of every mask's figure (the ring drawn once)."""
     h, w = mask.shape
     short = min(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0]))
     inner = np.zeros((h, w), np.uint8)
@@ -292,8 +293,12 @@ def _outside_paper(quad: np.ndarray, mask: np.ndarray) -> float:
     rest = grown_far == 0
     if ring.sum() == 0:
         return 0.0
-    elsewhere = float((mask[rest] > 0).mean()) if rest.sum() > 0 else 0.0
-    return max(0.0, float((mask[ring] > 0).mean()) - elsewhere)
+    any_rest = rest.sum() > 0
+    figures = []
+    for each in (mask, *more):
+        elsewhere = float((each[rest] > 0).mean()) if any_rest else 0.0
+        figures.append(max(0.0, float((each[ring] > 0).mean()) - elsewhere))
+    return max(figures)
 
 
 def choose_size(aspect: float) -> tuple[float, float]:
@@ -507,7 +512,7 @@ def straighten(
         source_dpi=source_dpi,
         edge_contact=best.edge_contact,
         fill=best.fill,
-        outside_paper=max(_outside_paper(best.corners, best.mask), _outside_paper(best.corners, paperlike)),
+        outside_paper=_outside_paper(best.corners, best.mask, paperlike),
         keystone=_keystone(found_quad),
         aspect_error=abs(aspect / (size_in[0] / size_in[1]) - 1),
         solidity=best.solidity,
