@@ -1,7 +1,7 @@
 """Train the courtesy-amount CRNN of `openchecks.check.amount_crnn` (offline, like amount_train).
 
     .venv/bin/pip install torch==2.13.0          # training only: torch is not a project dependency
-    nice -n 10 .venv/bin/python bench/amount_crnn_train.py --samples 20000 --epochs 10
+    nice -n 10 .venv/bin/python bench/amount_crnn_train.py --samples 28000 --epochs 10
 
 Courtesy amounts are drawn in tuning material only, never in the held-out fonts of `openchecks.micr.synth`:
 35% in its *tuning* fonts (handwritten and printed), 30% written by procedural hands (`hand_layer`:
@@ -27,7 +27,7 @@ fonts with the numpy network and prints wrong reads by the best string's probabi
 amount.py was chosen (on hands the network never saw, without the held-out fonts); `bench/ocr_amounts.py
 --crnn-model /tmp/loo.npz --tune-fonts THE,SAME,FONTS` then measures the vote with that network:
 
-    nice -n 10 .venv/bin/python bench/amount_crnn_train.py --samples 20000 --epochs 10 --out /tmp/loo.npz \\
+    nice -n 10 .venv/bin/python bench/amount_crnn_train.py --samples 28000 --epochs 10 --out /tmp/loo.npz \\
         --leave-out BecauseWeCreate-Regular.otf,SteveHand.ttf,KaushanScript-Regular.otf,femkeklaver.ttf,\\
 LiberationMono-Regular.ttf
 """
@@ -55,7 +55,7 @@ from openchecks.check.amount_crnn import (
     read_line,
 )
 from openchecks.check.amount_glyphs import ink_mask, remove_rules
-from openchecks.micr.synth import courtesy_text, fonts, make_front, random_cents
+from openchecks.micr.synth import courtesy_text, font_file, fonts, make_front, random_cents
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 from scipy import ndimage
 from torch import nn
@@ -430,7 +430,7 @@ EXTRA_FONTS: dict[str, tuple[str, ...]] = {
         "ComicNeue-LightItalic.otf",
         "dkgIt.ttf",
         "dkgBI.ttf",
-        # Debian's other hands (infra/apt-dev-packages.txt): school cursive, pencil and pen, brush, marker,
+        # Debian's other hands (infra/apt-train-packages.txt): school cursive, pencil and pen, brush, marker,
         # felt-tip, secretary hand, script; the Japanese hands are drawn for their Latin figures.
         "Ecolier-court.ttf",
         "KleeOne-Regular.ttf",
@@ -481,13 +481,12 @@ def family(name: str) -> str:
 
 def extra_fonts(leave_out: frozenset[str]) -> list[tuple[Path, str]]:
     """The installed EXTRA_FONTS (path, style), without the families of the fonts left out."""
-    found = {p.name: p for p in Path("/usr/share/fonts").rglob("*") if p.suffix.lower() in (".ttf", ".otf")}
     kept_out = {family(n) for n in leave_out}
     return [
-        (found[name], style)
+        (path, style)
         for style, names in EXTRA_FONTS.items()
         for name in names
-        if name in found and family(name) not in kept_out
+        if family(name) not in kept_out and (path := font_file(name)) is not None
     ]
 
 

@@ -247,13 +247,13 @@ def read_check(
     accepted = next((a for a in attempts if a.decision.status == "accepted"), None)
     if accepted is not None:
         if not _certain(accepted):
-            attempts = [a for a in attempts if a is not accepted] + [_verify(accepted, None, tessdata)]
+            attempts = [a for a in attempts if a is not accepted] + [_verify(accepted, tessdata=tessdata)]
     elif bands:
         # The legacy model reads some thin or outlined glyphs that the LSTM model does not.
         fallback = _attempt(0, bands[0].image, "mcr2", declared_amount, tessdata)
         if fallback.decision.status == "accepted":
             # e13b did not accept this band, so the fallback must still agree with the e13b readings.
-            fallback = _verify(fallback, None, tessdata)
+            fallback = _verify(fallback, tessdata=tessdata)
         attempts.append(fallback)
     if not attempts:
         decision = decide(None)

@@ -183,8 +183,12 @@ def _font_index() -> dict[str, Path]:
 
 def fonts(style: str, split: str = "tune") -> list[Path]:
     """The installed fonts of `style` ("printed" | "handwritten") in `split` ("tune" | "held_out")."""
-    index = _font_index()
-    return [index[name] for name in FONTS[style][split] if name in index]
+    return [path for name in FONTS[style][split] if (path := font_file(name)) is not None]
+
+
+def font_file(name: str) -> Path | None:
+    """The installed file of the font named `name` ("Kristi.ttf"), None when it is not installed."""
+    return _font_index().get(name)
 
 
 @cache
